@@ -1,0 +1,65 @@
+"""gradus: a deep-learning framework from first principles on NumPy (and CuPy).
+
+    >>> import gradus
+    >>> x = gradus.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = (x ** 2).sum()
+    >>> y.backward()
+    >>> x.grad
+    tensor([2., 4., 6.])
+"""
+from . import backend, dtypes, errors, random
+from .autograd import enable_grad, grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import detect_anomaly, set_detect_anomaly
+from .backend import Device, cuda_is_available, get_array_module
+from .tensor import Tensor, is_tensor
+from .ops import methods as _methods  # noqa: F401  (attaches operators to Tensor)
+from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like,
+                       linspace, logspace, multinomial, normal, ones, ones_like, rand, rand_like, randint,
+                       randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
+from .ops.elementwise import (abs, add, allclose, clamp, clip, clone, cos, div, eq, equal, exp, expm1,
+                              floor, floor_divide, ceil, ge, gt, isclose, isfinite, isinf, isnan, le, log,
+                              log1p, log2, log10, logical_and, logical_not, logical_or, logical_xor, lt,
+                              maximum, minimum, mul, ne, neg, pow, reciprocal, relu, remainder, round,
+                              rsqrt, sigmoid, sign, sin, sqrt, square, sub, tan, tanh, trunc, where)
+from .ops.indexing import (embedding, gather, index_select, masked_fill, masked_select, nonzero, one_hot,
+                           scatter_add, take_along_dim)
+from .ops.matmul import bmm, dot, einsum, matmul, mm, mv, outer
+from .ops.movement import (broadcast_to, cat, chunk, concat, concatenate, expand, flatten, flip, fliplr,
+                           flipud, hstack, movedim, pad, permute, repeat_interleave, reshape, split,
+                           squeeze, stack, sum_to, swapaxes, t, tile, transpose, tril, triu, unbind,
+                           unflatten, unsqueeze, vstack)
+from .ops.reduce import (all, amax, amin, any, argmax, argmin, count_nonzero, cumsum, logsumexp, max,
+                         mean, min, norm, prod, std, std_mean, sum, var, var_mean)
+from .random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .dtypes import get_default_dtype, set_default_dtype
+
+__version__ = "0.1.0"
+
+
+def device(spec="cpu") -> Device:
+    return Device(spec)
+
+
+def _export_dtypes():
+    # PyTorch dtype names at top level (gradus.float32, gradus.bool, ...); assigned through globals()
+    # so that this module's own code never sees builtins like `bool` shadowed.
+    g = globals()
+    for name in dtypes.__all__:
+        g[name] = getattr(dtypes, name)
+
+
+_export_dtypes()
+
+
+def __getattr__(name):
+    # heavier subpackages load on first use: `gradus.nn`, `gradus.optim`, `gradus.data`, ...
+    import importlib
+
+    if name in ("nn", "optim", "data", "functional", "models", "train", "viz", "cli", "autograd",
+                "ops", "utils"):
+        mod = importlib.import_module(f".{name}", __name__)
+        globals()[name] = mod
+        return mod
+    if name == "F":
+        return importlib.import_module(".functional", __name__)
+    raise AttributeError(f"module 'gradus' has no attribute {name!r}")

@@ -1,0 +1,197 @@
+"""The backward engine: iterative (never recursive) reverse-mode accumulation.
+
+1. Walk the graph from the roots with an explicit stack and count, for every node, how many edges
+   point into it (its number of consumers).
+2. Process nodes whose consumers are all done (count 0), starting at the roots: sum the gradients
+   that arrived for each output, run hooks, call ``Function.backward``, then reduce each returned
+   gradient to its input's shape (``sum_to`` undoes broadcasting, centrally, here and only here),
+   cast it to the input's dtype, and pass it to the next node.
+3. Leaves accumulate into ``.grad``. Without ``retain_graph`` each node frees its saved values.
+
+A chain of 100,000 ops backpropagates with no recursion at all.
+"""
+from __future__ import annotations
+
+from ..errors import AnomalyError, AutogradError
+from .anomaly import has_nonfinite
+from .function import AccumulateGrad
+from .grad_mode import state
+
+
+def _sum_to(g, shape):
+    """Reduce gradient ``g`` to ``shape`` by summing the broadcast dimensions."""
+    from ..ops.movement import sum_to
+
+    return sum_to(g, shape)
+
+
+def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
+                 inputs=None, allow_unused: bool = False):
+    """Backpropagate ``root_grads`` from ``roots`` (lists of Tensors).
+
+    With ``inputs`` (``autograd.grad``) the gradients w.r.t. those tensors are returned and nothing is
+    accumulated into ``.grad``; otherwise leaves accumulate and ``None`` is returned.
+    """
+    from ..tensor import Tensor
+
+    # -- where to capture gradients for autograd.grad ----------------------------------------
+    capture = None
+    if inputs is not None:
+        capture = {}
+        for k, t in enumerate(inputs):
+            if not t.requires_grad:
+                raise AutogradError(f"autograd.grad: input {k} (shape {tuple(t.shape)}) does not require grad")
+            node, nr = t._grad_edge()
+            capture.setdefault(node, []).append((nr, k))
+        captured = [None] * len(inputs)
+
+    # -- seed the roots ------------------------------------------------------------------------
+    buffers = {}  # node -> [grad per output]
+    for y, g in zip(roots, root_grads):
+        node, nr = y._grad_edge()
+        buf = buffers.setdefault(node, [None] * len(node._output_meta))
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+    # -- count consumers (iterative DFS) -------------------------------------------------------
+    deps = {}
+    seen = set(buffers)
+    stack = list(buffers)
+    while stack:
+        node = stack.pop()
+        for nxt, _ in node.next_functions:
+            if nxt is None:
+                continue
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+
+    ready = [n for n in buffers if deps.get(n, 0) == 0]
+    prev_mode = state.enabled
+    state.enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node)
+            # an output that received no gradient contributes zeros
+            for i, g in enumerate(grads):
+                if g is None:
+                    shape, dtype = node._output_meta[i]
+                    grads[i] = Tensor._zeros_like_meta(shape, dtype, _any_tensor(grads))
+
+            if node._hooks:
+                for i, hooks in node._hooks.items():
+                    for hook in hooks:
+                        r = hook(grads[i])
+                        if r is not None:
+                            grads[i] = r
+            if node._retained:
+                for i, ref in node._retained.items():
+                    t = ref()
+                    if t is not None:
+                        g = grads[i] if create_graph else grads[i].detach()
+                        t.grad = g if t.grad is None else t.grad + g
+            if capture is not None and node in capture:
+                for nr, k in capture[node]:
+                    captured[k] = grads[nr]
+
+            if isinstance(node, AccumulateGrad):
+                _accumulate(node, grads[0], create_graph, capture is None)
+                continue
+            if node._released:
+                raise AutogradError(
+                    f"{node.name()}: trying to backward through the graph a second time (its saved "
+                    "values were freed after the first backward). Pass retain_graph=True to the first "
+                    "backward() / autograd.grad() if you need to backward twice.")
+
+            gin = node.fn.backward(node, *grads)
+            if not isinstance(gin, tuple):
+                gin = (gin,)
+            if len(gin) != len(node.next_functions):
+                raise AutogradError(
+                    f"{node.name()}: backward returned {len(gin)} gradients but forward had "
+                    f"{len(node.next_functions)} arguments")
+            if state.anomaly:
+                _check_anomaly_backward(node, gin)
+
+            for (nxt, nr), g, meta in zip(node.next_functions, gin, node._input_meta):
+                if nxt is None:
+                    continue
+                if g is not None:
+                    if not isinstance(g, Tensor):
+                        g = Tensor._make(g)
+                    shape, dtype = meta
+                    if g.shape != shape:
+                        g = _reduce_grad(node, g, shape)
+                    if g.dtype != dtype:
+                        g = g.to(dtype)
+                    buf = buffers.get(nxt)
+                    if buf is None:
+                        buf = buffers[nxt] = [None] * len(nxt._output_meta)
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                elif nxt not in buffers:
+                    buffers[nxt] = [None] * len(nxt._output_meta)
+                deps[nxt] -= 1
+                if deps[nxt] == 0:
+                    ready.append(nxt)
+            if not retain_graph:
+                node._release()
+    finally:
+        state.enabled = prev_mode
+
+    if capture is None:
+        return None
+    for k, g in enumerate(captured):
+        if g is None and not allow_unused:
+            raise AutogradError(
+                f"autograd.grad: input {k} (shape {tuple(inputs[k].shape)}) was not used to compute the "
+                "outputs; pass allow_unused=True to get None for it")
+    return tuple(captured)
+
+
+def _any_tensor(grads):
+    for g in grads:
+        if g is not None:
+            return g
+    return None
+
+
+def _reduce_grad(node, g, shape):
+    """Undo broadcasting, or report an op whose backward returned a wrong shape."""
+    try:
+        return _sum_to(g, shape)
+    except ValueError as e:
+        raise AutogradError(
+            f"{node.name()}: backward returned a gradient of shape {tuple(g.shape)} for an input of shape "
+            f"{tuple(shape)} (not broadcast-compatible)") from e
+
+
+def _accumulate(node: AccumulateGrad, g, create_graph: bool, accumulate: bool) -> None:
+    t = node.variable()
+    if t is None:
+        return
+    if t._hooks:
+        for hook in t._hooks:
+            r = hook(g)
+            if r is not None:
+                g = r
+    if not accumulate:
+        return
+    if not create_graph:
+        g = g.detach()
+    # Never in place: the same array may be the gradient of several leaves (e.g. both sides of +).
+    t.grad = g if t.grad is None else t.grad + g
+
+
+def _check_anomaly_backward(node, gin) -> None:
+    from ..backend import get_array_module
+
+    for i, g in enumerate(gin):
+        if g is None:
+            continue
+        data = getattr(g, "data", g)
+        if has_nonfinite(get_array_module(data), data):
+            where = f"\nThe forward call that created this node:\n{node._stack}" if node._stack else ""
+            raise AnomalyError(
+                f"anomaly detected: {node.name()} returned NaN/Inf in the gradient of its input {i} "
+                f"(shape {tuple(data.shape)}){where}")

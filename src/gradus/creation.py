@@ -1,0 +1,191 @@
+"""Tensor factories with PyTorch names: ``tensor, zeros, ones, full, empty, arange, linspace, eye,
+rand, randn, randint, randperm, *_like``. Random ones draw from the global generator
+(``gradus.manual_seed``)."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import backend
+from . import dtypes as _dt
+from .backend import Device
+from .random import default_generator
+from .tensor import Tensor
+
+
+def _finish(a, dtype, device, requires_grad) -> Tensor:
+    if dtype is not None:
+        a = a.astype(_dt.to_dtype(dtype), copy=False)
+    if device is not None and Device(device).type != "cpu":
+        a = backend.to_device(a, Device(device))
+    t = Tensor._make(a)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(int(s) for s in size[0])
+    return tuple(int(s) for s in size)
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (list, number, ndarray or Tensor)."""
+    src = data.data if isinstance(data, Tensor) else data
+    t = Tensor(src, dtype=dtype, device=device)
+    if t.data is src:
+        t.data = t.data.copy()
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor`` but shares memory with an ndarray when no conversion is needed."""
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    return Tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(a: np.ndarray) -> Tensor:
+    """Wrap an ndarray without copying (the dtype is kept)."""
+    return Tensor._make(np.asarray(a))
+
+
+def _float(dtype):
+    return _dt.get_default_dtype() if dtype is None else _dt.to_dtype(dtype)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.zeros(_size(size), dtype=_float(dtype)), None, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.ones(_size(size), dtype=_float(dtype)), None, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.empty(_size(size), dtype=_float(dtype)), None, device, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    if dtype is None:
+        dtype = (np.bool_ if isinstance(fill_value, bool) else np.int64 if isinstance(fill_value, int)
+                 else _dt.get_default_dtype())
+    return _finish(np.full(tuple(size) if not isinstance(size, int) else (size,), fill_value,
+                           dtype=_dt.to_dtype(dtype)), None, device, requires_grad)
+
+
+def _like(x, dtype, device):
+    return (x.dtype if dtype is None else dtype), (x.device if device is None else device)
+
+
+def zeros_like(x, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    dtype, device = _like(x, dtype, device)
+    xp = Device(device).xp
+    return _finish(xp.zeros(x.shape, dtype=_dt.to_dtype(dtype)), None, None, requires_grad)
+
+
+def ones_like(x, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    dtype, device = _like(x, dtype, device)
+    xp = Device(device).xp
+    return _finish(xp.ones(x.shape, dtype=_dt.to_dtype(dtype)), None, None, requires_grad)
+
+
+def empty_like(x, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return zeros_like(x, dtype, device, requires_grad)
+
+
+def full_like(x, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    dtype, device = _like(x, dtype, device)
+    xp = Device(device).xp
+    return _finish(xp.full(x.shape, fill_value, dtype=_dt.to_dtype(dtype)), None, None, requires_grad)
+
+
+def rand_like(x, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return rand(*x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad)
+
+
+def randn_like(x, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return randn(*x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """[start, end) with ``step``; int64 when all arguments are ints, else the default float."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+        dtype = np.int64 if ints else _dt.get_default_dtype()
+    return _finish(np.arange(start, end, step, dtype=_dt.to_dtype(dtype)), None, device, requires_grad)
+
+
+def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.linspace(start, end, steps, dtype=np.float64).astype(_float(dtype)), None, device,
+                   requires_grad)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None) -> Tensor:
+    return _finish(np.logspace(start, end, steps, base=base).astype(_float(dtype)), None, device, False)
+
+
+def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.eye(n, m, dtype=_float(dtype)), None, device, requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Uniform [0, 1) samples."""
+    g = generator or default_generator()
+    dt = _float(dtype)
+    a = g.random(_size(size), dtype=dt) if dt in (np.float32, np.float64) else g.random(_size(size)).astype(dt)
+    return _finish(a, None, device, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples."""
+    g = generator or default_generator()
+    dt = _float(dtype)
+    a = (g.standard_normal(_size(size), dtype=dt) if dt in (np.float32, np.float64)
+         else g.standard_normal(_size(size)).astype(dt))
+    return _finish(a, None, device, requires_grad)
+
+
+def randint(low, high=None, size=(), generator=None, dtype=None, device=None) -> Tensor:
+    """Integers uniform in [low, high) (int64 by default)."""
+    if high is None:
+        low, high = 0, low
+    g = generator or default_generator()
+    a = g.integers(low, high, size=tuple(size) if not isinstance(size, int) else (size,), dtype=np.int64)
+    return _finish(a, dtype, device, False)
+
+
+def randint_like(x, low, high=None, dtype=None) -> Tensor:
+    return randint(low, high, x.shape, dtype=dtype or x.dtype)
+
+
+def randperm(n: int, generator=None, dtype=None, device=None) -> Tensor:
+    g = generator or default_generator()
+    return _finish(g.permutation(n).astype(np.int64), dtype, device, False)
+
+
+def normal(mean=0.0, std=1.0, size=(), generator=None, dtype=None) -> Tensor:
+    g = generator or default_generator()
+    return _finish((g.standard_normal(tuple(size)) * std + mean).astype(_float(dtype)), None, None, False)
+
+
+def bernoulli(p, generator=None) -> Tensor:
+    """0/1 samples with probabilities ``p`` (a Tensor)."""
+    g = generator or default_generator()
+    pd = p.data if isinstance(p, Tensor) else np.asarray(p)
+    return Tensor._make((g.random(pd.shape) < pd).astype(pd.dtype))
+
+
+def multinomial(probs, num_samples: int, replacement: bool = False, generator=None) -> Tensor:
+    """Sample category indices from (unnormalised) probabilities ``probs`` of shape (C,) or (B, C)."""
+    g = generator or default_generator()
+    p = backend.as_numpy(probs.data if isinstance(probs, Tensor) else probs).astype(np.float64)
+    two_d = p.ndim == 2
+    p = p.reshape(-1, p.shape[-1])
+    out = np.stack([g.choice(p.shape[1], size=num_samples, replace=replacement, p=row / row.sum())
+                    for row in p]).astype(np.int64)
+    return Tensor._make(out if two_d else out[0])

@@ -1,0 +1,318 @@
+"""Finding, downloading and verifying dataset files.
+
+Every dataset file lives at ``<root>/<dataset folder>/<file name>``, where ``root`` is, in order:
+the ``root=`` argument, ``$GRADUS_DATA``, or ``~/.cache/gradus``.  A missing file is fetched from an
+ordered list of mirrors, written to a temporary file beside its destination, verified (SHA-256, or
+MD5 where that is all the publisher lists) and only then renamed into place, so an interrupted
+download never leaves a half-written file under the real name.  When every mirror fails the error
+lists each URL with its error and the exact path where the file can be placed by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path, PurePosixPath
+
+from .errors import ChecksumError, DatasetNotFoundError, DownloadError, UnsafeArchiveError
+
+__all__ = [
+    "resolve_root",
+    "dataset_dir",
+    "file_digest",
+    "verify_file",
+    "download_file",
+    "ensure_file",
+    "safe_extract_tar",
+    "extract_zip_member",
+]
+
+ENV_VAR = "GRADUS_DATA"
+DEFAULT_ROOT = Path("~/.cache/gradus")
+_CHUNK = 1 << 20
+_USER_AGENT = "gradus-data/0.1 (+https://github.com/; python urllib)"
+
+
+# --------------------------------------------------------------------------- roots
+
+
+def resolve_root(root: str | os.PathLike | None = None) -> Path:
+    """The dataset root: ``root`` if given, else ``$GRADUS_DATA``, else ``~/.cache/gradus``.
+
+    The directory is not created here (a read-only root, such as a shared data folder, is fine).
+    """
+    if root is not None:
+        return Path(root).expanduser()
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    return DEFAULT_ROOT.expanduser()
+
+
+def dataset_dir(root: str | os.PathLike | None, folder: str) -> Path:
+    """``resolve_root(root) / folder``: where one dataset's files live."""
+    return resolve_root(root) / folder
+
+
+# --------------------------------------------------------------------------- digests
+
+
+def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
+    """Hex digest of a file, read in 1 MiB chunks."""
+    h = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify_file(path: str | os.PathLike, sha256: str | None = None, md5: str | None = None) -> None:
+    """Raise :class:`ChecksumError` (naming the file, expected and actual digest) on mismatch."""
+    for algorithm, expected in (("sha256", sha256), ("md5", md5)):
+        if expected is None:
+            continue
+        got = file_digest(path, algorithm)
+        if got.lower() != expected.lower():
+            raise ChecksumError(
+                f"{algorithm} mismatch for {path}:\n  expected {expected.lower()}\n  got      {got}\n"
+                "The file is corrupt, truncated or a different version. Delete it and download it "
+                "again (or put the correct file there)."
+            )
+
+
+# --------------------------------------------------------------------------- download
+
+
+def _mirror_url(url: str, filename: str) -> str:
+    # A mirror given as a folder ("https://host/mnist/") gets the file name appended.
+    return url + filename if url.endswith("/") else url
+
+
+def _progress_bar(total: int | None, desc: str, enabled: bool):
+    if not enabled:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc, leave=False)
+
+
+def _fetch(url: str, out, desc: str, progress: bool, timeout: float) -> tuple[str, str]:
+    """Stream ``url`` into the open binary file ``out``; return its (sha256, md5) hex digests."""
+    sha, md5 = hashlib.sha256(), hashlib.md5()
+    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        length = response.headers.get("Content-Length") if hasattr(response, "headers") else None
+        bar = _progress_bar(int(length) if length and length.isdigit() else None, desc, progress)
+        try:
+            for chunk in iter(lambda: response.read(_CHUNK), b""):
+                out.write(chunk)
+                sha.update(chunk)
+                md5.update(chunk)
+                if bar is not None:
+                    bar.update(len(chunk))
+        finally:
+            if bar is not None:
+                bar.close()
+    return sha.hexdigest(), md5.hexdigest()
+
+
+def download_file(
+    filename: str,
+    urls: Sequence[str],
+    sha256: str | None,
+    dest_dir: str | os.PathLike,
+    progress: bool = True,
+    *,
+    md5: str | None = None,
+    timeout: float = 30.0,
+) -> Path:
+    """Download ``filename`` into ``dest_dir``, trying each mirror in ``urls`` in order.
+
+    A URL ending in ``/`` is a folder: ``filename`` is appended.  Bytes are streamed into a
+    temporary file in ``dest_dir`` and renamed to ``dest_dir/filename`` only after the digest
+    matches (``sha256`` and/or ``md5``; both ``None`` skips verification).  A mirror that serves
+    wrong bytes counts as failed: its temporary file is deleted and the next mirror is tried.
+
+    Returns the final path.  Raises :class:`ChecksumError` if every mirror that answered served
+    bytes with the wrong digest, else :class:`DownloadError` listing each URL with its error.
+    """
+    dest_dir = Path(dest_dir)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    dest = dest_dir / filename
+    failures: list[tuple[str, str]] = []
+    checksum_failures = 0
+    for base in urls:
+        url = _mirror_url(base, filename)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{filename}.", suffix=".part", dir=dest_dir)
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                got_sha, got_md5 = _fetch(url, out, filename, progress, timeout)
+            if sha256 is not None and got_sha != sha256.lower():
+                checksum_failures += 1
+                failures.append((url, f"sha256 mismatch: expected {sha256.lower()}, got {got_sha}"))
+                continue
+            if md5 is not None and got_md5 != md5.lower():
+                checksum_failures += 1
+                failures.append((url, f"md5 mismatch: expected {md5.lower()}, got {got_md5}"))
+                continue
+            os.replace(tmp, dest)  # atomic on the same filesystem
+            return dest
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            # ValueError: malformed URL; URLError/HTTPError/timeouts are OSErrors.
+            failures.append((url, f"{type(e).__name__}: {e}"))
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+    tried = "\n".join(f"  {u}\n    -> {err}" for u, err in failures) or "  (no URL given)"
+    if failures and checksum_failures == len(failures):
+        raise ChecksumError(f"every mirror served a file with the wrong digest for {filename!r}:\n{tried}")
+    raise DownloadError(
+        f"could not download {filename!r}. Tried:\n{tried}\n"
+        f"Without internet access, place the file at:\n  {dest}\n"
+        f"(or pass root=... / set ${ENV_VAR} to a directory that contains {dest_dir.name}/{filename})"
+    )
+
+
+def ensure_file(
+    filename: str,
+    dest_dir: str | os.PathLike,
+    sha256: str | None = None,
+    urls: Sequence[str] = (),
+    download: bool = True,
+    progress: bool = True,
+    *,
+    md5: str | None = None,
+) -> Path:
+    """Return ``dest_dir/filename``, verified; download it first if missing and allowed.
+
+    Raises:
+        ChecksumError: the file is present but its digest is wrong (message names file,
+            expected and actual digest).
+        DatasetNotFoundError: the file is missing and ``download=False`` or no URL is known.
+        DownloadError: the file is missing and every mirror failed (message lists each URL with
+            its error and the exact path where to put the file).
+    """
+    path = Path(dest_dir) / filename
+    if path.is_file():
+        verify_file(path, sha256=sha256, md5=md5)
+        return path
+    if not download or not urls:
+        why = "download=False" if not download else "no download URL is known for it"
+        raise DatasetNotFoundError(
+            f"dataset file {filename!r} not found ({why}). Place the file at:\n  {path}\n"
+            f"(or pass root=... / set ${ENV_VAR} to a directory that contains "
+            f"{Path(dest_dir).name}/{filename})"
+        )
+    return download_file(filename, urls, sha256, dest_dir, progress=progress, md5=md5)
+
+
+# --------------------------------------------------------------------------- archives
+
+
+def _check_member_name(name: str) -> PurePosixPath:
+    p = PurePosixPath(name.replace("\\", "/"))
+    if p.is_absolute() or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        raise UnsafeArchiveError(f"refusing archive member with an absolute path: {name!r}")
+    if ".." in p.parts:
+        raise UnsafeArchiveError(f"refusing archive member with a '..' component: {name!r}")
+    return p
+
+
+def _inside(base: Path, target: Path) -> bool:
+    base, target = os.path.realpath(base), os.path.realpath(target)
+    return os.path.commonpath([base, target]) == base
+
+
+def safe_extract_tar(
+    path: str | os.PathLike, dest: str | os.PathLike, members: Iterable[str] | None = None
+) -> list[Path]:
+    """Extract a (possibly compressed) tar archive into ``dest``, refusing anything unsafe.
+
+    Refused (``UnsafeArchiveError``) before anything is written: absolute member names, names with
+    a ``..`` component, names that resolve outside ``dest``, symbolic or hard links whose target
+    resolves outside ``dest``, and device / FIFO members.  On Pythons that have it, the stdlib
+    ``filter="data"`` is applied as a second line of defence.
+
+    Args:
+        members: if given, only these member names are extracted (others are still checked).
+
+    Returns the paths of the extracted regular files.
+    """
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    wanted = set(members) if members is not None else None
+    with tarfile.open(path, "r:*") as tar:
+        chosen: list[tarfile.TarInfo] = []
+        for m in tar.getmembers():
+            rel = _check_member_name(m.name)
+            target = dest / rel
+            if not _inside(dest, target):
+                raise UnsafeArchiveError(f"refusing archive member outside the destination: {m.name!r}")
+            if m.isdev():  # character / block devices and FIFOs
+                raise UnsafeArchiveError(f"refusing device or FIFO archive member: {m.name!r}")
+            if m.issym():
+                link = PurePosixPath(m.linkname)
+                if link.is_absolute() or not _inside(dest, target.parent / link):
+                    raise UnsafeArchiveError(
+                        f"refusing symlink escaping the destination: {m.name!r} -> {m.linkname!r}"
+                    )
+            elif m.islnk():
+                # Hard-link targets are archive-relative names.
+                _check_member_name(m.linkname)
+                if not _inside(dest, dest / m.linkname):
+                    raise UnsafeArchiveError(
+                        f"refusing hard link escaping the destination: {m.name!r} -> {m.linkname!r}"
+                    )
+            elif not (m.isfile() or m.isdir()):
+                raise UnsafeArchiveError(f"refusing unsupported archive member type: {m.name!r}")
+            if wanted is None or m.name in wanted:
+                chosen.append(m)
+        if wanted is not None:
+            missing = wanted - {m.name for m in chosen}
+            if missing:
+                raise UnsafeArchiveError(f"{path}: archive has no member(s) {sorted(missing)}")
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(dest, members=chosen, filter="data")
+        else:  # pragma: no cover - Python without PEP 706 backport; our checks above still ran
+            tar.extractall(dest, members=chosen)
+    return [dest / m.name for m in chosen if m.isfile()]
+
+
+def extract_zip_member(
+    zip_path: str | os.PathLike, member_basename: str, dest_file: str | os.PathLike
+) -> Path:
+    """Copy the one zip member whose base name is ``member_basename`` to ``dest_file`` (atomic).
+
+    Only the chosen member's *contents* are read and written under a name we choose, so a
+    hostile member name (absolute, ``..``) can never place a file anywhere else.
+    """
+    dest_file = Path(dest_file)
+    with zipfile.ZipFile(zip_path) as zf:
+        matches = [
+            info
+            for info in zf.infolist()
+            if not info.is_dir()
+            and PurePosixPath(info.filename.replace("\\", "/")).name == member_basename
+            and not info.filename.startswith("__MACOSX/")
+        ]
+        if not matches:
+            raise DatasetNotFoundError(f"{zip_path}: archive has no member named {member_basename!r}")
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest_file.name}.", suffix=".part", dir=dest_file.parent)
+        try:
+            with os.fdopen(fd, "wb") as out, zf.open(matches[0]) as src:
+                shutil.copyfileobj(src, out, _CHUNK)
+            os.replace(tmp_name, dest_file)
+        finally:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+    return dest_file

@@ -1,0 +1,1 @@
+"""nn utilities: gradient clipping, parameter vectors."""

@@ -1,0 +1,725 @@
+"""Elementwise primitives. Binary ops broadcast; the engine sums gradients back to each input's
+shape, so a backward here returns gradients of the *output's* shape.
+
+Every backward is written with Tensor ops, so it can be differentiated again.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..autograd.function import Function
+from ..errors import ShapeError
+from ..tensor import Tensor, as_operand, promote_pair
+
+xp_of = backend.get_array_module
+
+
+def _binary_operands(a, b, op: str):
+    """Tensors for both operands (numbers become 0-d constants), promoted PyTorch-style, with a
+    clear error when their shapes cannot broadcast."""
+    if not isinstance(a, Tensor):
+        a = as_operand(a, b)
+    elif not isinstance(b, Tensor):
+        b = as_operand(b, a)
+    if a.data.dtype != b.data.dtype:
+        a, b = promote_pair(a, b)
+    sa, sb = a.data.shape, b.data.shape
+    if sa != sb and sa and sb:
+        try:
+            np.broadcast_shapes(sa, sb)
+        except ValueError:
+            raise ShapeError(
+                f"{op}: shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast together (trailing "
+                "dimensions must be equal or 1); reshape/unsqueeze one operand") from None
+    return a, b
+
+
+# ---------------------------------------------------------------------------------------------
+# arithmetic
+# ---------------------------------------------------------------------------------------------
+class Add(Function):
+    """y = a + b;  ga = gy, gb = gy."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy, gy
+
+
+class Sub(Function):
+    """y = a - b;  ga = gy, gb = -gy."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy, (-gy if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """y = a * b;  ga = gy * b, gb = gy * a."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        ga = gy * b if ctx.needs_input_grad[0] else None
+        gb = gy * a if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Function):
+    """y = a / b;  ga = gy / b, gb = -gy * a / b^2."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        y = a / b
+        if y.dtype.kind != "f" and a.dtype.kind in "iub":  # int / int -> default float (true division)
+            y = y.astype(np.float32)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        ga = gy / b if ctx.needs_input_grad[0] else None
+        gb = -gy * a / (b * b) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    """y = -x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, gy):
+        return -gy
+
+
+class PowScalar(Function):
+    """y = x ** c for a constant number c;  gx = gy * c * x^(c-1)."""
+
+    @staticmethod
+    def forward(ctx, x, c):
+        ctx.save_for_backward(x)
+        ctx.c = c
+        xp = xp_of(x)
+        if c == 2:
+            return x * x
+        if c == 0.5:
+            return xp.sqrt(x)
+        return xp.power(x, xp.asarray(c, dtype=x.dtype))
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        c = ctx.c
+        if c == 0:
+            return gy * 0.0, None
+        if c == 1:
+            return gy, None
+        if c == 2:
+            return gy * (2.0 * x), None
+        return gy * (c * pow(x, c - 1)), None
+
+
+class Pow(Function):
+    """y = a ** b (both tensors);  ga = gy * b * a^(b-1),  gb = gy * y * log(a)  (0 where a == 0)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        y = xp_of(a).power(a, b)
+        ctx.save_for_backward(a, b, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b, y = ctx.saved_tensors
+        ga = gy * b * pow(a, b - 1) if ctx.needs_input_grad[0] else None
+        gb = None
+        if ctx.needs_input_grad[1]:
+            # PyTorch's convention: d(a^b)/db := 0 where a == 0 (and b >= 0), instead of 0 * -inf
+            safe = where(a == 0, 1.0, a)
+            gb = where((a == 0) & (b >= 0), 0.0, gy * y * log(safe))
+        return ga, gb
+
+
+def add(a, b, alpha=1) -> Tensor:
+    a, b = _binary_operands(a, b, "add")
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Add.apply(a, b)
+
+
+def sub(a, b, alpha=1) -> Tensor:
+    a, b = _binary_operands(a, b, "sub")
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Sub.apply(a, b)
+
+
+def mul(a, b) -> Tensor:
+    return Mul.apply(*_binary_operands(a, b, "mul"))
+
+
+def div(a, b, rounding_mode=None) -> Tensor:
+    a, b = _binary_operands(a, b, "div")
+    if rounding_mode == "floor":
+        return floor_divide(a, b)
+    if rounding_mode == "trunc":
+        return Tensor._make(xp_of(a.data).trunc(a.data / b.data).astype(a.dtype))
+    return Div.apply(a, b)
+
+
+def floor_divide(a, b) -> Tensor:
+    """Floor division (no gradient: piecewise constant)."""
+    a, b = _binary_operands(a, b, "floor_divide")
+    return Tensor._make(xp_of(a.data).floor_divide(a.data, b.data))
+
+
+def remainder(a, b) -> Tensor:
+    """a - floor(a / b) * b (Python's %, as PyTorch); gradient 1 w.r.t. a."""
+    a, b = _binary_operands(a, b, "remainder")
+    q = floor_divide(a, b)
+    return a - q * b
+
+
+fmod = remainder
+
+
+def neg(x) -> Tensor:
+    return Neg.apply(x)
+
+
+def pow(x, exponent) -> Tensor:  # noqa: A001 (PyTorch name)
+    """x ** exponent; a Python number exponent is a constant (cheaper, exact gradient)."""
+    if isinstance(x, Tensor) and not isinstance(exponent, Tensor) and np.isscalar(exponent):
+        if x.data.dtype.kind in "iub" and isinstance(exponent, float):
+            x = x.float()
+        return PowScalar.apply(x, exponent)
+    a, b = _binary_operands(x, exponent, "pow")
+    return Pow.apply(a, b)
+
+
+# ---------------------------------------------------------------------------------------------
+# unary math
+# ---------------------------------------------------------------------------------------------
+def _float_input(x: Tensor, op: str) -> Tensor:
+    """Integer inputs of transcendental functions become the default float dtype (as PyTorch)."""
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    if x.data.dtype.kind in "iub":
+        return Tensor._make(x.data.astype(np.float32))
+    return x
+
+
+class Exp(Function):
+    """y = e^x;  gx = gy * y."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = xp_of(x).exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * y
+
+
+class Log(Function):
+    """y = ln x;  gx = gy / x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp_of(x).log(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / x
+
+
+class Log1p(Function):
+    """y = ln(1 + x);  gx = gy / (1 + x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp_of(x).log1p(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / (x + 1.0)
+
+
+class Expm1(Function):
+    """y = e^x - 1;  gx = gy * (y + 1)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = xp_of(x).expm1(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * (y + 1.0)
+
+
+class Sqrt(Function):
+    """y = sqrt(x);  gx = gy / (2 y)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = xp_of(x).sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy / (y * 2.0)
+
+
+class Abs(Function):
+    """y = |x|;  gx = gy * sign(x)  (0 at x = 0, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp_of(x).abs(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * sign(x)
+
+
+class Sin(Function):
+    """y = sin x;  gx = gy cos x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp_of(x).sin(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy * cos(x)
+
+
+class Cos(Function):
+    """y = cos x;  gx = -gy sin x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp_of(x).cos(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return -(gy * sin(x))
+
+
+class Tanh(Function):
+    """y = tanh x;  gx = gy (1 - y^2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = xp_of(x).tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * (1.0 - y * y)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e^-x), computed without overflow;  gx = gy y (1 - y)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = xp_of(x)
+        # stable: e^-|x| never overflows; then pick the right branch
+        z = xp.exp(-xp.abs(x))
+        y = xp.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * (y * (1.0 - y))
+
+
+class Relu(Function):
+    """y = max(x, 0);  gx = gy * [x > 0]  (0 at x = 0, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = xp_of(x).maximum(x, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * (y.data > 0)  # the mask is a constant: second derivative 0
+
+
+class Sign(Function):
+    """y = sign(x); gradient 0 everywhere (defined as 0 at the jumps)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp_of(x).sign(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy * 0.0
+
+
+def exp(x) -> Tensor:
+    return Exp.apply(_float_input(x, "exp"))
+
+
+def log(x) -> Tensor:
+    return Log.apply(_float_input(x, "log"))
+
+
+def log1p(x) -> Tensor:
+    return Log1p.apply(_float_input(x, "log1p"))
+
+
+def expm1(x) -> Tensor:
+    return Expm1.apply(_float_input(x, "expm1"))
+
+
+def log2(x) -> Tensor:
+    return log(x) * (1.0 / np.log(2.0))
+
+
+def log10(x) -> Tensor:
+    return log(x) * (1.0 / np.log(10.0))
+
+
+def sqrt(x) -> Tensor:
+    return Sqrt.apply(_float_input(x, "sqrt"))
+
+
+def rsqrt(x) -> Tensor:
+    return PowScalar.apply(_float_input(x, "rsqrt"), -0.5)
+
+
+def square(x) -> Tensor:
+    return PowScalar.apply(x, 2)
+
+
+def reciprocal(x) -> Tensor:
+    return PowScalar.apply(_float_input(x, "reciprocal"), -1)
+
+
+def abs(x) -> Tensor:  # noqa: A001
+    return Abs.apply(x)
+
+
+def sign(x) -> Tensor:
+    return Sign.apply(x)
+
+
+def sin(x) -> Tensor:
+    return Sin.apply(_float_input(x, "sin"))
+
+
+def cos(x) -> Tensor:
+    return Cos.apply(_float_input(x, "cos"))
+
+
+def tan(x) -> Tensor:
+    return sin(x) / cos(x)
+
+
+def tanh(x) -> Tensor:
+    return Tanh.apply(_float_input(x, "tanh"))
+
+
+def sigmoid(x) -> Tensor:
+    return Sigmoid.apply(_float_input(x, "sigmoid"))
+
+
+def relu(x) -> Tensor:
+    return Relu.apply(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# comparisons / selection
+# ---------------------------------------------------------------------------------------------
+class Maximum(Function):
+    """y = max(a, b) elementwise; the gradient goes to the larger input, split in half on ties
+    (PyTorch's rule)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return xp_of(a).maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        xp = xp_of(a.data)
+        wa = xp.where(a.data > b.data, 1.0, xp.where(a.data == b.data, 0.5, 0.0)).astype(gy.dtype)
+        return gy * wa, gy * (1.0 - wa)
+
+
+class Minimum(Function):
+    """y = min(a, b) elementwise; gradient to the smaller input, split in half on ties."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return xp_of(a).minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        xp = xp_of(a.data)
+        wa = xp.where(a.data < b.data, 1.0, xp.where(a.data == b.data, 0.5, 0.0)).astype(gy.dtype)
+        return gy * wa, gy * (1.0 - wa)
+
+
+class Clamp(Function):
+    """y = min(max(x, lo), hi);  gx = gy where lo <= x <= hi, else 0."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = lo, hi
+        return xp_of(x).clip(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        mask = True
+        if ctx.lo is not None:
+            mask = x.data >= ctx.lo
+        if ctx.hi is not None:
+            mask = mask & (x.data <= ctx.hi)
+        return gy * mask, None, None
+
+
+class Where(Function):
+    """y = a where cond else b;  ga = gy where cond else 0,  gb = gy where not cond else 0."""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.cond = cond
+        return xp_of(a, b).where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        c = ctx.cond
+        ga = where(c, gy, 0.0) if ctx.needs_input_grad[1] else None
+        gb = where(c, 0.0, gy) if ctx.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+class Clone(Function):
+    """A copy of x (new memory); gradient passes through."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy
+
+
+class AsType(Function):
+    """Cast to another dtype; the gradient is cast back (by the engine)."""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy, None
+
+
+class ToDevice(Function):
+    """Move to another device; the gradient moves back."""
+
+    @staticmethod
+    def forward(ctx, x, device):
+        ctx.src = backend.device_of(x)
+        return backend.to_device(x, device)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return to_device(gy, ctx.src), None
+
+
+def maximum(a, b) -> Tensor:
+    return Maximum.apply(*_binary_operands(a, b, "maximum"))
+
+
+def minimum(a, b) -> Tensor:
+    return Minimum.apply(*_binary_operands(a, b, "minimum"))
+
+
+def clamp(x, min=None, max=None) -> Tensor:  # noqa: A002
+    """Clip values into [min, max] (either bound may be None, or a Tensor)."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        y = x
+        if min is not None:
+            y = maximum(y, min)
+        if max is not None:
+            y = minimum(y, max)
+        return y
+    return Clamp.apply(x, min, max)
+
+
+clip = clamp
+
+
+def where(condition, a=None, b=None) -> Tensor:
+    """Elementwise select: ``a`` where ``condition`` else ``b``; with one argument, the indices of
+    nonzero elements (as ``nonzero(as_tuple=True)``)."""
+    if a is None and b is None:
+        c = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+        return tuple(Tensor._make(i.astype(np.int64)) for i in xp_of(c).nonzero(c))
+    c = condition.data if isinstance(condition, Tensor) else condition
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = Tensor(a)
+    a, b = _binary_operands(a, b, "where")
+    if not hasattr(c, "dtype") or c.dtype != np.bool_:
+        c = xp_of(a.data).asarray(c).astype(bool)
+    try:
+        np.broadcast_shapes(c.shape, a.shape, b.shape)
+    except ValueError:
+        raise ShapeError(f"where: condition {tuple(c.shape)}, input {tuple(a.shape)} and other "
+                         f"{tuple(b.shape)} cannot be broadcast together") from None
+    return Where.apply(c, a, b)
+
+
+def clone(x) -> Tensor:
+    return Clone.apply(x)
+
+
+def astype(x, dtype) -> Tensor:
+    dtype = np.dtype(dtype)
+    if x.requires_grad and dtype.kind in "fc":
+        return AsType.apply(x, dtype)
+    return Tensor._make(x.data.astype(dtype))
+
+
+def to_device(x, device) -> Tensor:
+    return ToDevice.apply(x, backend.Device(device))
+
+
+# comparisons: boolean tensors, outside the graph (safe to use as masks: x * (x > 0))
+def _compare(name):
+    def op(a, b) -> Tensor:
+        if not isinstance(a, Tensor):
+            a = as_operand(a, b)
+        elif not isinstance(b, Tensor):
+            b = as_operand(b, a)
+        try:
+            return Tensor._make(getattr(xp_of(a.data), name)(a.data, b.data))
+        except ValueError:
+            raise ShapeError(f"{name}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast "
+                             "together") from None
+
+    op.__name__ = name
+    op.__doc__ = f"Elementwise ``{name}``: a bool tensor, not differentiable."
+    return op
+
+
+eq = _compare("equal")
+ne = _compare("not_equal")
+lt = _compare("less")
+le = _compare("less_equal")
+gt = _compare("greater")
+ge = _compare("greater_equal")
+logical_and = _compare("logical_and")
+logical_or = _compare("logical_or")
+logical_xor = _compare("logical_xor")
+bitwise_and = _compare("bitwise_and")
+bitwise_or = _compare("bitwise_or")
+bitwise_xor = _compare("bitwise_xor")
+
+
+def logical_not(x) -> Tensor:
+    return Tensor._make(xp_of(x.data).logical_not(x.data))
+
+
+def bitwise_not(x) -> Tensor:
+    return Tensor._make(xp_of(x.data).invert(x.data))
+
+
+def isnan(x) -> Tensor:
+    return Tensor._make(xp_of(x.data).isnan(x.data))
+
+
+def isinf(x) -> Tensor:
+    return Tensor._make(xp_of(x.data).isinf(x.data))
+
+
+def isfinite(x) -> Tensor:
+    return Tensor._make(xp_of(x.data).isfinite(x.data))
+
+
+def equal(a, b) -> bool:
+    """True if both tensors have the same shape and elements."""
+    return a.shape == b.shape and bool((a.data == b.data).all())
+
+
+def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
+    a = a.data if isinstance(a, Tensor) else a
+    b = b.data if isinstance(b, Tensor) else b
+    return bool(xp_of(a).allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False) -> Tensor:
+    return Tensor._make(xp_of(a.data).isclose(a.data, b.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def floor(x) -> Tensor:
+    return Tensor._make(xp_of(x.data).floor(x.data))
+
+
+def ceil(x) -> Tensor:
+    return Tensor._make(xp_of(x.data).ceil(x.data))
+
+
+def round(x, decimals: int = 0) -> Tensor:  # noqa: A001
+    return Tensor._make(xp_of(x.data).round(x.data, decimals))
+
+
+def trunc(x) -> Tensor:
+    return Tensor._make(xp_of(x.data).trunc(x.data))

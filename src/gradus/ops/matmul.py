@@ -1,0 +1,138 @@
+"""Matrix product with NumPy's ``matmul`` semantics: 1-D, 2-D, batched, broadcasting batch dims."""
+from __future__ import annotations
+
+from .. import backend
+from ..autograd.function import Function
+from ..errors import ShapeError
+from ..tensor import Tensor, as_operand, promote_pair
+from .movement import squeeze, transpose, unsqueeze
+
+xp_of = backend.get_array_module
+
+
+class MatMul(Function):
+    """y = a @ b.
+
+    Shapes: a (..., m, k), b (..., k, n) -> y (..., m, n);  ga = gy @ b^T,  gb = a^T @ gy.
+    A 1-D operand is a vector (a row for ``a``, a column for ``b``) and its dimension is dropped from
+    y. Broadcast batch dimensions are summed back by the engine.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return xp_of(a, b).matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        ga = gb = None
+        if a.ndim == 1 and b.ndim == 1:            # dot product: gy is 0-d
+            ga = gy * b if ctx.needs_input_grad[0] else None
+            gb = gy * a if ctx.needs_input_grad[1] else None
+        elif a.ndim == 1:                          # (k,) @ (..., k, n) -> (..., n)
+            if ctx.needs_input_grad[0]:
+                ga = squeeze(matmul(unsqueeze(gy, -2), transpose(b, -1, -2)), -2)   # (..., k)
+            if ctx.needs_input_grad[1]:
+                gb = matmul(unsqueeze(a, -1), unsqueeze(gy, -2))                     # (..., k, n)
+        elif b.ndim == 1:                          # (..., m, k) @ (k,) -> (..., m)
+            if ctx.needs_input_grad[0]:
+                ga = matmul(unsqueeze(gy, -1), unsqueeze(b, -2))                     # (..., m, k)
+            if ctx.needs_input_grad[1]:
+                gb = squeeze(matmul(transpose(a, -1, -2), unsqueeze(gy, -1)), -1)    # (..., k)
+        else:
+            if ctx.needs_input_grad[0]:
+                ga = matmul(gy, transpose(b, -1, -2))
+            if ctx.needs_input_grad[1]:
+                gb = matmul(transpose(a, -1, -2), gy)
+        return ga, gb
+
+
+def matmul(a, b) -> Tensor:
+    """Matrix product ``a @ b`` (see ``MatMul`` for the shape rules)."""
+    if not isinstance(a, Tensor):
+        a = as_operand(a, b)
+    if not isinstance(b, Tensor):
+        b = as_operand(b, a)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(f"matmul: both arguments need at least 1 dimension, got shapes {tuple(a.shape)} "
+                         f"and {tuple(b.shape)}; use * for scaling")
+    ka = a.shape[-1]
+    kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if ka != kb:
+        raise ShapeError(
+            f"matmul: cannot multiply shapes {tuple(a.shape)} and {tuple(b.shape)}: the inner dimensions "
+            f"differ ({ka} != {kb}); the last dim of the first must equal the "
+            f"{'only' if b.ndim == 1 else 'second-to-last'} dim of the second")
+    if a.ndim > 2 and b.ndim > 2:
+        import numpy as np
+
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise ShapeError(f"matmul: batch dimensions {tuple(a.shape[:-2])} and {tuple(b.shape[:-2])} "
+                             f"(shapes {tuple(a.shape)} and {tuple(b.shape)}) cannot be broadcast") from None
+    if a.dtype != b.dtype:
+        a, b = promote_pair(a, b)
+    return MatMul.apply(a, b)
+
+
+def mm(a, b) -> Tensor:
+    if a.ndim != 2 or b.ndim != 2:
+        raise ShapeError(f"mm: expects 2-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    return matmul(a, b)
+
+
+def bmm(a, b) -> Tensor:
+    if a.ndim != 3 or b.ndim != 3:
+        raise ShapeError(f"bmm: expects 3-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    return matmul(a, b)
+
+
+def dot(a, b) -> Tensor:
+    if a.ndim != 1 or b.ndim != 1:
+        raise ShapeError(f"dot: expects 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    return matmul(a, b)
+
+
+def mv(a, b) -> Tensor:
+    return matmul(a, b)
+
+
+def outer(a, b) -> Tensor:
+    return unsqueeze(a, 1) * unsqueeze(b, 0)
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Einstein summation, built from broadcasting multiply + sum (differentiable to any order)."""
+    from .movement import permute, reshape
+    from .reduce import sum as _sum
+
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    lhs, _, rhs = equation.replace(" ", "").partition("->")
+    ins = lhs.split(",")
+    if len(ins) != len(operands):
+        raise ValueError(f"einsum: equation {equation!r} names {len(ins)} operands, got {len(operands)}")
+    letters = sorted(set("".join(ins)))
+    if not _:
+        rhs = "".join(c for c in letters if "".join(ins).count(c) == 1)
+    order = list(rhs) + [c for c in letters if c not in rhs]
+    prod = None
+    for spec, x in zip(ins, operands):
+        if len(spec) != x.ndim:
+            raise ShapeError(f"einsum: operand {spec!r} has {x.ndim} dims (shape {tuple(x.shape)})")
+        # align x to `order`: permute its letters into order, then insert size-1 dims
+        present = [c for c in order if c in spec]
+        x = permute(x, *[spec.index(c) for c in present]) if x.ndim > 1 else x
+        shape, k = [], 0
+        for c in order:
+            if c in spec:
+                shape.append(x.shape[k])
+                k += 1
+            else:
+                shape.append(1)
+        x = reshape(x, tuple(shape))
+        prod = x if prod is None else prod * x
+    summed = tuple(range(len(rhs), len(order)))
+    return _sum(prod, summed) if summed else prod

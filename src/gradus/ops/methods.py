@@ -1,0 +1,74 @@
+"""Attach the op library to ``Tensor`` as Python operators and PyTorch-named methods."""
+from __future__ import annotations
+
+from ..tensor import Tensor
+from . import elementwise as ew
+from . import indexing as ix
+from . import matmul as mm
+from . import movement as mv
+from . import reduce as rd
+
+
+def _r(fn):
+    """Reversed operator: ``2 - x`` calls ``x.__rsub__(2)`` = ``sub(2, x)``."""
+    return lambda self, other: fn(other, self)
+
+
+_operators = {
+    "__add__": ew.add, "__radd__": _r(ew.add), "__sub__": ew.sub, "__rsub__": _r(ew.sub),
+    "__mul__": ew.mul, "__rmul__": _r(ew.mul), "__truediv__": ew.div, "__rtruediv__": _r(ew.div),
+    "__floordiv__": ew.floor_divide, "__rfloordiv__": _r(ew.floor_divide),
+    "__mod__": ew.remainder, "__rmod__": _r(ew.remainder),
+    "__pow__": ew.pow, "__rpow__": _r(ew.pow), "__matmul__": mm.matmul, "__rmatmul__": _r(mm.matmul),
+    "__neg__": ew.neg, "__pos__": lambda self: self, "__abs__": ew.abs,
+    "__eq__": ew.eq, "__ne__": ew.ne, "__lt__": ew.lt, "__le__": ew.le, "__gt__": ew.gt, "__ge__": ew.ge,
+    "__and__": ew.logical_and, "__or__": ew.logical_or, "__xor__": ew.logical_xor,
+    "__invert__": ew.bitwise_not,
+    "__rand__": _r(ew.logical_and), "__ror__": _r(ew.logical_or),
+    "__getitem__": ix.getitem,
+}
+
+_methods = {
+    # elementwise
+    "add": ew.add, "sub": ew.sub, "subtract": ew.sub, "mul": ew.mul, "multiply": ew.mul, "div": ew.div,
+    "divide": ew.div, "true_divide": ew.div, "neg": ew.neg, "negative": ew.neg, "pow": ew.pow,
+    "exp": ew.exp, "log": ew.log, "log1p": ew.log1p, "expm1": ew.expm1, "log2": ew.log2, "log10": ew.log10,
+    "sqrt": ew.sqrt, "rsqrt": ew.rsqrt, "square": ew.square, "reciprocal": ew.reciprocal, "abs": ew.abs,
+    "sign": ew.sign, "sin": ew.sin, "cos": ew.cos, "tan": ew.tan, "tanh": ew.tanh, "sigmoid": ew.sigmoid,
+    "relu": ew.relu, "maximum": ew.maximum, "minimum": ew.minimum, "clamp": ew.clamp, "clip": ew.clamp,
+    "eq": ew.eq, "ne": ew.ne, "lt": ew.lt, "le": ew.le, "gt": ew.gt, "ge": ew.ge,
+    "isnan": ew.isnan, "isinf": ew.isinf, "isfinite": ew.isfinite, "logical_not": ew.logical_not,
+    "logical_and": ew.logical_and, "logical_or": ew.logical_or, "equal": ew.equal,
+    "allclose": ew.allclose, "isclose": ew.isclose,
+    "floor": ew.floor, "ceil": ew.ceil, "round": ew.round, "trunc": ew.trunc, "remainder": ew.remainder,
+    "fmod": ew.fmod, "floor_divide": ew.floor_divide,
+    "where": lambda self, condition, other: ew.where(condition, self, other),
+    # reductions
+    "sum": rd.sum, "mean": rd.mean, "prod": rd.prod, "max": rd.max, "min": rd.min, "amax": rd.amax,
+    "amin": rd.amin, "argmax": rd.argmax, "argmin": rd.argmin, "logsumexp": rd.logsumexp,
+    "cumsum": rd.cumsum, "var": rd.var, "std": rd.std, "norm": rd.norm, "all": rd.all, "any": rd.any,
+    "count_nonzero": rd.count_nonzero,
+    # movement
+    "reshape": mv.reshape, "view": mv.view, "view_as": mv.view_as, "flatten": mv.flatten,
+    "unflatten": mv.unflatten, "squeeze": mv.squeeze, "unsqueeze": mv.unsqueeze, "permute": mv.permute,
+    "transpose": mv.transpose, "swapaxes": mv.transpose, "t": mv.t, "movedim": mv.movedim,
+    "expand": mv.expand, "expand_as": mv.expand_as, "broadcast_to": mv.broadcast_to, "sum_to": mv.sum_to,
+    "flip": mv.flip, "split": mv.split, "chunk": mv.chunk, "unbind": mv.unbind, "triu": mv.triu,
+    "tril": mv.tril, "repeat": mv.repeat, "tile": mv.tile, "repeat_interleave": mv.repeat_interleave,
+    "contiguous": mv.contiguous,
+    # matmul
+    "matmul": mm.matmul, "mm": mm.mm, "bmm": mm.bmm, "dot": mm.dot, "mv": mm.mv, "outer": mm.outer,
+    # indexing
+    "gather": ix.gather, "index_select": ix.index_select, "take_along_dim": ix.take_along_dim,
+    "masked_fill": ix.masked_fill, "masked_select": ix.masked_select, "nonzero": ix.nonzero,
+    "scatter_add": ix.scatter_add,
+}
+
+
+def install() -> None:
+    for name, fn in {**_operators, **_methods}.items():
+        setattr(Tensor, name, fn)
+    Tensor.__hash__ = lambda self: id(self)  # __eq__ is elementwise, so hash by identity
+
+
+install()

@@ -1,0 +1,1 @@
+"""Optimizers, learning-rate schedulers, gradient-free search and second-order methods."""

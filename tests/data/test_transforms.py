@@ -1,0 +1,123 @@
+import numpy as np
+import pytest
+
+import gradus
+from gradus.data import transforms as T
+
+
+def test_to_tensor_hwc_and_hw():
+    img = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3) * 10  # (H, W, C)
+    t = T.ToTensor()(img)
+    assert isinstance(t, gradus.Tensor) and t.shape == (3, 2, 3) and t.dtype == np.float32
+    np.testing.assert_allclose(t.numpy(), img.transpose(2, 0, 1) / 255.0, rtol=1e-6)
+    g = T.ToTensor()(np.full((28, 28), 255, np.uint8))
+    assert g.shape == (1, 28, 28) and float(g.numpy().max()) == 1.0
+    f = T.ToTensor()(np.full((4, 4), 3.0, np.float64))  # floats are not rescaled
+    assert f.dtype == np.float32 and float(f.numpy()[0, 0, 0]) == 3.0
+
+
+def test_normalize_compose_flatten_lambda():
+    pipeline = T.Compose([T.ToTensor(), T.Normalize((0.5, 0.25, 0.0), (0.5, 0.5, 1.0)), T.Flatten()])
+    img = np.full((2, 2, 3), 255, np.uint8)
+    out = pipeline(img)
+    assert isinstance(out, gradus.Tensor) and out.shape == (12,)
+    np.testing.assert_allclose(out.numpy().reshape(3, 4)[:, 0], [1.0, 1.5, 1.0])
+    assert T.Lambda(lambda x: x * 2)(3) == 6
+    a = T.Normalize(0.5, 2.0)(np.ones((1, 2, 2), np.float32))
+    assert isinstance(a, np.ndarray) and np.allclose(a, 0.25)
+    assert "ToTensor" in repr(pipeline)
+
+
+def test_random_crop_shapes_and_content():
+    img = np.arange(32 * 32 * 3, dtype=np.int64).reshape(32, 32, 3)  # HWC ndarray
+    out = T.RandomCrop(24, generator=0)(img)
+    assert out.shape == (24, 24, 3)
+    # The crop is a contiguous window of the input.
+    i, j = np.argwhere(img[..., 0] == out[0, 0, 0])[0]
+    np.testing.assert_array_equal(out, img[i : i + 24, j : j + 24])
+    padded = T.RandomCrop(32, padding=4, generator=1)(img)
+    assert padded.shape == (32, 32, 3)
+    t = T.RandomCrop((20, 10), padding=2)(gradus.tensor(np.ones((3, 28, 28), np.float32)))  # CHW Tensor
+    assert isinstance(t, gradus.Tensor) and t.shape == (3, 20, 10)
+    assert T.RandomCrop(30, pad_if_needed=True)(np.ones((28, 28))).shape == (30, 30)
+    with pytest.raises(ValueError):
+        T.RandomCrop(40)(np.ones((28, 28)))
+
+
+def test_random_crop_reproducible_with_global_seed():
+    img = np.random.default_rng(0).random((28, 28))
+    gradus.manual_seed(3)
+    a = T.RandomCrop(20, padding=2)(img)
+    gradus.manual_seed(3)
+    np.testing.assert_array_equal(T.RandomCrop(20, padding=2)(img), a)
+
+
+def test_flips():
+    img = np.arange(12).reshape(3, 4)
+    np.testing.assert_array_equal(T.RandomHorizontalFlip(p=1.0)(img), img[:, ::-1])
+    np.testing.assert_array_equal(T.RandomHorizontalFlip(p=0.0)(img), img)
+    np.testing.assert_array_equal(T.RandomVerticalFlip(p=1.0)(img), img[::-1])
+    hwc = np.arange(24).reshape(2, 4, 3)
+    np.testing.assert_array_equal(T.RandomHorizontalFlip(p=1.0)(hwc), hwc[:, ::-1, :])
+    chw = gradus.tensor(np.arange(24, dtype=np.float32).reshape(3, 2, 4))
+    np.testing.assert_array_equal(T.RandomHorizontalFlip(p=1.0)(chw).numpy(), chw.numpy()[:, :, ::-1])
+    flips = [T.RandomHorizontalFlip(p=0.5, generator=np.random.default_rng(0))] * 1
+    n = sum(np.array_equal(flips[0](img), img[:, ::-1]) for _ in range(200))
+    assert 60 < n < 140
+
+
+def _digit():
+    img = np.zeros((28, 28), np.uint8)
+    img[6:22, 12:16] = 255  # a thick vertical stroke, like a "1"
+    img[6:10, 8:16] = 200
+    return img
+
+
+def test_elastic_distortion_identity_shape_mass_and_determinism():
+    img = _digit()
+    same = T.ElasticDistortion(alpha=0.0, sigma=4.0, generator=0)(img)
+    np.testing.assert_array_equal(same, img)
+    out = T.ElasticDistortion(alpha=34.0, sigma=4.0, generator=0)(img)
+    assert out.shape == img.shape and out.dtype == np.uint8
+    assert not np.array_equal(out, img)
+    mass_in, mass_out = img.astype(float).sum(), out.astype(float).sum()
+    assert abs(mass_out - mass_in) / mass_in < 0.25
+    np.testing.assert_array_equal(T.ElasticDistortion(34.0, 4.0, generator=0)(img), out)
+    t = T.ElasticDistortion(34.0, 4.0, generator=0)(T.ToTensor()(img))  # (1, 28, 28) Tensor
+    assert isinstance(t, gradus.Tensor) and t.shape == (1, 28, 28)
+    np.testing.assert_allclose(t.numpy()[0] * 255, out, atol=1.0)
+
+
+def test_gaussian_filter_properties():
+    const = np.full((10, 12), 3.0)
+    np.testing.assert_allclose(T.gaussian_filter(const, 2.0), const)  # normalized kernel, mirrored edges
+    impulse = np.zeros((21, 21))
+    impulse[10, 10] = 1.0
+    blurred = T.gaussian_filter(impulse, 1.5)
+    assert abs(blurred.sum() - 1.0) < 1e-9 and blurred[10, 10] == blurred.max()
+    np.testing.assert_allclose(blurred, blurred.T)
+
+
+def test_gaussian_filter_matches_scipy_if_available():
+    ndimage = pytest.importorskip("scipy.ndimage")
+    a = np.random.default_rng(0).random((28, 28))
+    np.testing.assert_allclose(T.gaussian_filter(a, 4.0), ndimage.gaussian_filter(a, 4.0, mode="reflect"), atol=1e-12)
+
+
+def test_bilinear_sample():
+    img = np.array([[0.0, 10.0], [20.0, 30.0]])
+    ys, xs = np.array([[0.5, 0.0]]), np.array([[0.5, 1.5]])
+    np.testing.assert_allclose(T.bilinear_sample(img, ys, xs), [[15.0, 5.0]])  # 2nd: half outside -> fill 0
+
+
+def test_batched_crop_and_flip():
+    x = np.random.default_rng(0).random((8, 3, 32, 32)).astype(np.float32)
+    out = T.batch_random_crop(x, 32, padding=4, generator=0)
+    assert out.shape == (8, 3, 32, 32) and out.dtype == np.float32
+    small = T.batch_random_crop(x, 24, generator=1)
+    for n in range(8):  # every crop is a window of its own image
+        i, j = np.argwhere(np.isclose(x[n, 0], small[n, 0, 0, 0]))[0]
+        np.testing.assert_array_equal(small[n], x[n, :, i : i + 24, j : j + 24])
+    flipped = T.batch_random_horizontal_flip(x, p=1.0)
+    np.testing.assert_array_equal(flipped, x[..., ::-1])
+    np.testing.assert_array_equal(T.batch_random_horizontal_flip(x, p=0.0), x)
