@@ -87,7 +87,8 @@ def test_fast_path_equals_slow_path(shuffle, drop_last):
 
 
 def test_fast_path_through_subset_and_tensor_backed():
-    base = TensorDataset(gradus.tensor(np.arange(30, dtype=np.float32).reshape(10, 3)), gradus.tensor(np.arange(10)))
+    X = gradus.tensor(np.arange(30, dtype=np.float32).reshape(10, 3))
+    base = TensorDataset(X, gradus.tensor(np.arange(10)))
     sub = Subset(base, [9, 1, 5, 3])
     (X, y), = list(DataLoader(sub, batch_size=4))
     np.testing.assert_array_equal(y.numpy(), [9, 1, 5, 3])
@@ -149,7 +150,9 @@ def test_batch_size_none_and_batch_sampler():
 
 
 def test_custom_collate_fn_and_sampler():
-    loader = DataLoader(_ds(6), batch_size=2, sampler=[5, 4, 3, 2, 1, 0], collate_fn=lambda b: [int(s[1]) for s in b])
+    loader = DataLoader(
+        _ds(6), batch_size=2, sampler=[5, 4, 3, 2, 1, 0], collate_fn=lambda b: [int(s[1]) for s in b]
+    )
     assert list(loader) == [[5, 4], [3, 2], [1, 0]]
 
 

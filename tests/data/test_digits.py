@@ -1,5 +1,6 @@
 import hashlib
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -9,10 +10,11 @@ from gradus.data.datasets.digits import DIGITS_SHA256
 
 
 def test_embedded_file_checksum_and_readme():
-    folder = resources.files("gradus.data.datasets").joinpath("_embedded")
-    raw = folder.joinpath("digits.csv").read_bytes()
+    raw = resources.files("gradus.data.datasets").joinpath("_embedded", "digits.csv").read_bytes()
     assert hashlib.sha256(raw).hexdigest() == DIGITS_SHA256
-    assert DIGITS_SHA256 in folder.joinpath("README.md").read_text()
+    # The README is documentation in the source tree (not necessarily installed as package data).
+    readme = Path(__file__).resolve().parents[2] / "src/gradus/data/datasets/_embedded/README.md"
+    assert DIGITS_SHA256 in readme.read_text()
     assert b"\x00" not in raw and raw.count(b"\n") == 1797
 
 

@@ -68,7 +68,9 @@ def test_ensure_file_md5(tmp_path):
 def test_offline_error_names_file_urls_errors_and_destination(tmp_path):
     urls = [DEAD_MIRROR, DEAD_MIRROR + "mirror2/"]
     with pytest.raises(DownloadError) as e:
-        ensure_file("train-images-idx3-ubyte.gz", tmp_path / "mnist", sha256="0" * 64, urls=urls, progress=False)
+        ensure_file(
+            "train-images-idx3-ubyte.gz", tmp_path / "mnist", sha256="0" * 64, urls=urls, progress=False
+        )
     msg = str(e.value)
     assert "train-images-idx3-ubyte.gz" in msg
     assert "http://127.0.0.1:9/train-images-idx3-ubyte.gz" in msg
@@ -157,7 +159,8 @@ def test_safe_extract_tar_ok(tmp_path):
         _info("blk", tarfile.BLKTYPE),
         _info("fifo", tarfile.FIFOTYPE),
     ],
-    ids=["absolute", "dotdot", "nested-dotdot", "symlink-abs", "symlink-rel", "hardlink", "chr", "blk", "fifo"],
+    ids=["absolute", "dotdot", "nested-dotdot", "symlink-abs", "symlink-rel", "hardlink", "chr", "blk",
+         "fifo"],
 )
 def test_safe_extract_tar_refuses(tmp_path, member):
     tar = _tar(tmp_path / "bad.tar.gz", [_info("fine.txt"), member])

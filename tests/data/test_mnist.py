@@ -149,3 +149,14 @@ def test_mnist_from_shared_data(shared_data):
     Xb, yb = next(iter(DataLoader(test, batch_size=64)))
     assert Xb.shape == (64, 28, 28) and Xb.dtype == np.uint8
     np.testing.assert_array_equal(yb.numpy(), test.targets[:64])
+
+
+def test_mnist_with_transforms_through_loader(shared_data):
+    from gradus.data import transforms as T
+
+    test = MNIST(root=shared_data, train=False, download=False,
+                 transform=T.Compose([T.ToTensor(), T.Normalize(MNIST.mean, MNIST.std)]))
+    X, y = next(iter(DataLoader(test, batch_size=16)))
+    assert X.shape == (16, 1, 28, 28) and X.dtype == np.float32
+    expected = (test.data[:16, None].astype(np.float32) / 255 - 0.1307) / 0.3081
+    np.testing.assert_allclose(X.numpy(), expected, rtol=1e-5, atol=1e-5)

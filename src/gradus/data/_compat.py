@@ -75,8 +75,14 @@ def to_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
-def to_tensor(a: np.ndarray) -> Any:
-    """Wrap an ndarray as a gradus Tensor, keeping its dtype."""
+def to_tensor(a: np.ndarray, copy: bool = True) -> Any:
+    """An ndarray as a gradus Tensor, keeping its dtype.
+
+    ``copy=False`` wraps the array without copying (``gradus.from_numpy``); callers use it only for
+    arrays they just created (a stack, a fancy-indexing gather), which nobody else references.
+    """
     import gradus
 
+    if not copy and hasattr(gradus, "from_numpy"):
+        return gradus.from_numpy(a)
     return gradus.tensor(a)

@@ -50,21 +50,21 @@ def default_collate(batch: Sequence[Any]) -> Any:
         raise ValueError("default_collate: empty batch")
     elem = batch[0]
     if is_tensor(elem):
-        return to_tensor(_stack([b.numpy() for b in batch]))
+        return to_tensor(_stack([b.numpy() for b in batch]), copy=False)
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "OUS":
             raise TypeError(f"default_collate: cannot make a Tensor of ndarray with dtype {elem.dtype}")
-        return to_tensor(_stack(batch))
+        return to_tensor(_stack(batch), copy=False)
     if isinstance(elem, np.generic):
         if elem.dtype.kind in "OUS":
             return list(batch)
-        return to_tensor(np.array(batch, dtype=elem.dtype))
+        return to_tensor(np.array(batch, dtype=elem.dtype), copy=False)
     if isinstance(elem, bool):
-        return to_tensor(np.array(batch, dtype=np.bool_))
+        return to_tensor(np.array(batch, dtype=np.bool_), copy=False)
     if isinstance(elem, int):
-        return to_tensor(np.array(batch, dtype=np.int64))
+        return to_tensor(np.array(batch, dtype=np.int64), copy=False)
     if isinstance(elem, float):
-        return to_tensor(np.array(batch, dtype=np.float32))
+        return to_tensor(np.array(batch, dtype=np.float32), copy=False)
     if isinstance(elem, (str, bytes)):
         return list(batch)
     if isinstance(elem, collections.abc.Mapping):
@@ -89,23 +89,24 @@ def default_collate(batch: Sequence[Any]) -> Any:
     )
 
 
-def default_convert(data: Any) -> Any:
+def default_convert(data: Any, copy: bool = True) -> Any:
     """Turn ndarrays (and NumPy scalars) inside ``data`` into gradus Tensors, leaving the rest.
 
-    Used when automatic batching is off (``batch_size=None``) and for the batched fast path.
+    Used when automatic batching is off (``batch_size=None``) and, with ``copy=False``, for the
+    batched fast path, whose arrays are fresh gathers that can be wrapped without a copy.
     """
     if isinstance(data, np.ndarray):
-        return data if data.dtype.kind in "OUS" else to_tensor(data)
+        return data if data.dtype.kind in "OUS" else to_tensor(data, copy=copy)
     if isinstance(data, np.generic) and data.dtype.kind not in "OUS":
         return to_tensor(np.asarray(data))
     if isinstance(data, collections.abc.Mapping):
-        return type(data)({k: default_convert(v) for k, v in data.items()})
+        return type(data)({k: default_convert(v, copy) for k, v in data.items()})
     if isinstance(data, tuple) and hasattr(data, "_fields"):
-        return type(data)(*(default_convert(d) for d in data))
+        return type(data)(*(default_convert(d, copy) for d in data))
     if isinstance(data, tuple):
-        return tuple(default_convert(d) for d in data)
+        return tuple(default_convert(d, copy) for d in data)
     if isinstance(data, list):
-        return [default_convert(d) for d in data]
+        return [default_convert(d, copy) for d in data]
     return data
 
 
@@ -126,7 +127,8 @@ class DataLoader:
             makes the order reproducible), an int seed, or a ``numpy.random.Generator``.
 
     Example:
-        >>> import numpy as np, gradus
+        >>> import numpy as np
+        >>> from gradus.data import TensorDataset
         >>> ds = TensorDataset(np.arange(10, dtype=np.float32).reshape(5, 2), np.arange(5))
         >>> [tuple(X.shape) for X, y in DataLoader(ds, batch_size=2)]
         [(2, 2), (2, 2), (1, 2)]
@@ -204,7 +206,7 @@ class DataLoader:
                     yield self.collate_fn([self.dataset[i] for i in indices.tolist()])
                     yield from self._slow_batches(batches)
                     return
-                yield default_convert(batch)
+                yield default_convert(batch, copy=False)
             return
         yield from self._slow_batches(iter(self.batch_sampler))
 

@@ -6,7 +6,9 @@ A dataset may define ``get_batch(indices)``, where ``indices`` is a 1-D int64 nd
 *already batched* sample: a tuple of ndarrays whose first dimension is ``len(indices)`` (or a single
 ndarray).  It must equal what ``default_collate([ds[i] for i in indices])`` would hold, and may
 return ``NotImplemented`` to fall back to per-item ``__getitem__`` (for example when a transform is
-set).  One fancy-indexing gather per array replaces ``batch_size`` Python calls plus a stack.
+set).  The arrays must be new (fancy indexing makes copies, slices do not): the loader wraps
+them into Tensors without copying again.  One fancy-indexing gather per array replaces
+``batch_size`` Python calls plus a stack.
 """
 
 from __future__ import annotations

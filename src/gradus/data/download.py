@@ -11,6 +11,7 @@ lists each URL with its error and the exact path where the file can be placed by
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import shutil
 import tarfile
@@ -167,8 +168,9 @@ def download_file(
                 continue
             os.replace(tmp, dest)  # atomic on the same filesystem
             return dest
-        except (urllib.error.URLError, OSError, ValueError) as e:
-            # ValueError: malformed URL; URLError/HTTPError/timeouts are OSErrors.
+        except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as e:
+            # URLError/HTTPError/timeouts are OSErrors; ValueError: malformed URL;
+            # HTTPException: e.g. IncompleteRead when the connection drops mid-file.
             failures.append((url, f"{type(e).__name__}: {e}"))
         finally:
             if tmp.exists():

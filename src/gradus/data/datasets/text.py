@@ -292,15 +292,22 @@ class Vectorizer:
                 if j is not None:
                     rows.append(r)
                     cols.append(j)
-        X = np.zeros((n, len(vocab)), dtype=np.float32)
-        np.add.at(X, (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)), 1.0)
+        # Work on the non-zero entries only (a sparse COO view), then scatter once into the dense
+        # result: the dense matrix is touched a single time, whatever the mode.
+        V = len(vocab)
+        flat = np.asarray(rows, dtype=np.int64) * V + np.asarray(cols, dtype=np.int64)
+        positions, counts = np.unique(flat, return_counts=True)  # repeated (row, col) pairs counted
+        r, c = positions // V, positions % V
+        values = counts.astype(np.float64)
         if self.mode == "binary":
-            np.minimum(X, 1.0, out=X)
+            values[:] = 1.0
         elif self.mode == "tf":
-            X /= np.maximum(X.sum(axis=1, keepdims=True), 1.0)
+            values /= np.bincount(r, weights=values, minlength=n)[r]
         elif self.mode == "tfidf":
-            X *= self.idf_
-            X /= np.maximum(np.linalg.norm(X, axis=1, keepdims=True), np.float32(1e-12))
+            values *= self.idf_[c]
+            values /= np.sqrt(np.bincount(r, weights=values**2, minlength=n))[r]
+        X = np.zeros((n, V), dtype=np.float32)
+        X.reshape(-1)[positions] = values
         return X
 
     def fit_transform(self, texts: Iterable[str]) -> np.ndarray:
