@@ -8,13 +8,25 @@ import statistics
 import time
 
 
+_limiter = None
+
+
 def setup_threads(n: int | None = None) -> int:
-    """Give both frameworks the same number of BLAS/intra-op threads (default: all cores)."""
-    n = n or os.cpu_count() or 1
+    """Give both frameworks the same number of threads (default: all cores): PyTorch's intra-op
+    pool and NumPy's BLAS pool (through threadpoolctl when installed; else OPENBLAS_NUM_THREADS,
+    which must be set before NumPy is imported, e.g. on the command line)."""
+    global _limiter
+    n = n or int(os.environ.get("OPENBLAS_NUM_THREADS", 0)) or os.cpu_count() or 1
     try:
         import torch
 
         torch.set_num_threads(n)
+    except ImportError:
+        pass
+    try:
+        from threadpoolctl import threadpool_limits
+
+        _limiter = threadpool_limits(limits=n)
     except ImportError:
         pass
     return n

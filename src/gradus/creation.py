@@ -137,7 +137,8 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = F
     """Uniform [0, 1) samples."""
     g = generator or default_generator()
     dt = _float(dtype)
-    a = g.random(_size(size), dtype=dt) if dt in (np.float32, np.float64) else g.random(_size(size)).astype(dt)
+    a = (g.random(_size(size), dtype=dt) if dt in (np.float32, np.float64)
+         else g.random(_size(size)).astype(dt))
     return _finish(a, None, device, requires_grad)
 
 

@@ -45,7 +45,8 @@ def _to_array(data, dtype=None):
             elif a.dtype.kind in "iu":
                 a = a.astype(np.int64, copy=False)
             elif a.dtype.kind == "O":
-                raise TypeError(f"tensor(): cannot build a tensor from {type(data).__name__} of mixed objects")
+                raise TypeError(
+                    f"tensor(): cannot build a tensor from {type(data).__name__} of mixed objects")
     if dtype is not None:
         dtype = _dt.to_dtype(dtype)
         if a.dtype != dtype:
@@ -362,6 +363,19 @@ class Tensor:
         self.data[...] = v
         return self
 
+    def __setitem__(self, idx, value) -> None:
+        """``x[idx] = value`` on the data, like the other in-place methods: not recorded by autograd,
+        so refused on leaves requiring grad (outside ``no_grad``) and on tensors inside a graph."""
+        from .ops.indexing import _index_arrays
+
+        self._check_inplace("__setitem__")
+        if _grad_state.enabled and self.grad_fn is not None:
+            raise AutogradError(
+                "__setitem__: in-place assignment to a tensor computed by a recorded op would corrupt "
+                "the values its backward needs; build the result with gradus.where / masked_fill, or "
+                "assign under `with gradus.no_grad():` to a detached copy")
+        self.data[_index_arrays(idx)] = value.data if isinstance(value, Tensor) else value
+
     def zero_(self) -> Tensor:
         return self._set("zero_", 0)
 
@@ -370,9 +384,11 @@ class Tensor:
 
     def copy_(self, src) -> Tensor:
         src = src.data if isinstance(src, Tensor) else src
-        if tuple(np.shape(src)) != self.shape and np.broadcast_shapes(np.shape(src), self.shape) != self.shape:
+        shape = tuple(np.shape(src))
+        if shape != self.shape and np.broadcast_shapes(shape, self.shape) != self.shape:
             raise ValueError(f"copy_: cannot copy shape {np.shape(src)} into {tuple(self.shape)}")
-        return self._set("copy_", backend.to_device(src, self.device) if self.is_cuda else backend.as_numpy(src))
+        src = backend.to_device(src, self.device) if self.is_cuda else backend.as_numpy(src)
+        return self._set("copy_", src)
 
     def add_(self, other, alpha=1) -> Tensor:
         self._check_inplace("add_")
@@ -420,31 +436,23 @@ class Tensor:
     # -- printing -------------------------------------------------------------------------------
     def __repr__(self) -> str:
         a = self.numpy()
-        kind = a.dtype.kind
-        opts = {"separator": ", ", "prefix": "tensor(", "threshold": 1000, "edgeitems": 3}
-        if kind == "f":
-            finite = a[np.isfinite(a)]
-            whole = finite.size == 0 or np.all(finite == np.round(finite))
-            big = finite.size > 0 and (np.abs(finite).max() >= 1e8 or
-                                       (np.abs(finite[finite != 0]).min() < 1e-4 if np.any(finite != 0) else False))
-            if whole and not big:
-                opts["formatter"] = {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)}
-            else:
-                opts["precision"] = 4
-                opts["floatmode"] = "fixed" if not big else "maxprec"
-        body = np.array2string(a, **opts) if a.ndim else _scalar_str(a)
         extras = []
-        default = {"f": _dt.get_default_dtype(), "i": np.dtype("int64"), "b": np.dtype("bool")}
-        if a.size == 0 or default.get(kind) != a.dtype:
-            extras.append(f"dtype={_dt.dtype_name(a.dtype)}")
+        if a.size == 0:
+            body = "[]"
+            if a.ndim != 1:
+                extras.append(f"size={tuple(a.shape)}")
+            if a.dtype != _dt.get_default_dtype():  # nothing printed tells the dtype of an empty tensor
+                extras.append(f"dtype={_dt.dtype_name(a.dtype)}")
+        else:
+            body = _array_str(a)
+            if a.dtype not in (_dt.get_default_dtype(), np.dtype("int64"), np.dtype("bool")):
+                extras.append(f"dtype={_dt.dtype_name(a.dtype)}")
         if self.is_cuda:
             extras.append(f"device='{self.device}'")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
-        if a.size == 0:
-            body = f"[]" if a.ndim == 1 else f"[], size={tuple(a.shape)}"
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     def __format__(self, spec: str) -> str:
@@ -453,11 +461,54 @@ class Tensor:
         return repr(self)
 
 
-def _scalar_str(a) -> str:
-    v = a.item()
-    if isinstance(v, float):
-        return f"{v:.0f}." if np.isfinite(v) and v == round(v) and abs(v) < 1e8 else f"{v:.4f}"
-    return str(v)
+_THRESHOLD, _EDGEITEMS = 1000, 3
+
+
+def _summarized(a):
+    """The elements PyTorch shows of a large array (the first and last 3 along every dim)."""
+    if a.size <= _THRESHOLD:
+        return a
+    for axis, n in enumerate(a.shape):
+        if n > 2 * _EDGEITEMS:
+            keep = list(range(_EDGEITEMS)) + list(range(n - _EDGEITEMS, n))
+            a = np.take(a, keep, axis=axis)
+    return a
+
+
+def _float_formatter(a):
+    """PyTorch's rules: whole numbers print as ``2.``; scientific notation (4 digits) when the
+    nonzero magnitudes span more than 1000x, exceed 1e8, or go below 1e-4; else 4 decimals. Every
+    element is right-aligned to the widest."""
+    vals = _summarized(a).astype(np.float64).ravel()
+    nz = np.abs(vals[np.isfinite(vals) & (vals != 0)])
+    if nz.size == 0:
+        return lambda v: f"{v:.0f}." if np.isfinite(v) else f"{v:.0f}"
+    lo, hi = nz.min(), nz.max()
+    int_mode = bool(np.all(nz == np.ceil(nz)))
+    sci = hi / lo > 1000.0 or hi > 1.0e8 or (not int_mode and lo < 1.0e-4)
+    if sci:
+        fmt = "{:.4e}".format
+    elif int_mode:
+        def fmt(v):
+            return f"{v:.0f}." if np.isfinite(v) else f"{v:.0f}"
+    else:
+        fmt = "{:.4f}".format
+    width = max(len(fmt(v)) for v in vals[np.isfinite(vals) & (vals != 0)])
+    return lambda v: fmt(v).rjust(width)
+
+
+def _array_str(a) -> str:
+    # max_line_width=81: NumPy counts the trailing separator, so this wraps where PyTorch's 80 does
+    if a.dtype.kind == "f":
+        formatter = _float_formatter(a)
+        if a.ndim == 0:
+            return formatter(a.item()).strip()
+        return np.array2string(a, separator=", ", prefix="tensor(", threshold=_THRESHOLD,
+                               edgeitems=_EDGEITEMS, max_line_width=81, formatter={"float_kind": formatter})
+    if a.ndim == 0:
+        return str(a.item())
+    return np.array2string(a, separator=", ", prefix="tensor(", threshold=_THRESHOLD, edgeitems=_EDGEITEMS,
+                           max_line_width=81)
 
 
 class _HookHandle:

@@ -53,6 +53,8 @@ def _make_grads(outputs, grad_outputs, who: str):
             g = ones_like(y)
         elif not isinstance(g, Tensor):
             g = Tensor(g, dtype=y.dtype)
+        elif g.dtype != y.dtype:  # else a leaf root would get a .grad of another dtype than itself
+            g = g.to(y.dtype)
         if g.shape != y.shape:
             raise AutogradError(
                 f"{who}: gradient for output {i} has shape {tuple(g.shape)} but the output has shape "
@@ -63,6 +65,8 @@ def _make_grads(outputs, grad_outputs, who: str):
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (see ``Tensor.backward``)."""
+    from ..tensor import Tensor
+
     tensors = _as_tuple(tensors)
     grads = _make_grads(tensors, _as_tuple(grad_tensors), "backward()")
     if retain_graph is None:
@@ -72,7 +76,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         res = run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs, allow_unused=True)
         for t, g in zip(inputs, res):
             if g is not None:
-                g = g if create_graph else g.detach()
+                g = g if create_graph else Tensor._make(g.data.copy())  # writeable, not shared
                 t.grad = g if t.grad is None else t.grad + g
         return
     run_backward(tensors, grads, retain_graph, create_graph)

@@ -32,6 +32,8 @@ def _numerical_jacobian(fn, inputs, k, eps):
     from ..autograd.grad_mode import no_grad
 
     x = inputs[k]
+    if not (x.data.flags.c_contiguous and x.data.flags.writeable):
+        x.data = x.data.copy()  # reshape(-1) must be a writeable view, or the perturbations are lost
     flat = x.data.reshape(-1)  # a view: perturb in place
     with no_grad():
         outs0 = _outputs(fn, inputs)
@@ -51,8 +53,8 @@ def _numerical_jacobian(fn, inputs, k, eps):
 
 
 def _analytic_jacobian(fn, inputs, k):
-    from . import grad as _grad
     from ..creation import zeros_like
+    from . import grad as _grad
 
     outs = _outputs(fn, inputs)
     jac = []
@@ -93,7 +95,8 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
             if bad.any():
                 r, i = np.argwhere(bad)[0]
                 idx = np.unravel_index(i, x.shape) if x.ndim else ()
-                msg = (f"gradcheck failed for input {k} (shape {tuple(x.shape)}) at index {tuple(map(int, idx))}, "
+                msg = (f"gradcheck failed for input {k} (shape {tuple(x.shape)}) at index "
+                       f"{tuple(map(int, idx))}, "
                        f"output {o} element {int(r)}: numerical {n[r, i]:.8g} vs analytic {a[r, i]:.8g} "
                        f"(|diff| {abs(n[r, i] - a[r, i]):.3g}, atol {atol}, rtol {rtol}); "
                        f"{int(bad.sum())} of {bad.size} Jacobian entries differ")
@@ -106,8 +109,9 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
 def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
                   raise_exception: bool = True, seed: int = 0) -> bool:
     """Check second derivatives: gradcheck of x -> vjp(fn, x, v) for a fixed random v."""
-    from . import grad as _grad
     from ..tensor import Tensor
+    from . import grad as _grad
+    from .grad_mode import enable_grad
 
     inputs = _as_tuple(inputs)
     outs = _outputs(fn, inputs)
@@ -117,6 +121,12 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
     diff = [x for x in inputs if getattr(x, "requires_grad", False)]
 
     def first_grads(*xs):
+        # gradcheck evaluates fn under no_grad for its finite differences; the first gradients need a
+        # graph to exist at all (without this, every output would be empty and the check vacuous)
+        with enable_grad():
+            return _first_grads(xs)
+
+    def _first_grads(xs):
         outs = _outputs(fn, xs)
         live = [(o, g) for o, g in zip(outs, grad_outputs) if o.requires_grad]
         if not live:

@@ -40,7 +40,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
         capture = {}
         for k, t in enumerate(inputs):
             if not t.requires_grad:
-                raise AutogradError(f"autograd.grad: input {k} (shape {tuple(t.shape)}) does not require grad")
+                raise AutogradError(
+                    f"autograd.grad: input {k} (shape {tuple(t.shape)}) does not require grad")
             node, nr = t._grad_edge()
             capture.setdefault(node, []).append((nr, k))
         captured = [None] * len(inputs)
@@ -89,14 +90,21 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
                 for i, ref in node._retained.items():
                     t = ref()
                     if t is not None:
-                        g = grads[i] if create_graph else grads[i].detach()
+                        g = grads[i] if create_graph else Tensor._make(grads[i].data.copy())  # own it
                         t.grad = g if t.grad is None else t.grad + g
+            leaf = node.variable() if isinstance(node, AccumulateGrad) else None
+            if leaf is not None and leaf._hooks:  # before capture: autograd.grad returns hooked grads
+                for hook in leaf._hooks:
+                    r = hook(grads[0])
+                    if r is not None:
+                        grads[0] = r
             if capture is not None and node in capture:
                 for nr, k in capture[node]:
                     captured[k] = grads[nr]
 
             if isinstance(node, AccumulateGrad):
-                _accumulate(node, grads[0], create_graph, capture is None)
+                if capture is None and leaf is not None:
+                    _accumulate(leaf, grads[0], create_graph)
                 continue
             if node._released:
                 raise AutogradError(
@@ -104,7 +112,16 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
                     "values were freed after the first backward). Pass retain_graph=True to the first "
                     "backward() / autograd.grad() if you need to backward twice.")
 
-            gin = node.fn.backward(node, *grads)
+            if state.anomaly:
+                # the ops inside a backward check their own outputs in anomaly mode; a NaN there must be
+                # reported as this node's (e.g. SqrtBackward), so the per-op forward check is paused
+                state.anomaly = False
+                try:
+                    gin = node.fn.backward(node, *grads)
+                finally:
+                    state.anomaly = True
+            else:
+                gin = node.fn.backward(node, *grads)
             if not isinstance(gin, tuple):
                 gin = (gin,)
             if len(gin) != len(node.next_functions):
@@ -166,19 +183,17 @@ def _reduce_grad(node, g, shape):
             f"{tuple(shape)} (not broadcast-compatible)") from e
 
 
-def _accumulate(node: AccumulateGrad, g, create_graph: bool, accumulate: bool) -> None:
-    t = node.variable()
-    if t is None:
-        return
-    if t._hooks:
-        for hook in t._hooks:
-            r = hook(g)
-            if r is not None:
-                g = r
-    if not accumulate:
-        return
+def _accumulate(t, g, create_graph: bool) -> None:
+    """Add gradient ``g`` into leaf ``t``'s ``.grad``."""
+    from ..tensor import Tensor
+
     if not create_graph:
-        g = g.detach()
+        # A fresh, writeable array of the leaf's own: the incoming one may be a read-only broadcast
+        # view (sum's backward), the caller's `gradient`, or shared with another leaf (both sides of +),
+        # and users and optimizers update .grad in place (grad.zero_(), weight decay).
+        g = Tensor._make(g.data.copy()) if t.grad is None else t.grad.detach() + g.detach()
+        t.grad = g
+        return
     # Never in place: the same array may be the gradient of several leaves (e.g. both sides of +).
     t.grad = g if t.grad is None else t.grad + g
 

@@ -94,7 +94,7 @@ class Node:
     def saved_arrays(self) -> tuple:
         """The saved values as raw arrays (for ``once_differentiable`` backwards)."""
         if self._released:
-            self.saved_tensors  # raises the clear error
+            return self.saved_tensors  # raises the clear error
         return tuple(a.data if kind == _INPUT else a for kind, a, _ in self._saved)
 
     # -- graph bookkeeping --------------------------------------------------------------------
@@ -181,7 +181,7 @@ class Function:
 
         if any_requires_grad and state.enabled:
             results = tuple(Tensor._make(o) for o in outs)
-            _record(ctx, args, outs, results)
+            _record(ctx, args, outs, results, out if type(out) is tuple else (out,))
             return results if type(out) is tuple else results[0]
         if type(out) is tuple:
             return tuple(Tensor._make(o) for o in outs)
@@ -214,8 +214,12 @@ def _check_same_device(cls, t, first):
     return first
 
 
-def _record(ctx, args, outs, results) -> None:
-    """Link ``ctx`` into the graph: edges to the inputs' nodes, resolved saved values, output metas."""
+def _record(ctx, args, outs, results, raw_outs) -> None:
+    """Link ``ctx`` into the graph: edges to the inputs' nodes, resolved saved values, output metas.
+
+    ``raw_outs`` are forward's return values before NumPy scalars became 0-d arrays: a saved output
+    is recognised by identity with either form (else 0-d outputs would be saved as constants and
+    their double backward silently lose a term)."""
     Tensor = _Tensor
     nexts, needs, metas = [], [], []
     for a in args:
@@ -241,12 +245,13 @@ def _record(ctx, args, outs, results) -> None:
                 saved.append((_INPUT, a, None))
                 break
         else:
-            for i, o in enumerate(outs):
-                if o is s:
+            for i, (o, r) in enumerate(zip(outs, raw_outs)):
+                if o is s or r is s:
                     saved.append((_OUTPUT, o, i))
                     break
             else:
-                saved.append((_CONST, s, None))
+                const = s if s is None or isinstance(s, _ndarray_types()) else _asarray(s)
+                saved.append((_CONST, const, None))
     ctx._saved = saved
     ctx._to_save = ()
     if state.anomaly:

@@ -28,16 +28,24 @@ def _tuple(x):
     return (tuple(x), True) if isinstance(x, (tuple, list)) else ((x,), False)
 
 
-def _prepare(inputs):
+def _prepare(inputs, create_graph: bool = False):
+    """Fresh tensors to differentiate against. With ``create_graph`` an input that requires grad
+    goes through an identity op instead of being detached, so the result stays differentiable with
+    respect to the caller's tensor (as in PyTorch)."""
+    from ..ops.elementwise import clone
+
     ins, multi = _tuple(inputs)
-    return tuple(x.detach().requires_grad_(True) for x in ins), multi
+    with enable_grad():
+        xs = tuple(clone(x) if create_graph and x.requires_grad else x.detach().requires_grad_(True)
+                   for x in ins)
+    return xs, multi
 
 
 def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """(func(inputs), v^T J): the vector-Jacobian product (one reverse pass)."""
     from ..creation import ones_like, zeros_like
 
-    xs, multi = _prepare(inputs)
+    xs, multi = _prepare(inputs, create_graph)
     with enable_grad():
         out = func(*xs)
         outs, omulti = _tuple(out)
@@ -52,7 +60,7 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """(func(inputs), J v): the Jacobian-vector product, via the double-vjp trick."""
     from ..creation import ones_like, zeros_like
 
-    xs, multi = _prepare(inputs)
+    xs, multi = _prepare(inputs, create_graph)
     vs = _tuple(v)[0] if v is not None else tuple(ones_like(x) for x in xs)
     with enable_grad():
         out = func(*xs)
@@ -78,7 +86,7 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False):
     from ..creation import zeros_like
     from ..ops.movement import reshape, stack
 
-    xs, multi = _prepare(inputs)
+    xs, multi = _prepare(inputs, create_graph)
     with enable_grad():
         out = func(*xs)
         outs, omulti = _tuple(out)
@@ -101,7 +109,7 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False):
 
 def hessian(func, inputs, create_graph: bool = False, strict: bool = False):
     """Hessian of a scalar function: the Jacobian of its gradient, shape ``in.shape + in.shape``."""
-    xs, multi = _prepare(inputs)
+    xs, multi = _prepare(inputs, create_graph)
 
     def grad_fn(*ys):
         out = func(*ys)
@@ -116,7 +124,7 @@ def hessian(func, inputs, create_graph: bool = False, strict: bool = False):
 
 def vhp(func, inputs, v, create_graph: bool = False, strict: bool = False):
     """(func(inputs), v^T H)."""
-    xs, multi = _prepare(inputs)
+    xs, multi = _prepare(inputs, create_graph)
     vs = _tuple(v)[0]
     with enable_grad():
         out = func(*xs)

@@ -1,1 +1,147 @@
-__all__: list = []
+"""Pooling layers: ``MaxPool1d/2d``, ``AvgPool1d/2d``, ``AdaptiveAvgPool1d/2d``, ``AdaptiveMaxPool1d/2d``.
+
+Arguments, defaults (``stride=None`` means ``stride=kernel_size``) and reprs are PyTorch's.
+
+    >>> import gradus
+    >>> from gradus import nn
+    >>> pool = nn.MaxPool2d(2)
+    >>> pool
+    MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
+    >>> pool(gradus.zeros(8, 6, 28, 28)).shape
+    (8, 6, 14, 14)
+"""
+from __future__ import annotations
+
+from ..functional import pooling as Fp
+from .module import Module
+
+__all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
+           "AdaptiveMaxPool1d", "AdaptiveMaxPool2d"]
+
+
+class _MaxPoolNd(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
+                 ceil_mode: bool = False):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.dilation = dilation
+        self.return_indices = return_indices
+        self.ceil_mode = ceil_mode
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool1d(_MaxPoolNd):
+    """Max over sliding windows of (N, C, L) -> (N, C, L_out) (+ indices along L with return_indices)."""
+
+    def forward(self, input):  # noqa: A002
+        return Fp.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                             self.ceil_mode, self.return_indices)
+
+
+class MaxPool2d(_MaxPoolNd):
+    """Max over sliding windows of (N, C, H, W) -> (N, C, OH, OW) (+ plane indices with return_indices).
+
+    OH = floor((H + 2*padding - dilation*(KH - 1) - 1) / stride) + 1 (ceil with ``ceil_mode``).
+    """
+
+    def forward(self, input):  # noqa: A002
+        return Fp.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                             self.ceil_mode, self.return_indices)
+
+
+class AvgPool1d(Module):
+    """Mean over sliding windows of (N, C, L) -> (N, C, L_out)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True):
+        super().__init__()
+
+        def one(v):  # PyTorch's AvgPool1d stores 1-tuples
+            return tuple(v) if isinstance(v, (tuple, list)) else (v,)
+
+        self.kernel_size = one(kernel_size)
+        self.stride = one(stride if stride is not None else kernel_size)
+        self.padding = one(padding)
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+
+    def forward(self, input):  # noqa: A002
+        return Fp.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                             self.count_include_pad)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(Module):
+    """Mean over sliding windows of (N, C, H, W) -> (N, C, OH, OW).
+
+    ``count_include_pad`` counts zero padding in the divisor; ``divisor_override`` replaces it.
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override=None):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
+
+    def forward(self, input):  # noqa: A002
+        return Fp.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                             self.count_include_pad, self.divisor_override)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class _AdaptivePool(Module):
+    def __init__(self, output_size, return_indices: bool = False):
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(_AdaptivePool):
+    """(N, C, L) -> (N, C, output_size): mean over bins [floor(i*L/O), ceil((i+1)*L/O))."""
+
+    def __init__(self, output_size):
+        super().__init__(output_size)
+
+    def forward(self, input):  # noqa: A002
+        return Fp.adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveAvgPool2d(_AdaptivePool):
+    """(N, C, H, W) -> (N, C, *output_size) (None keeps that input size); ``AdaptiveAvgPool2d(1)`` is
+    global average pooling."""
+
+    def __init__(self, output_size):
+        super().__init__(output_size)
+
+    def forward(self, input):  # noqa: A002
+        return Fp.adaptive_avg_pool2d(input, self.output_size)
+
+
+class AdaptiveMaxPool1d(_AdaptivePool):
+    """(N, C, L) -> (N, C, output_size): max over adaptive bins (+ indices)."""
+
+    def forward(self, input):  # noqa: A002
+        return Fp.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool2d(_AdaptivePool):
+    """(N, C, H, W) -> (N, C, *output_size): max over adaptive bins (+ plane indices)."""
+
+    def forward(self, input):  # noqa: A002
+        return Fp.adaptive_max_pool2d(input, self.output_size, self.return_indices)

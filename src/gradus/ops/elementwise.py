@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
+from ..dtypes import get_default_dtype
 from ..errors import ShapeError
 from ..tensor import Tensor, as_operand, promote_pair
 
@@ -85,8 +86,8 @@ class Div(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         y = a / b
-        if y.dtype.kind != "f" and a.dtype.kind in "iub":  # int / int -> default float (true division)
-            y = y.astype(np.float32)
+        if a.dtype.kind in "iub" and b.dtype.kind in "iub":  # int / int -> default float, not NumPy's float64
+            y = y.astype(get_default_dtype())
         return y
 
     @staticmethod
@@ -137,7 +138,8 @@ class PowScalar(Function):
 
 
 class Pow(Function):
-    """y = a ** b (both tensors);  ga = gy * b * a^(b-1),  gb = gy * y * log(a)  (0 where a == 0)."""
+    """y = a ** b (both tensors);  ga = gy * b * a^(b-1)  (0 where b == 0),
+    gb = gy * y * log(a)  (0 where a == 0 and b >= 0)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -148,7 +150,10 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, gy):
         a, b, y = ctx.saved_tensors
-        ga = gy * b * pow(a, b - 1) if ctx.needs_input_grad[0] else None
+        ga = None
+        if ctx.needs_input_grad[0]:
+            # PyTorch's convention: d(a^b)/da := 0 where b == 0 (0 * a^-1 would be nan at a == 0)
+            ga = where(b == 0, 0.0, gy * b * pow(a, b - 1))
         gb = None
         if ctx.needs_input_grad[1]:
             # PyTorch's convention: d(a^b)/db := 0 where a == 0 (and b >= 0), instead of 0 * -inf
@@ -222,7 +227,7 @@ def _float_input(x: Tensor, op: str) -> Tensor:
     if not isinstance(x, Tensor):
         x = Tensor(x)
     if x.data.dtype.kind in "iub":
-        return Tensor._make(x.data.astype(np.float32))
+        return Tensor._make(x.data.astype(get_default_dtype()))
     return x
 
 
@@ -595,11 +600,13 @@ def clamp(x, min=None, max=None) -> Tensor:  # noqa: A002
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
+        # selects, not maximum/minimum: like the scalar case (and PyTorch), x gets the whole gradient
+        # where lo <= x <= hi, including at the bounds, and a bound only where it is the result
         y = x
         if min is not None:
-            y = maximum(y, min)
+            y = where(lt(x, min), min, y)
         if max is not None:
-            y = minimum(y, max)
+            y = where(gt(x, max), max, y)
         return y
     return Clamp.apply(x, min, max)
 

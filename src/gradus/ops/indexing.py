@@ -170,6 +170,8 @@ def index_select(x, dim: int, index) -> Tensor:
         bad = int(idx.max()) if int(idx.max()) >= n else int(idx.min())
         raise GradIndexError(f"index_select: index {bad} is out of range for dimension {axis} with size {n} "
                              f"(tensor shape {tuple(x.shape)})")
+    if idx.size and int(idx.min()) < 0:  # -1 and n-1 must be one row for the backward's scatter-add
+        idx = idx % n
     return IndexSelect.apply(x, axis, idx)
 
 

@@ -15,8 +15,9 @@ xp_of = backend.get_array_module
 
 def _dim(d: int, ndim: int, op: str) -> int:
     if not -ndim <= d < ndim:
+        expected = f"expected a dim in [{-ndim}, {ndim - 1}]" if ndim else "a 0-d tensor has no dimensions"
         raise GradIndexError(f"{op}: dim {d} is out of range for a tensor of {ndim} dimension(s) "
-                             f"(expected a dim in [{-ndim}, {ndim - 1}])")
+                             f"({expected})")
     return d % ndim
 
 
@@ -255,6 +256,9 @@ def t(x) -> Tensor:
 
 
 def movedim(x, source: int, destination: int) -> Tensor:
+    if x.ndim == 0:  # like PyTorch, a 0-d tensor accepts dim 0 / -1 as if it were 1-d
+        _dim(source, 1, "movedim"), _dim(destination, 1, "movedim")
+        return x
     s, d = _dim(source, x.ndim, "movedim"), _dim(destination, x.ndim, "movedim")
     axes = [i for i in range(x.ndim) if i != s]
     axes.insert(d, s)
@@ -299,7 +303,8 @@ def sum_to(x, shape) -> Tensor:
 
 def flip(x, dims) -> Tensor:
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    return Flip.apply(x, tuple(_dim(d, x.ndim, "flip") for d in dims))
+    axes = tuple(_dim(d, max(x.ndim, 1), "flip") for d in dims)  # 0-d: dim 0 / -1 allowed, as PyTorch
+    return Flip.apply(x, axes if x.ndim else ())
 
 
 def fliplr(x) -> Tensor:
@@ -320,6 +325,14 @@ def _check_same_shapes(tensors, axis, op, skip_axis=True):
                              f"but tensor {i} has shape {tuple(t.shape)}")
 
 
+def _promote_types(dtypes):
+    """PyTorch's promotion across categories (bool < int < float): int64 with float32 is float32,
+    not NumPy's float64; within the highest category NumPy's rule applies."""
+    rank = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+    top = max(rank.get(d.kind, 2) for d in dtypes)
+    return np.result_type(*[d for d in dtypes if rank.get(d.kind, 2) == top])
+
+
 def cat(tensors, dim: int = 0) -> Tensor:
     """Concatenate along an existing dimension."""
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
@@ -328,7 +341,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
     tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
     axis = _dim(dim, tensors[0].ndim, "cat")
     _check_same_shapes(tensors, axis, "cat")
-    dtype = np.result_type(*[t.dtype for t in tensors])
+    dtype = _promote_types([t.dtype for t in tensors])
     tensors = [t if t.dtype == dtype else t.to(dtype) for t in tensors]
     if len(tensors) == 1:
         return tensors[0]
@@ -405,7 +418,7 @@ def repeat(x, *repeats) -> Tensor:
                          f"dimensions {x.ndim}")
     shape = (1,) * (len(reps) - x.ndim) + x.shape
     inter = []
-    for r, s in zip(reps, shape):
+    for s in shape:
         inter += [1, s]
     y = reshape(x, tuple(inter))
     big = []

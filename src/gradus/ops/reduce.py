@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
+from ..autograd.grad_mode import state
 from ..errors import GradIndexError
 from ..tensor import Tensor
 from .movement import broadcast_to, flip, reshape
@@ -34,8 +35,9 @@ def normalize_dims(dim, ndim: int, op: str):
             raise GradIndexError(
                 f"{op}: dim {d} is out of range for a tensor of {ndim} dimension(s) "
                 f"(expected a dim in [{-lim}, {lim - 1}])")
-        out.append(d % ndim if ndim else 0)
-    return tuple(sorted(set(out)))
+        out.append(d % ndim if ndim else None)
+    # a 0-d tensor accepts dim 0 / -1 (as PyTorch) but has no axis to reduce
+    return tuple(sorted(set(out))) if ndim else ()
 
 
 def _kept_shape(shape, axes):
@@ -73,7 +75,8 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        return _expand_back(gy * (1.0 / builtins.max(ctx.n, 1)), ctx.in_shape, ctx.axes, ctx.keepdims), None, None
+        gx = _expand_back(gy * (1.0 / builtins.max(ctx.n, 1)), ctx.in_shape, ctx.axes, ctx.keepdims)
+        return gx, None, None
 
 
 class Prod(Function):
@@ -97,9 +100,12 @@ class Prod(Function):
         if not bool((x.data == 0).any()):
             yk = y if ctx.keepdims else reshape(y, _kept_shape(ctx.in_shape, ctx.axes))
             return _expand_back(gy, ctx.in_shape, ctx.axes, ctx.keepdims) * yk / x, None, None
-        # exact exclusive products: move reduced axes last, flatten them, cumprod both ways
         axes = ctx.axes
         rest = [i for i in range(x.ndim) if i not in axes]
+        if state.enabled:  # create_graph=True: the exclusive products must be differentiable too
+            others = _exclusive_prod(x, rest, axes)
+            return _expand_back(gy, ctx.in_shape, axes, ctx.keepdims) * others, None, None
+        # exact exclusive products: move reduced axes last, flatten them, cumprod both ways
         xt = xp.transpose(x.data, rest + list(axes))
         lead = xt.shape[: len(rest)]
         xt = xt.reshape(lead + (-1,))
@@ -109,6 +115,23 @@ class Prod(Function):
         others = (left * right).reshape(tuple(xp.transpose(x.data, rest + list(axes)).shape))
         others = xp.transpose(others, np.argsort(rest + list(axes)))
         return _expand_back(gy, ctx.in_shape, axes, ctx.keepdims) * Tensor._make(others), None, None
+
+
+def _exclusive_prod(x: Tensor, rest, axes) -> Tensor:
+    """prod_{j != i} x_j over ``axes`` for every i, with Tensor ops (so it can be differentiated):
+    the n reduced elements are repeated n times with the i-th replaced by 1, then multiplied.
+    O(n^2) memory, which is why it only serves double backward."""
+    from .elementwise import where
+    from .movement import permute
+
+    order = list(rest) + list(axes)
+    xt = permute(x, *order)
+    lead = xt.shape[: len(rest)]
+    n = int(np.prod(xt.shape[len(rest):]))
+    eye = xp_of(x.data).eye(n, dtype=bool)
+    rows = where(eye, 1.0, reshape(xt, lead + (1, n)))       # (..., n, n): row i has x_i -> 1
+    others = reshape(prod(rows, -1), xt.shape)                # (..., *reduced)
+    return permute(others, *np.argsort(order).tolist())
 
 
 class MaxMin(Function):
@@ -223,9 +246,10 @@ def _maxmin(x, dim, keepdim, is_max: bool, name: str):
         raise ValueError(f"{name}: cannot reduce an empty tensor (shape {tuple(x.shape)})")
     if dim is None or isinstance(dim, (tuple, list)):
         return MaxMinAll.apply(x, normalize_dims(dim, x.ndim, name), keepdim, is_max)
-    (axis,) = normalize_dims(dim, x.ndim, name)
     if x.ndim == 0:
+        normalize_dims(dim, 0, name)  # validates dim
         return values_indices(x, Tensor._make(xp_of(x.data).zeros((), np.int64)))
+    (axis,) = normalize_dims(dim, x.ndim, name)
     return values_indices(*MaxMin.apply(x, axis, keepdim, is_max))
 
 
@@ -261,6 +285,8 @@ def argmax(x, dim=None, keepdim: bool = False) -> Tensor:
     if dim is None:
         idx = xp.argmax(x.data)
         return Tensor._make(xp.asarray(idx, dtype=np.int64).reshape((1,) * x.ndim if keepdim else ()))
+    if not normalize_dims(dim, x.ndim, "argmax"):  # 0-d
+        return Tensor._make(xp.zeros((), np.int64))
     (axis,) = normalize_dims(dim, x.ndim, "argmax")
     return Tensor._make(xp.argmax(x.data, axis=axis, keepdims=keepdim).astype(np.int64))
 
@@ -270,6 +296,8 @@ def argmin(x, dim=None, keepdim: bool = False) -> Tensor:
     if dim is None:
         idx = xp.argmin(x.data)
         return Tensor._make(xp.asarray(idx, dtype=np.int64).reshape((1,) * x.ndim if keepdim else ()))
+    if not normalize_dims(dim, x.ndim, "argmin"):  # 0-d
+        return Tensor._make(xp.zeros((), np.int64))
     (axis,) = normalize_dims(dim, x.ndim, "argmin")
     return Tensor._make(xp.argmin(x.data, axis=axis, keepdims=keepdim).astype(np.int64))
 
@@ -279,6 +307,10 @@ def logsumexp(x, dim=None, keepdim: bool = False) -> Tensor:
 
 
 def cumsum(x, dim: int) -> Tensor:
+    if not normalize_dims(dim, x.ndim, "cumsum"):  # 0-d: the sum of one element
+        from .elementwise import clone
+
+        return clone(x)
     (axis,) = normalize_dims(dim, x.ndim, "cumsum")
     return CumSum.apply(x, axis)
 
@@ -299,10 +331,20 @@ def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -
     return sum(d * d, axes, keepdim=keepdim) / float(builtins.max(n - correction, 0))
 
 
-def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
-    from .elementwise import sqrt
+def _sqrt_zero_grad_at_zero(v: Tensor) -> Tensor:
+    """sqrt(v) for v >= 0 whose gradient is 0 (not inf * 0 = nan) where v == 0: PyTorch's choice
+    of subgradient for std and norm of constant / zero inputs. Selects, so still differentiable."""
+    from .elementwise import sqrt, where
 
-    return sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+    nonzero = v.data != 0  # NaN stays NaN
+    if bool(nonzero.all()):
+        return sqrt(v)
+    return where(nonzero, sqrt(where(nonzero, v, 1.0)), 0.0)
+
+
+def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """Standard deviation sqrt(var) (see ``var``); its gradient is 0 where it is 0, as in PyTorch."""
+    return _sqrt_zero_grad_at_zero(var(x, dim, unbiased, keepdim, correction=correction))
 
 
 def var_mean(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
@@ -316,10 +358,9 @@ def std_mean(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=No
 def norm(x, p=2, dim=None, keepdim: bool = False) -> Tensor:
     """Vector p-norm (p = 1, 2, inf or any positive number) over ``dim``."""
     from .elementwise import abs as _abs
-    from .elementwise import sqrt
 
     if p == 2 or p == "fro":
-        return sqrt(sum(x * x, dim, keepdim))
+        return _sqrt_zero_grad_at_zero(sum(x * x, dim, keepdim))
     if p == 1:
         return sum(_abs(x), dim, keepdim)
     if p == float("inf"):
