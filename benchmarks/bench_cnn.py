@@ -12,10 +12,15 @@ torch.nn), which is the point of PyTorch-shaped APIs.
 
 Run:      python benchmarks/bench_cnn.py [--threads 2] [--only lenet,resnet]
 Profile:  python benchmarks/bench_cnn.py --profile resnet   (cProfile of gradus steps, top functions)
+Loaded machine:  OPENBLAS_NUM_THREADS=1 python benchmarks/bench_cnn.py --cpu-time
+          (both frameworks on one thread, timed in process CPU time instead of wall time: other
+          processes then barely change the numbers, but it measures 1-thread speed)
 """
 from __future__ import annotations
 
 import argparse
+import statistics
+import time
 
 import numpy as np
 from common import interleaved, machine, report, setup_threads
@@ -136,24 +141,45 @@ def profile(name: str, steps: int = 5, top: int = 25) -> None:
     pstats.Stats(pr).sort_stats("tottime").print_stats(top)
 
 
+def interleaved_cpu(fns: dict, warmup: int, repeats: int, inner: int) -> dict:
+    """Like ``common.interleaved`` but in process CPU time (robust to other load; 1 thread only)."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    samples = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, fn in fns.items():
+            t0 = time.process_time()
+            for _ in range(inner):
+                fn()
+            samples[k].append((time.process_time() - t0) / inner)
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, default=2, help="BLAS / torch intra-op threads (default 2)")
     ap.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated workloads")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--profile", choices=sorted(WORKLOADS), help="profile gradus on one workload instead")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="1 thread, process CPU time (set OPENBLAS_NUM_THREADS=1 too)")
     args = ap.parse_args()
+    if args.cpu_time:
+        args.threads = 1
     setup_threads(args.threads)
     if args.profile:
         profile(args.profile)
         return
+    clock = "process CPU time" if args.cpu_time else "wall time"
     print(f"# CNN training step, batch {BATCH}, float32, SGD(momentum=0.9); {machine()}; "
-          f"{args.threads} threads")
+          f"{args.threads} threads; {clock}")
     for name in args.only.split(","):
         build, shape = WORKLOADS[name]
         X, y = data(shape)
-        times = interleaved({"gradus": gradus_step(build, X, y), "torch": torch_step(build, X, y)},
-                            warmup=2, repeats=args.repeats, inner=2)
+        timer = interleaved_cpu if args.cpu_time else interleaved
+        times = timer({"gradus": gradus_step(build, X, y), "torch": torch_step(build, X, y)},
+                      warmup=2, repeats=args.repeats, inner=2)
         print(report(f"{name} ({'x'.join(map(str, shape))})", BATCH, times["gradus"], times["torch"]))
 
 

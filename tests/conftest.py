@@ -8,9 +8,16 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-import numpy as np
+# Tests use small matrices, and the oracle runs PyTorch single-threaded: one BLAS thread avoids
+# oversubscribing the 2 CI cores (OpenBLAS spinning threads slow small GEMMs down by 100x under load).
+# Must be set before NumPy is first imported.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

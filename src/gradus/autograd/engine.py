@@ -12,6 +12,8 @@ A chain of 100,000 ops backpropagates with no recursion at all.
 """
 from __future__ import annotations
 
+import gc
+
 from ..errors import AnomalyError, AutogradError
 from .anomaly import has_nonfinite
 from .function import AccumulateGrad
@@ -48,6 +50,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
 
     # -- seed the roots ------------------------------------------------------------------------
     buffers = {}  # node -> [grad per output]
+    handed = {id(g.data) for g in root_grads}  # arrays a leaf must not take without copying
     for y, g in zip(roots, root_grads):
         node, nr = y._grad_edge()
         buf = buffers.setdefault(node, [None] * len(node._output_meta))
@@ -70,6 +73,10 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
     ready = [n for n in buffers if deps.get(n, 0) == 0]
     prev_mode = state.enabled
     state.enabled = create_graph
+    # Backward allocates many short-lived Tensors/Nodes and creates no reference cycles, yet each
+    # allocation burst triggers the cyclic GC, which rescans the whole (large) graph: pause it.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         while ready:
             node = ready.pop()
@@ -104,7 +111,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
 
             if isinstance(node, AccumulateGrad):
                 if capture is None and leaf is not None:
-                    _accumulate(leaf, grads[0], create_graph)
+                    _accumulate(leaf, grads[0], create_graph, handed)
                 continue
             if node._released:
                 raise AutogradError(
@@ -155,6 +162,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
                 node._release()
     finally:
         state.enabled = prev_mode
+        if gc_was_enabled:
+            gc.enable()
 
     if capture is None:
         return None
@@ -183,16 +192,26 @@ def _reduce_grad(node, g, shape):
             f"{tuple(shape)} (not broadcast-compatible)") from e
 
 
-def _accumulate(t, g, create_graph: bool) -> None:
-    """Add gradient ``g`` into leaf ``t``'s ``.grad``."""
+def _accumulate(t, g, create_graph: bool, handed: set) -> None:
+    """Add gradient ``g`` into leaf ``t``'s ``.grad``.
+
+    ``handed`` holds the ids of arrays already given away in this backward pass (to a leaf, or by the
+    caller as a root ``gradient``)."""
     from ..tensor import Tensor
 
     if not create_graph:
-        # A fresh, writeable array of the leaf's own: the incoming one may be a read-only broadcast
-        # view (sum's backward), the caller's `gradient`, or shared with another leaf (both sides of +),
-        # and users and optimizers update .grad in place (grad.zero_(), weight decay).
-        g = Tensor._make(g.data.copy()) if t.grad is None else t.grad.detach() + g.detach()
-        t.grad = g
+        # .grad must be a writeable array of the leaf's own (users and optimizers update it in place:
+        # grad.zero_(), weight decay). The incoming one may be a read-only broadcast view (sum's
+        # backward), a view into another array, the caller's `gradient`, or already another leaf's
+        # (both sides of +): copy then. A fresh GEMM result (Linear's weight grad) is used as is.
+        if t.grad is None:
+            a = g.data
+            if not a.flags.writeable or a.base is not None or id(a) in handed:
+                a = a.copy()
+            handed.add(id(a))
+            t.grad = Tensor._make(a)
+        else:
+            t.grad = t.grad.detach() + g.detach()
         return
     # Never in place: the same array may be the gradient of several leaves (e.g. both sides of +).
     t.grad = g if t.grad is None else t.grad + g

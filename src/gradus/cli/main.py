@@ -1,0 +1,276 @@
+"""The ``gradus`` command.
+
+    gradus --version
+    gradus list                                    # every recipe, its target and what it does
+    gradus train                                   # the default: digits-mlp, offline, ~15 s
+    gradus train mnist-mlp --data /path/to/data --set optim.lr=0.05 --epochs 3
+    gradus train --resume runs/digits-mlp-.../checkpoint.safetensors
+    gradus eval runs/digits-mlp-.../checkpoint.safetensors
+    gradus viz runs/lenet5-.../checkpoint.safetensors --what filters
+
+Exit codes: 0 success, 1 runtime failure (missing data, diverged training, bad checkpoint),
+2 usage error (unknown recipe, unknown key, bad value), 3 target missed with ``--check-target``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main", "build_parser"]
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_TARGET = 0, 1, 2, 3
+# Fault injection for tests of resume: SIGKILL this process right after optimisation step N.
+KILL_ENV = "GRADUS_TEST_KILL_AT_STEP"
+
+
+class UsageError(Exception):
+    """A mistake in the command line or recipe: reported with exit code 2."""
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="gradus",
+        description="gradus: deep learning from first principles on NumPy. Train the recipes of the course.",
+        epilog="Start with `gradus train` (8x8 digits, offline, seconds), then `gradus list`.",
+    )
+    p.add_argument("--version", action="version", version=f"gradus {_version()}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("list", help="list the recipes with their targets", description="List every recipe.")
+
+    t = sub.add_parser("train", help="train a recipe (default: digits-mlp)",
+                       description="Train a recipe. Without RECIPE: the embedded digits-mlp (offline).")
+    t.add_argument("recipe", nargs="?", default=None,
+                   help="recipe name (see `gradus list`) or path to a .toml file")
+    t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a recipe key, e.g. --set optim.lr=0.01 (repeatable; values are TOML)")
+    t.add_argument("--epochs", type=int, help="same as --set train.epochs=N")
+    t.add_argument("--seed", type=int, help="same as --set train.seed=N")
+    t.add_argument("--out", type=Path, help="output directory (default runs/<recipe>-<timestamp>)")
+    t.add_argument("--resume", type=Path, metavar="CKPT",
+                   help="continue from a checkpoint (its recipe and output directory unless given)")
+    t.add_argument("--data", type=Path, metavar="DIR",
+                   help="dataset root (default $GRADUS_DATA or ~/.cache/gradus)")
+    t.add_argument("--no-progress", action="store_true",
+                   help="no progress output (the summary is still printed)")
+    t.add_argument("--check-target", action="store_true",
+                   help="exit with code 3 when the recipe's target metric is not reached")
+
+    e = sub.add_parser("eval", help="evaluate a checkpoint on its test set",
+                       description="Rebuild the model of a checkpoint and evaluate it on the test split.")
+    e.add_argument("checkpoint", type=Path)
+    e.add_argument("--data", type=Path, metavar="DIR", help="dataset root")
+    e.add_argument("--batch-size", type=int, default=256)
+
+    v = sub.add_parser("viz", help="draw filters, feature maps or Grad-CAM of a checkpoint",
+                       description="Visualise a trained CNN (uses gradus.viz.features).")
+    v.add_argument("checkpoint", type=Path)
+    v.add_argument("--what", choices=["filters", "features", "gradcam"], default="filters")
+    v.add_argument("--out", type=Path, help="output directory (default: the checkpoint's directory)")
+    v.add_argument("--index", type=int, default=0, help="which test image (features, gradcam)")
+    v.add_argument("--layer", default=None, help="layer name (features: comma-separated list)")
+    v.add_argument("--data", type=Path, metavar="DIR", help="dataset root")
+    return p
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from ..recipes import list_all
+
+    rows = list_all()
+    if not rows:
+        print("no recipes found")
+        return EXIT_OK
+    w_name = max(len("RECIPE"), *(len(r[0]) for r in rows))
+    w_target = max(len("TARGET"), *(len(r[1]) for r in rows))
+    print(f"{'RECIPE':<{w_name}}  {'TARGET':<{w_target}}  DESCRIPTION")
+    for name, target, desc in rows:
+        print(f"{name:<{w_name}}  {target:<{w_target}}  {desc}")
+    return EXIT_OK
+
+
+def _fault_injection() -> list:
+    """Test hook: with ``GRADUS_TEST_KILL_AT_STEP=N`` the process SIGKILLs itself right after
+    optimisation step N, as a crash or an OOM kill would (used by the resume tests)."""
+    value = os.environ.get(KILL_ENV)
+    if not value:
+        return []
+    from ..train.callbacks import Callback
+
+    class KillAtStep(Callback):
+        order = 1000  # after the checkpoint callback of the same step
+
+        def on_batch_end(self, trainer: Any, batch: int, logs: Any) -> None:
+            if trainer.global_step >= int(value):
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+
+    return [KillAtStep()]
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from ..recipes import DEFAULT_RECIPE, load_recipe, target_reached, validate
+    from ..train.checkpoint import read_checkpoint
+    from ..train.runner import default_out_dir, run_recipe
+
+    overrides = list(args.overrides)
+    if args.epochs is not None:
+        overrides.append(f"train.epochs={args.epochs}")
+    if args.seed is not None:
+        overrides.append(f"train.seed={args.seed}")
+    if args.resume is not None:
+        ckpt = read_checkpoint(args.resume)
+        saved = ckpt.meta.get("config")
+        if not saved:
+            raise UsageError(f"{args.resume} holds no recipe config: it was not written by `gradus train`")
+        if args.recipe is not None and args.recipe != saved["recipe"]["name"]:
+            raise UsageError(f"--resume: {args.resume} is a checkpoint of recipe "
+                             f"{saved['recipe']['name']!r}, not {args.recipe!r}")
+        from ..recipes import apply_overrides
+
+        config = apply_overrides(saved, overrides)
+        validate(config)
+        out_dir = args.out or args.resume.parent
+    else:
+        config = load_recipe(args.recipe or DEFAULT_RECIPE, overrides)
+        out_dir = args.out or default_out_dir(config["recipe"]["name"])
+    if args.data is not None:
+        # Recorded in the config (and so in the checkpoint): `gradus eval` finds the data again.
+        config.setdefault("data", {})["root"] = str(args.data.expanduser().resolve())
+    results = run_recipe(config, out_dir, progress=not args.no_progress, resume=args.resume,
+                         extra_callbacks=_fault_injection())
+    if config["recipe"].get("runner", "supervised") != "supervised":
+        from ..train.runner import print_target
+
+        print("results " + "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                                     for k, v in results.items()))
+        print_target(config, results)
+        print(f"wrote  {out_dir}")
+    if args.check_target and target_reached(config, results) is False:
+        return EXIT_TARGET
+    return EXIT_OK
+
+
+def _rebuild(checkpoint: Path, data_root: Path | None):
+    """(config, model, bundle, meta) from a checkpoint written by the supervised runner."""
+    from ..train.checkpoint import load_checkpoint, read_checkpoint
+    from ..train.runner import build_data, build_model
+
+    ckpt = read_checkpoint(checkpoint)
+    config = ckpt.meta.get("config")
+    if not config or "model" not in config or "factory" not in (config.get("model") or {}):
+        raise UsageError(f"{checkpoint} holds no model recipe (model.factory): it was not written by the "
+                         "supervised `gradus train` runner")
+    model = build_model(config)
+    meta = load_checkpoint(checkpoint, model)
+    bundle = build_data(config, root=data_root)
+    return config, model, bundle, meta
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from ..train import metrics as M
+    from ..train.runner import print_target
+    from ..train.trainer import evaluate, resolve_loss
+
+    config, model, bundle, meta = _rebuild(args.checkpoint, args.data)
+    from ..data import DataLoader
+
+    loader = DataLoader(bundle.test, batch_size=args.batch_size, shuffle=False)
+    res = evaluate(model, loader, resolve_loss(config["train"].get("loss")), return_outputs=True)
+    outputs, targets = res.pop("outputs"), res.pop("targets")
+    results = {f"test_{k}": v for k, v in res.items()}
+    print(f"checkpoint {args.checkpoint}: recipe {config['recipe']['name']}, epoch {meta.get('epoch')}, "
+          f"step {meta.get('step')}")
+    print(f"test ({len(bundle.test)} samples)  " + "  ".join(f"{k[5:]} {v:.4f}" for k, v in results.items()))
+    if outputs.ndim == 2 and targets.dtype.kind in "iu":
+        cm = M.confusion_matrix(targets, outputs, num_classes=max(bundle.num_classes, outputs.shape[1]))
+        names = bundle.info.get("classes")
+        print(M.classification_report(cm, names if names and len(names) == cm.shape[0] else None))
+    print_target(config, results)
+    return EXIT_OK
+
+
+def cmd_viz(args: argparse.Namespace) -> int:
+    try:
+        from ..viz import features
+    except ImportError as e:
+        print(f"gradus viz: gradus.viz.features is not available ({e})", file=sys.stderr)
+        return EXIT_FAILURE
+    import numpy as np
+
+    config, model, bundle, _ = _rebuild(args.checkpoint, args.data)
+    model.eval()
+    out_dir = args.out or args.checkpoint.parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        if args.what == "filters":
+            path = features.plot_filters(model, out_dir / "filters.png", layer=args.layer)
+        else:
+            if not 0 <= args.index < len(bundle.test):
+                raise UsageError(f"--index {args.index} is outside the test set (0..{len(bundle.test) - 1})")
+            x, y = bundle.test[args.index]
+            image = np.asarray(x)  # one input, (C, H, W) for a CNN
+            shape = bundle.info.get("image_shape")
+            if image.ndim == 1 and shape is not None:  # a flattened image (MLP input)
+                image = image.reshape(shape)
+            if args.what == "features":
+                layers = args.layer.split(",") if args.layer else None
+                path = features.plot_feature_maps(model, image, out_dir / f"features_{args.index}.png",
+                                                  layers=layers)
+            else:
+                path = features.plot_grad_cam(model, image, path=out_dir / f"gradcam_{args.index}.png",
+                                              target_class=int(y), layer=args.layer,
+                                              class_names=bundle.info.get("classes"))
+    except (ValueError, KeyError) as e:  # e.g. feature maps of a model without conv layers
+        print(f"gradus viz: {e}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"wrote  {path}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (also used by the console script)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    from ..data.errors import ChecksumError, DatasetFormatError, DatasetNotFoundError, DownloadError
+    from ..recipes import RecipeError
+    from ..train.checkpoint import CheckpointError
+    from ..train.trainer import TrainingDivergedError
+
+    handlers = {"list": cmd_list, "train": cmd_train, "eval": cmd_eval, "viz": cmd_viz}
+    try:
+        return handlers[args.command](args)
+    except (RecipeError, UsageError) as e:
+        print(f"gradus {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except (CheckpointError, DatasetNotFoundError, DownloadError, ChecksumError, DatasetFormatError,
+            TrainingDivergedError) as e:
+        print(f"gradus {args.command}: {type(e).__name__}: {e}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print(f"gradus {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

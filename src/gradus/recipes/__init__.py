@@ -1,0 +1,386 @@
+"""Recipes: one experiment per TOML file in this folder (``<name>.toml``, file name == recipe name).
+
+    >>> from gradus import recipes
+    >>> "digits-mlp" in recipes.list_recipes()
+    True
+    >>> cfg = recipes.load_recipe("digits-mlp", overrides=["train.epochs=3"])
+    >>> cfg["train"]["epochs"]
+    3
+
+Schema (see the recipe contract in the docs): ``[recipe]`` name, description, runner, target;
+``[model]`` factory + keyword arguments; ``[data]`` dataset + batch_size, val_fraction, root + the
+builder's keyword arguments; ``[optim]`` name + keyword arguments; optional ``[scheduler]`` name (+
+``interval = "epoch" | "step"``) + keyword arguments; ``[train]`` epochs, loss, seed, l2,
+clip_grad_norm, early_stopping. ``--set a.b=value`` overrides any key; keys are checked against the
+schema and against the signatures of the factory / optimizer / scheduler / dataset builder, and an
+unknown key is refused with the closest valid one.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import importlib
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+from ..errors import GradusError
+
+__all__ = [
+    "RecipeError",
+    "DEFAULT_RECIPE",
+    "recipes_dir",
+    "list_recipes",
+    "recipe_path",
+    "load_recipe",
+    "parse_override",
+    "apply_overrides",
+    "validate",
+    "import_object",
+    "describe_target",
+    "SUPERVISED",
+]
+
+DEFAULT_RECIPE = "digits-mlp"
+SUPERVISED = "supervised"
+
+
+class RecipeError(GradusError, ValueError):
+    """A recipe does not exist, does not parse, or has / is given an unknown key or value."""
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def recipes_dir() -> Path:
+    """The folder holding the packaged ``*.toml`` recipes."""
+    return Path(str(resources.files(__name__)))
+
+
+def list_recipes() -> list[str]:
+    """Names of every packaged recipe (every ``*.toml`` here), sorted."""
+    return sorted(p.stem for p in recipes_dir().glob("*.toml"))
+
+
+def recipe_path(name: str | Path) -> Path:
+    """The TOML file of recipe ``name``; ``name`` may also be a path to a ``.toml`` file."""
+    p = Path(name)
+    if p.suffix == ".toml" and p.is_file():
+        return p
+    if p.suffix == ".toml" and (p.parent != Path(".") or p.is_absolute()):
+        raise RecipeError(f"recipe file {p} does not exist")
+    candidate = recipes_dir() / f"{p.stem if p.suffix == '.toml' else name}.toml"
+    if candidate.is_file():
+        return candidate
+    raise RecipeError(f"unknown recipe {str(name)!r}{_suggest(str(name), list_recipes())} "
+                      "(`gradus list` shows them all)")
+
+
+# --------------------------------------------------------------------------- defaults and schema
+
+# Keys the supervised runner itself reads, with their defaults.
+TRAIN_DEFAULTS: dict[str, Any] = {
+    "epochs": 10,
+    "loss": "cross_entropy",
+    "seed": 0,
+    "l2": 0.0,
+    "clip_grad_norm": 0.0,
+    "early_stopping": {"patience": 0, "monitor": "val_loss", "mode": "auto", "min_delta": 0.0,
+                       "restore_best_weights": True},
+    "monitor": "val_loss",
+    "checkpoint_every_n_steps": 0,
+    "plots": True,
+}
+DATA_RUNNER_KEYS = {"dataset": None, "batch_size": 32, "eval_batch_size": 256, "val_fraction": 0.0,
+                    "root": None}
+RECIPE_KEYS = {"name", "description", "runner", "target"}
+TARGET_KEYS = {"metric", "value", "mode"}
+
+
+def import_object(spec: str, what: str = "object") -> Any:
+    """``"package.module:attr"`` -> the attribute (clear errors for a bad module or name)."""
+    if not isinstance(spec, str) or ":" not in spec:
+        raise RecipeError(f"{what} must be 'package.module:name', got {spec!r}")
+    mod_name, _, attr = spec.partition(":")
+    try:
+        mod = importlib.import_module(mod_name)
+    except ImportError as e:
+        raise RecipeError(f"{what} {spec!r}: cannot import module {mod_name!r} ({e})") from None
+    obj = mod
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            names = [n for n in dir(mod) if not n.startswith("_")]
+            raise RecipeError(f"{what} {spec!r}: module {mod_name!r} has no {attr!r}{_suggest(attr, names)}")
+        obj = getattr(obj, part)
+    return obj
+
+
+def _signature_keys(fn: Callable, skip: int = 0) -> tuple[set[str], bool]:
+    """Keyword names ``fn`` accepts (after skipping ``skip`` leading positional parameters), and
+    whether it takes ``**kwargs``."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return set(), True
+    var_kw = any(p.kind is p.VAR_KEYWORD for p in params)
+    named = [p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return {p.name for p in named[skip:]}, var_kw
+
+
+def _optimizer_class(name: str) -> Any:
+    from .. import optim
+
+    cls = getattr(optim, str(name), None)
+    if not (isinstance(cls, type) and issubclass(cls, optim.Optimizer)):
+        names = [n for n in dir(optim) if isinstance(getattr(optim, n), type)
+                 and issubclass(getattr(optim, n), optim.Optimizer) and n != "Optimizer"]
+        raise RecipeError(f"optim.name: unknown optimizer {name!r}{_suggest(str(name), names)} "
+                          f"(available: {', '.join(sorted(names))})")
+    return cls
+
+
+def _scheduler_factory(name: str) -> Any:
+    from ..optim import lr_scheduler
+
+    if name == "warmup_cosine":
+        return lr_scheduler.warmup_cosine
+    cls = getattr(lr_scheduler, str(name), None)
+    if not isinstance(cls, type):
+        names = [n for n in dir(lr_scheduler) if isinstance(getattr(lr_scheduler, n), type)
+                 and n.endswith(("LR", "Plateau"))] + ["warmup_cosine"]
+        raise RecipeError(f"scheduler.name: unknown scheduler {name!r}{_suggest(str(name), names)} "
+                          f"(available: {', '.join(sorted(names))})")
+    return cls
+
+
+def _flatten_keys(d: Mapping[str, Any], prefix: str = "") -> list[str]:
+    out = []
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        out.append(key)
+        if isinstance(v, Mapping):
+            out.extend(_flatten_keys(v, key + "."))
+    return out
+
+
+def _valid_keys(config: Mapping[str, Any]) -> dict[str, set[str] | None]:
+    """For a supervised recipe, per section, the allowed keys (None = anything: the callable takes
+    ``**kwargs``)."""
+    valid: dict[str, set[str] | None] = {"recipe": set(RECIPE_KEYS), "train": set(TRAIN_DEFAULTS)}
+    model = config.get("model") or {}
+    if "factory" in model:
+        keys, var_kw = _signature_keys(import_object(model["factory"], "model.factory"))
+        valid["model"] = None if var_kw else keys | {"factory"}
+    else:
+        valid["model"] = {"factory"}
+    data = config.get("data") or {}
+    valid["data"] = set(DATA_RUNNER_KEYS)
+    if "dataset" in data:
+        from ..train.data import DATASETS, dataset_kwargs
+
+        if data["dataset"] not in DATASETS:
+            raise RecipeError(f"data.dataset: unknown dataset {data['dataset']!r}"
+                              f"{_suggest(str(data['dataset']), DATASETS)} "
+                              f"(available: {', '.join(sorted(DATASETS))})")
+        valid["data"] |= set(dataset_kwargs(data["dataset"])) - {"root"}
+    optim_cfg = config.get("optim") or {}
+    valid["optim"] = {"name"}
+    if "name" in optim_cfg:
+        keys, var_kw = _signature_keys(_optimizer_class(optim_cfg["name"]), skip=1)
+        valid["optim"] = None if var_kw else keys | {"name"}
+    sched = config.get("scheduler") or {}
+    valid["scheduler"] = {"name", "interval"}
+    if "name" in sched:
+        keys, var_kw = _signature_keys(_scheduler_factory(sched["name"]), skip=1)
+        valid["scheduler"] = None if var_kw else keys | {"name", "interval"}
+    return valid
+
+
+def _check_recipe_section(rec: Mapping[str, Any]) -> None:
+    for key in rec:
+        if key not in RECIPE_KEYS:
+            raise RecipeError(f"unknown key 'recipe.{key}'{_suggest(key, RECIPE_KEYS)}")
+    target = rec.get("target")
+    if target is not None:
+        if not isinstance(target, Mapping) or "metric" not in target or "value" not in target:
+            raise RecipeError(f"recipe.target must be {{ metric = \"...\", value = ... }}, got {target!r}")
+        bad = set(target) - TARGET_KEYS
+        if bad:
+            raise RecipeError(f"unknown key 'recipe.target.{sorted(bad)[0]}' (allowed: metric, value, mode)")
+
+
+def validate(config: Mapping[str, Any]) -> None:
+    """Refuse unknown sections and keys (naming the closest valid key) and malformed values.
+
+    Supervised recipes are checked against the schema and the signatures of the model factory,
+    the optimizer, the scheduler and the dataset builder. Custom runners define their own keys:
+    only ``[recipe]`` is checked and the runner must import (their overrides are checked against
+    the keys the recipe file lists, in :func:`load_recipe`).
+    """
+    rec = config.get("recipe") or {}
+    _check_recipe_section(rec)
+    runner = rec.get("runner", SUPERVISED)
+    if runner != SUPERVISED:
+        import_object(runner, "recipe.runner")
+        return
+    valid = _valid_keys(config)
+    all_valid = [f"{s}.{k}" for s, ks in valid.items() if ks for k in ks]
+    for section, body in config.items():
+        if section not in valid:
+            raise RecipeError(f"unknown section [{section}]{_suggest(section, valid)}")
+        if not isinstance(body, Mapping):
+            raise RecipeError(f"[{section}] must be a table, got {body!r}")
+        allowed = valid[section]
+        if allowed is None:
+            continue
+        for key in body:
+            if key not in allowed:
+                raise RecipeError(f"unknown key '{section}.{key}'{_suggest(f'{section}.{key}', all_valid)}")
+    es = (config.get("train") or {}).get("early_stopping")
+    if es is not None:
+        if not isinstance(es, Mapping):
+            raise RecipeError(f"train.early_stopping must be a table, got {es!r}")
+        allowed_es = set(TRAIN_DEFAULTS["early_stopping"])
+        for key in es:
+            if key not in allowed_es:
+                raise RecipeError(f"unknown key 'train.early_stopping.{key}'{_suggest(key, allowed_es)}")
+    for section, need in (("model", "factory"), ("data", "dataset"), ("optim", "name")):
+        if need not in (config.get(section) or {}):
+            raise RecipeError(f"a supervised recipe needs {section}.{need}")
+
+
+# --------------------------------------------------------------------------- overrides
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``"optim.lr=0.01"`` -> (["optim", "lr"], 0.01). The value is a TOML literal (numbers, bools,
+    strings in quotes, arrays, inline tables); anything that does not parse is taken as a string,
+    so ``optim.name=Adam`` works without quotes."""
+    if "=" not in text:
+        raise RecipeError(f"--set expects key=value (e.g. optim.lr=0.01), got {text!r}")
+    key, _, raw = text.partition("=")
+    key, raw = key.strip(), raw.strip()
+    parts = key.split(".")
+    if len(parts) < 2 or not all(parts):
+        raise RecipeError(f"--set key must be section.key (e.g. optim.lr), got {key!r}")
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return parts, value
+
+
+def apply_overrides(config: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """A copy of ``config`` with each ``section.key=value`` applied (keys checked by :func:`validate`)."""
+    config = copy.deepcopy(config)
+    for text in overrides:
+        parts, value = parse_override(text)
+        node = config
+        for p in parts[:-1]:
+            nxt = node.setdefault(p, {})
+            if not isinstance(nxt, dict):
+                raise RecipeError(f"--set {text}: {'.'.join(parts[:-1])} is not a table")
+            node = nxt
+        node[parts[-1]] = value
+    return config
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_recipe(name: str | Path = DEFAULT_RECIPE, overrides: Iterable[str] = (), *,
+                check: bool = True) -> dict[str, Any]:
+    """Parse recipe ``name`` (or a path to a TOML file), apply ``overrides`` and validate.
+
+    The returned dict always has ``recipe.name`` (the file name), ``recipe.runner`` (default
+    ``"supervised"``) and, for supervised recipes, every ``[train]`` default filled in.
+    """
+    path = recipe_path(name)
+    try:
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise RecipeError(f"{path}: not valid TOML: {e}") from None
+    rec = config.setdefault("recipe", {})
+    rec.setdefault("name", path.stem)
+    rec.setdefault("runner", SUPERVISED)
+    rec.setdefault("description", "")
+    overrides = list(overrides)
+    if config["recipe"].get("runner", SUPERVISED) != SUPERVISED:
+        # A custom runner reads the keys its recipe lists: an override must name one of them.
+        known = set(_flatten_keys(config))
+        for text in overrides:
+            parts, _ = parse_override(text)
+            key = ".".join(parts)
+            if key not in known and check:
+                raise RecipeError(f"unknown key {key!r} for recipe {path.stem!r}{_suggest(key, known)}")
+    config = apply_overrides(config, overrides)
+    if config["recipe"].get("runner", SUPERVISED) == SUPERVISED:
+        train = config.setdefault("train", {})
+        for k, v in TRAIN_DEFAULTS.items():
+            if isinstance(v, dict):
+                merged = dict(v)
+                merged.update(train.get(k) or {})
+                train[k] = merged
+            else:
+                train.setdefault(k, v)
+        data = config.setdefault("data", {})
+        for k, v in DATA_RUNNER_KEYS.items():
+            if k != "dataset":
+                data.setdefault(k, v)
+    if check:
+        validate(config)
+    return config
+
+
+def describe_target(config: Mapping[str, Any]) -> str:
+    """``"test_accuracy >= 0.98"`` (or ``<=`` for loss-like metrics), ``""`` without a target."""
+    target = (config.get("recipe") or {}).get("target")
+    if not target:
+        return ""
+    op = ">=" if _target_mode(target) == "max" else "<="
+    return f"{target['metric']} {op} {target['value']}"
+
+
+def _target_mode(target: Mapping[str, Any]) -> str:
+    mode = target.get("mode")
+    if mode in ("min", "max"):
+        return mode
+    metric = str(target.get("metric", ""))
+    return "min" if any(s in metric for s in ("loss", "error", "perplexity", "mse")) else "max"
+
+
+def target_reached(config: Mapping[str, Any], metrics: Mapping[str, Any]) -> bool | None:
+    """Whether ``metrics`` meet the recipe's target (None: no target or metric not reported)."""
+    target = (config.get("recipe") or {}).get("target")
+    if not target or target.get("metric") not in metrics:
+        return None
+    value = float(metrics[target["metric"]])
+    goal = float(target["value"])
+    return value >= goal if _target_mode(target) == "max" else value <= goal
+
+
+def list_all(check: bool = False) -> list[tuple[str, str, str]]:
+    """``(name, target, description)`` for every recipe (unparsable files are listed with the error)."""
+    rows = []
+    for name in list_recipes():
+        try:
+            cfg = load_recipe(name, check=check)
+            rows.append((name, describe_target(cfg), str(cfg["recipe"].get("description", ""))))
+        except RecipeError as e:
+            rows.append((name, "", f"(broken recipe: {e})"))
+    return rows
+
+
+__all__ += ["target_reached", "list_all", "TRAIN_DEFAULTS"]

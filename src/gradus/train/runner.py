@@ -1,0 +1,354 @@
+"""Run a recipe: build model, data, optimizer and scheduler from its config, train, evaluate, plot.
+
+``run_recipe(config, out_dir)`` dispatches on ``[recipe].runner``: ``"supervised"`` runs
+:func:`run_supervised` (the generic :class:`~gradus.train.Trainer` loop); ``"pkg.mod:func"`` imports
+``func`` and calls ``func(config, out_dir, progress=...)`` (perceptron rule, textbook back-prop, ...).
+Both return the final metrics (``{"test_accuracy": ..., ...}``).
+
+The supervised runner writes into ``out_dir``: ``checkpoint.safetensors`` + ``checkpoint.json``,
+``metrics.jsonl``, ``metrics.csv``, ``results.json``, ``report.txt`` (per-class precision / recall /
+F1) and the plots ``curves.png``, ``confusion.png``, ``misclassified.png`` and ``first_layer.png``
+(image data), ``decision_boundary.png`` (2-D inputs).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import inspect
+import json
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..recipes import SUPERVISED, RecipeError, describe_target, import_object, target_reached
+from . import metrics as M
+from .callbacks import Callback, CSVLogger, EarlyStopping, JSONLLogger, ModelCheckpoint, ProgressBar
+from .checkpoint import atomic_write_text
+from .data import DataBundle, build_dataset, split_validation
+from .trainer import Trainer, evaluate
+
+__all__ = ["run_recipe", "run_supervised", "build_model", "build_optimizer", "build_scheduler",
+           "build_data", "default_out_dir", "write_plots"]
+
+
+def default_out_dir(name: str) -> Path:
+    """``runs/<recipe>-<YYYYmmdd-HHMMSS>`` under the current directory."""
+    return Path("runs") / f"{name}-{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def _kwargs(section: Mapping[str, Any], *drop: str) -> dict[str, Any]:
+    return {k: v for k, v in section.items() if k not in drop}
+
+
+def build_model(config: Mapping[str, Any]) -> Any:
+    """``model.factory(**other model keys)``."""
+    cfg = config["model"]
+    factory = import_object(cfg["factory"], "model.factory")
+    try:
+        return factory(**_kwargs(cfg, "factory"))
+    except TypeError as e:
+        raise RecipeError(f"model.factory {cfg['factory']!r} rejected its arguments: {e}") from None
+
+
+def build_optimizer(config: Mapping[str, Any], model: Any) -> Any:
+    """``gradus.optim.<optim.name>(model.parameters(), **other optim keys)``."""
+    from ..recipes import _optimizer_class
+
+    cfg = config["optim"]
+    cls = _optimizer_class(cfg["name"])
+    kwargs = _kwargs(cfg, "name")
+    # TOML has no tuples; PyTorch-style arguments such as betas=(0.9, 0.999) come as lists.
+    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+    return cls(model.parameters(), **kwargs)
+
+
+def build_scheduler(config: Mapping[str, Any], optimizer: Any) -> tuple[Any, str]:
+    """The ``[scheduler]`` (or None) and its interval (``"epoch"`` or ``"step"``)."""
+    from ..recipes import _scheduler_factory
+
+    cfg = config.get("scheduler") or {}
+    if not cfg.get("name"):
+        return None, "epoch"
+    factory = _scheduler_factory(cfg["name"])
+    interval = cfg.get("interval", "step" if cfg["name"] in ("warmup_cosine", "OneCycleLR") else "epoch")
+    kwargs = {k: tuple(v) if isinstance(v, list) and k != "milestones" else v
+              for k, v in _kwargs(cfg, "name", "interval").items()}
+    return factory(optimizer, **kwargs), interval
+
+
+def build_data(config: Mapping[str, Any], root: Any = None) -> DataBundle:
+    """The recipe's :class:`DataBundle`, with a validation split when ``data.val_fraction > 0``."""
+    from ..recipes import DATA_RUNNER_KEYS
+
+    cfg = dict(config["data"])
+    root = root if root is not None else cfg.get("root")
+    kwargs = _kwargs(cfg, *DATA_RUNNER_KEYS)
+    bundle = build_dataset(cfg["dataset"], root=root, **kwargs)
+    frac = float(cfg.get("val_fraction") or 0.0)
+    if frac > 0 and bundle.val is None:
+        seed = int((config.get("train") or {}).get("seed", 0) or 0)
+        bundle.train, bundle.val = split_validation(bundle.train, frac, seed=seed)
+    return bundle
+
+
+def _count_params(model: Any) -> int:
+    return int(sum(p.data.size for p in model.parameters()))
+
+
+def _first_layer_weight(model: Any, info: Mapping[str, Any]) -> tuple[Any, tuple | None] | None:
+    """The first weight that sees the input image: ``(out, prod(image))`` Linear or 4-D conv."""
+    shape = info.get("image_shape")
+    if shape is None:
+        return None
+    size = int(np.prod(shape))
+    for name, p in model.named_parameters():
+        if not name.endswith("weight"):
+            continue
+        if p.ndim == 2 and p.shape[1] == size:
+            return p, tuple(shape)
+        if p.ndim == 4:
+            return p, None
+        return None  # the first weight does not look at the image directly
+    return None
+
+
+def write_plots(out_dir: Path, history: list, bundle: DataBundle, model: Any, outputs: np.ndarray,
+                targets: np.ndarray, title: str = "") -> list[Path]:
+    """The run's PNGs (see the module docstring); returns the paths written."""
+    try:
+        from ..viz import plots
+    except ImportError:  # matplotlib is an optional dependency
+        print("matplotlib is not installed: no plots (pip install gradus[viz])", file=sys.stderr)
+        return []
+    written = []
+    if history:
+        written.append(plots.plot_curves(history, out_dir / "curves.png", title=title))
+    classification = outputs.ndim == 2 and targets.dtype.kind in "iu"
+    info = bundle.info
+    names = info.get("classes")
+    if classification:
+        pred = M.predictions(outputs)
+        cm = M.confusion_matrix(targets, pred, num_classes=max(bundle.num_classes, outputs.shape[1]))
+        written.append(plots.plot_confusion_matrix(cm, names, out_dir / "confusion.png"))
+        if info.get("image_shape") is not None:
+            X = _dataset_inputs(bundle.test)
+            if X is not None:
+                written.append(plots.plot_misclassified(X, targets, pred, out_dir / "misclassified.png",
+                                                        image_shape=info["image_shape"], class_names=names))
+    first = _first_layer_weight(model, info)
+    if first is not None:
+        written.append(plots.plot_first_layer(first[0], first[1], out_dir / "first_layer.png"))
+    if tuple(bundle.input_shape) == (2,) and classification:
+        X = _dataset_inputs(bundle.train)
+        y = _dataset_targets(bundle.train)
+        if X is not None and y is not None:
+            written.append(plots.plot_decision_boundary(_predict_fn(model), X, y,
+                                                        out_dir / "decision_boundary.png"))
+    return written
+
+
+def _dataset_inputs(ds: Any) -> np.ndarray | None:
+    arrays = getattr(ds, "arrays", None)
+    if arrays:
+        return arrays[0]
+    return getattr(ds, "X", None)
+
+
+def _dataset_targets(ds: Any) -> np.ndarray | None:
+    arrays = getattr(ds, "arrays", None)
+    if arrays and len(arrays) > 1:
+        return arrays[1]
+    return getattr(ds, "y", None)
+
+
+def _predict_fn(model: Any):
+    from .. import no_grad, tensor
+
+    def fn(X: np.ndarray) -> np.ndarray:
+        was = getattr(model, "training", True)
+        model.eval()
+        try:
+            with no_grad():
+                return M.to_numpy(model(tensor(X)))
+        finally:
+            model.train(was)
+
+    return fn
+
+
+def _jsonable(d: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, (np.floating, np.integer)):
+            v = v.item()
+        if isinstance(v, (int, float, str, bool)) or v is None:
+            out[k] = v
+    return out
+
+
+def run_supervised(config: Mapping[str, Any], out_dir: str | Path, *, progress: bool = True,
+                   resume: str | Path | None = None, data_root: Any = None,
+                   extra_callbacks: Sequence[Callback] = (), stream: Any = None) -> dict[str, Any]:
+    """Train and evaluate a supervised recipe (see the module docstring for what is written).
+
+    Args:
+        resume: a checkpoint of this run to continue from (bit-identical in deterministic mode).
+        data_root: overrides ``data.root`` (``--data DIR``).
+        extra_callbacks: added to the trainer's callbacks.
+        stream: where progress goes (default stderr); the summary goes to stdout.
+
+    Returns:
+        ``test_loss``, ``test_accuracy`` (and ``test_top5_accuracy``, ``test_macro_f1`` for
+        classification), ``epochs``, ``steps``, ``train_seconds``, and the last epoch's metrics
+        prefixed ``final_`` (``final_loss``, ``final_val_accuracy``, ...).
+    """
+    import gradus
+
+    from .. import random as grandom
+
+    config = json.loads(json.dumps(config))  # a plain, JSON-able copy (stored in checkpoints)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    train_cfg = config["train"]
+    seed = train_cfg.get("seed")
+    seed = None if seed is None else int(seed)
+    name = config["recipe"]["name"]
+
+    # Seed before anything random happens: weight initialisation, dropout, data order.
+    if seed is not None:
+        grandom.manual_seed(seed)
+    bundle = build_data(config, root=data_root)
+    model = build_model(config)
+    optimizer = build_optimizer(config, model)
+    scheduler, interval = build_scheduler(config, optimizer)
+
+    ckpt_path = out_dir / "checkpoint.safetensors"
+    callbacks: list[Callback] = []
+    if progress:
+        callbacks.append(ProgressBar(stream=stream))
+    es = train_cfg.get("early_stopping") or {}
+    if int(es.get("patience") or 0) > 0:
+        callbacks.append(EarlyStopping(monitor=es.get("monitor", "val_loss"), patience=int(es["patience"]),
+                                       mode=es.get("mode", "auto"), min_delta=float(es.get("min_delta", 0.0)),
+                                       restore_best_weights=bool(es.get("restore_best_weights", True)),
+                                       verbose=progress))
+    callbacks += [
+        CSVLogger(out_dir / "metrics.csv"),
+        JSONLLogger(out_dir / "metrics.jsonl"),
+        ModelCheckpoint(ckpt_path, every_n_steps=int(train_cfg.get("checkpoint_every_n_steps") or 0)),
+        *extra_callbacks,
+    ]
+    monitor = train_cfg.get("monitor") or "val_loss"
+    trainer = Trainer(model, optimizer, train_cfg.get("loss", "cross_entropy"), scheduler=scheduler,
+                      scheduler_interval=interval, callbacks=callbacks, l2=float(train_cfg.get("l2") or 0.0),
+                      clip_grad_norm=float(train_cfg.get("clip_grad_norm") or 0.0), monitor=monitor,
+                      seed=seed, config=config)
+    if resume is not None:
+        trainer.resume(resume)
+
+    out = sys.stdout
+    n_val = len(bundle.val) if bundle.val is not None else 0
+    opt_desc = ", ".join(f"{k}={v}" for k, v in config["optim"].items() if k != "name")
+    print(f"gradus {gradus.__version__}: recipe {name} -> {out_dir}", file=out)
+    print(f"  model  {type(model).__name__} ({_count_params(model):,} parameters)", file=out)
+    print(f"  data   {config['data']['dataset']}: {len(bundle.train)} train / {n_val} val / "
+          f"{len(bundle.test)} test, batch {config['data']['batch_size']}", file=out)
+    print(f"  optim  {config['optim']['name']}({opt_desc})"
+          + (f", {type(scheduler).__name__} per {interval}" if scheduler is not None else "")
+          + f", {train_cfg['epochs']} epoch{'s' if int(train_cfg['epochs']) != 1 else ''}, seed {seed}",
+          file=out, flush=True)
+
+    t0 = time.perf_counter()
+    history = trainer.fit(bundle.train, bundle.val, epochs=int(train_cfg["epochs"]),
+                          batch_size=int(config["data"]["batch_size"]),
+                          eval_batch_size=int(config["data"].get("eval_batch_size") or 256))
+    train_seconds = time.perf_counter() - t0
+
+    test_loader = trainer.make_loader(bundle.test, int(config["data"].get("eval_batch_size") or 256),
+                                      shuffle=False)
+    test = evaluate(model, test_loader, trainer.loss_fn, return_outputs=True)
+    outputs, targets = test.pop("outputs"), test.pop("targets")
+    results: dict[str, Any] = {f"test_{k}": v for k, v in test.items()}
+    report = None
+    if outputs.ndim == 2 and targets.dtype.kind in "iu":
+        cm = M.confusion_matrix(targets, outputs, num_classes=max(bundle.num_classes, outputs.shape[1]))
+        scores = M.precision_recall_f1(cm)
+        results["test_macro_f1"] = scores["macro_f1"]
+        names = bundle.info.get("classes")
+        report = M.classification_report(cm, names if names and len(names) == cm.shape[0] else None)
+    results["epochs"] = trainer.epoch
+    results["steps"] = trainer.global_step
+    results["train_seconds"] = round(train_seconds, 3)
+    if history:
+        results.update({f"final_{k}": v for k, v in _jsonable(history[-1]).items()
+                        if k not in ("epoch", "step", "time")})
+
+    # The final checkpoint carries the test metrics too (gradus eval recomputes them).
+    trainer.save_checkpoint(ckpt_path, extra={"results": _jsonable(results)})
+    written = [ckpt_path, ckpt_path.with_suffix(".json"), out_dir / "metrics.jsonl", out_dir / "metrics.csv"]
+    if train_cfg.get("plots", True):
+        title = f"{name}: {type(model).__name__}"
+        written += write_plots(out_dir, history, bundle, model, outputs, targets, title=title)
+    reached = target_reached(config, results)
+    summary = {"recipe": name, "results": _jsonable(results), "target": describe_target(config) or None,
+               "target_reached": reached, "checkpoint": str(ckpt_path)}
+    atomic_write_text(out_dir / "results.json", json.dumps(summary, indent=1, allow_nan=True) + "\n")
+    written.append(out_dir / "results.json")
+    if report is not None:
+        atomic_write_text(out_dir / "report.txt", report + "\n")
+        written.append(out_dir / "report.txt")
+
+    shown = [k for k in ("test_loss", "test_accuracy", "test_top5_accuracy", "test_macro_f1") if k in results]
+    print("test   " + "  ".join(f"{k[5:]} {results[k]:.4f}" for k in shown)
+          + f"   ({trainer.epoch} epochs, {train_seconds:.1f} s)", file=out)
+    print_target(config, results, out)
+    print("wrote  " + "\n       ".join(str(p) for p in written), file=out, flush=True)
+    return results
+
+
+def print_target(config: Mapping[str, Any], results: Mapping[str, Any], out: Any = None) -> None:
+    """``target test_accuracy >= 0.95: reached (0.9721)``."""
+    out = out or sys.stdout
+    desc = describe_target(config)
+    if not desc:
+        return
+    reached = target_reached(config, results)
+    metric = config["recipe"]["target"]["metric"]
+    if reached is None:
+        print(f"target {desc}: not reported by this run", file=out)
+    else:
+        verdict = "reached" if reached else "NOT reached"
+        print(f"target {desc}: {verdict} ({float(results[metric]):.4f})", file=out)
+
+
+def run_recipe(config: Mapping[str, Any], out_dir: str | Path, *, progress: bool = True,
+               resume: str | Path | None = None, data_root: Any = None,
+               extra_callbacks: Sequence[Callback] = ()) -> dict[str, Any]:
+    """Run any recipe: the supervised loop or its custom ``runner``; returns the final metrics."""
+    runner = config["recipe"].get("runner", SUPERVISED)
+    if runner == SUPERVISED:
+        return run_supervised(config, out_dir, progress=progress, resume=resume, data_root=data_root,
+                              extra_callbacks=extra_callbacks)
+    fn = import_object(runner, "recipe.runner")
+    config = json.loads(json.dumps(config))
+    if data_root is not None:
+        config.setdefault("data", {})["root"] = str(data_root)
+    kwargs: dict[str, Any] = {"progress": progress}
+    if resume is not None:
+        if "resume" not in inspect.signature(fn).parameters:
+            raise RecipeError(f"recipe {config['recipe']['name']!r} uses the custom runner {runner!r}, "
+                              "which cannot resume from a checkpoint")
+        kwargs["resume"] = resume
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    results = fn(config, Path(out_dir), **kwargs)
+    if not isinstance(results, Mapping):
+        raise TypeError(f"runner {runner!r} returned {type(results).__name__}, expected a dict of metrics")
+    results = dict(results)
+    atomic_write_text(Path(out_dir) / "results.json", json.dumps(
+        {"recipe": config["recipe"]["name"], "results": _jsonable(results),
+         "target": describe_target(config) or None, "target_reached": target_reached(config, results)},
+        indent=1) + "\n")
+    return results

@@ -1,0 +1,371 @@
+"""Convolutions without the oracle: fused vs composed twins, gradchecks, im2col/col2im adjointness,
+reference loops, argument handling and error messages. (PyTorch comparisons: tests/oracle.)"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gradus
+import gradus.functional as F
+from gradus.autograd import gradcheck, gradgradcheck
+from gradus.errors import AutogradError, DTypeError, ShapeError
+from gradus.functional import conv as C
+
+
+def t64(a, requires_grad=True):
+    return gradus.tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad)
+
+
+def conv2d_loop(x, W, b, stride, padding, dilation, groups):
+    """Direct definition: y[n,o,i,j] = b[o] + sum W[o,c,u,v] xpad[n, g*Cg + c, i*s + u*d, j*s + v*d]."""
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    n, c, h, w = x.shape
+    oc, cg, kh, kw = W.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    y = np.zeros((n, oc, oh, ow))
+    ocg = oc // groups
+    for o in range(oc):
+        gi = o // ocg
+        for i in range(oh):
+            for j in range(ow):
+                patch = xp[:, gi * cg:(gi + 1) * cg, i * sh:i * sh + dh * (kh - 1) + 1:dh,
+                           j * sw:j * sw + dw * (kw - 1) + 1:dw]
+                y[:, o, i, j] = (patch * W[o]).sum(axis=(1, 2, 3))
+    if b is not None:
+        y += b[None, :, None, None]
+    return y
+
+
+CASES = [  # (N, C, H, W, OC, kernel, stride, padding, dilation, groups)
+    (2, 3, 7, 6, 4, (3, 3), (1, 1), (1, 1), (1, 1), 1),
+    (1, 4, 9, 8, 6, (3, 2), (2, 3), (2, 0), (2, 1), 2),
+    (2, 4, 6, 7, 8, (3, 3), (1, 2), (0, 1), (1, 2), 4),   # depthwise, channel multiplier 2
+    (3, 2, 5, 5, 3, (1, 1), (2, 2), (0, 0), (1, 1), 1),
+    (1, 3, 8, 5, 2, (5, 3), (3, 1), (2, 1), (1, 1), 1),
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_conv2d_matches_direct_loop(case):
+    n, c, h, w, oc, k, s, p, d, g = case
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((n, c, h, w))
+    W = rng.standard_normal((oc, c // g) + k)
+    b = rng.standard_normal(oc)
+    y = F.conv2d(t64(x, False), t64(W, False), t64(b, False), s, p, d, g)
+    np.testing.assert_allclose(y.numpy(), conv2d_loop(x, W, b, s, p, d, g), rtol=1e-12, atol=1e-12)
+    assert y.dtype == np.float64
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_fused_and_composed_twins_agree(case):
+    """Same forward; and the raw (once-differentiable) backward equals the Tensor-op backward that
+    autograd uses under create_graph=True."""
+    n, c, h, w, oc, k, s, p, d, g = case
+    rng = np.random.default_rng(2)
+    x, W, b = t64(rng.standard_normal((n, c, h, w))), t64(rng.standard_normal((oc, c // g) + k)), \
+        t64(rng.standard_normal(oc))
+    y_fused = F.conv2d(x, W, b, s, p, d, g)
+    y_comp = C.conv2d_composed(x, W, b, s, p, d, g)
+    np.testing.assert_allclose(y_fused.numpy(), y_comp.numpy(), rtol=1e-12, atol=1e-12)
+    gy = gradus.tensor(rng.standard_normal(y_fused.shape))
+    raw = gradus.autograd.grad(y_fused, (x, W, b), gy, retain_graph=True)
+    composed_bw = gradus.autograd.grad(y_fused, (x, W, b), gy, create_graph=True)
+    twin = gradus.autograd.grad(y_comp, (x, W, b), gy)
+    for a, bb, cc in zip(raw, composed_bw, twin):
+        np.testing.assert_allclose(a.numpy(), bb.numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(a.numpy(), cc.numpy(), rtol=1e-12, atol=1e-12)
+    assert composed_bw[0].requires_grad  # a real graph, differentiable again
+
+
+def test_conv2d_float32_fused_vs_composed():
+    rng = np.random.default_rng(3)
+    x = gradus.tensor(rng.standard_normal((4, 6, 11, 9)).astype(np.float32), requires_grad=True)
+    W = gradus.tensor(rng.standard_normal((8, 3, 3, 3)).astype(np.float32), requires_grad=True)
+    y = F.conv2d(x, W, None, 2, 1, 1, 2)
+    y2 = C.conv2d_composed(x, W, None, 2, 1, 1, 2)
+    assert y.dtype == np.float32 and y.data.flags.c_contiguous
+    np.testing.assert_allclose(y.numpy(), y2.numpy(), rtol=1e-5, atol=1e-5)
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and x.grad.shape == x.shape and W.grad.shape == W.shape
+
+
+@pytest.mark.parametrize("groups,stride,padding,dilation", [(1, 1, 1, 1), (2, 2, 1, 1), (1, 1, 0, 2)])
+def test_conv2d_gradcheck_and_gradgradcheck(groups, stride, padding, dilation):
+    rng = np.random.default_rng(4)
+    x = t64(rng.standard_normal((2, 2, 3, 5)))
+    W = t64(rng.standard_normal((2, 2 // groups, 1, 3)))
+    b = t64(rng.standard_normal(2))
+
+    def fn(x, W, b):
+        return F.conv2d(x, W, b, stride, padding, dilation, groups)
+
+    assert gradcheck(fn, (x, W, b))
+    assert gradgradcheck(fn, (x, W, b))
+
+
+def test_composed_conv2d_gradgradcheck():
+    rng = np.random.default_rng(5)
+    x, W = t64(rng.standard_normal((1, 2, 4, 4))), t64(rng.standard_normal((3, 2, 2, 2)))
+    assert gradgradcheck(lambda x, W: C.conv2d_composed(x, W, None, 1, 1), (x, W))
+
+
+def test_gradient_penalty_through_conv():
+    """d/dW of ||dy/dx||^2 (a WGAN-GP-style penalty) needs the composed backward; check it against
+    central differences of the penalty itself."""
+    rng = np.random.default_rng(6)
+    x = t64(rng.standard_normal((1, 1, 4, 4)))
+    W = t64(rng.standard_normal((2, 1, 3, 3)))
+
+    def penalty(W):
+        with gradus.enable_grad():  # gradcheck's finite differences run fn under no_grad
+            y = F.conv2d(x, W, padding=1)
+            (gx,) = gradus.autograd.grad((y * y).sum(), x, create_graph=True)
+            return (gx * gx).sum()
+
+    assert gradcheck(penalty, (W,))
+
+
+def test_once_differentiable_raw_path_is_not_used_with_create_graph():
+    """The fused backward picks the composed path by itself: no AutogradError for a double backward."""
+    x = gradus.randn(1, 2, 5, 5, requires_grad=True)
+    W = gradus.randn(3, 2, 3, 3, requires_grad=True)
+    y = F.conv2d(x, W)
+    (gx,) = gradus.autograd.grad(y.sum(), x, create_graph=True)
+    (gW,) = gradus.autograd.grad((gx * gx).sum(), W)
+    assert gW.shape == W.shape and np.isfinite(gW.numpy()).all()
+
+
+def test_raw_backward_results_are_poisoned_if_differentiated_again():
+    """Calling the once-differentiable raw helper with grad mode on would poison its outputs."""
+    from gradus.autograd.grad_mode import state
+
+    x = gradus.randn(1, 1, 4, 4, requires_grad=True)
+    W = gradus.randn(1, 1, 3, 3, requires_grad=True)
+    y = F.conv2d(x, W)
+    node = y.grad_fn
+    prev = state.enabled
+    state.enabled = True
+    try:
+        gx, gW, *_ = C._conv2d_backward_fused(node, gradus.ones(1, 1, 2, 2))
+    finally:
+        state.enabled = prev
+    with pytest.raises(AutogradError, match="once_differentiable"):
+        gradus.autograd.grad(gx.sum(), x)
+
+
+# -- conv_transpose ------------------------------------------------------------------------------
+def test_conv_transpose2d_is_the_adjoint_of_conv2d():
+    """<conv2d(x, W), z> == <x, conv_transpose2d(z, W)> for every stride/padding/dilation/groups."""
+    rng = np.random.default_rng(7)
+    for s, p, d, g in [(1, 0, 1, 1), (2, 1, 1, 2), (3, 2, 2, 1), (2, 0, 1, 4)]:
+        x = rng.standard_normal((2, 4, 9, 8))
+        W = rng.standard_normal((4, 4 // g, 3, 3))
+        y = F.conv2d(t64(x, False), t64(W, False), None, s, p, d, g).numpy()
+        z = rng.standard_normal(y.shape)
+        # output_padding so that the transposed conv reproduces x's spatial size exactly
+        op = tuple(n - ((o - 1) * s - 2 * p + d * 2 + 1) for n, o in zip(x.shape[2:], y.shape[2:]))
+        xt = F.conv_transpose2d(t64(z, False), t64(W, False), None, s, p, op, g, d).numpy()
+        assert xt.shape == x.shape
+        np.testing.assert_allclose((y * z).sum(), (x * xt).sum(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("stride,padding,output_padding,groups,dilation",
+                         [(1, 0, 0, 1, 1), (2, 1, 1, 2, 1), (3, 1, (2, 0), 1, 2)])
+def test_conv_transpose2d_twins_and_gradgradcheck(stride, padding, output_padding, groups, dilation):
+    rng = np.random.default_rng(8)
+    x = t64(rng.standard_normal((1, 2, 3, 4)))
+    W = t64(rng.standard_normal((2, 3 // groups if groups == 1 else 1, 3, 2)))
+    b = t64(rng.standard_normal(W.shape[1] * groups))
+    args = (stride, padding, output_padding, groups, dilation)
+    y = F.conv_transpose2d(x, W, b, *args)
+    np.testing.assert_allclose(y.numpy(), C.conv_transpose2d_composed(x, W, b, *args).numpy(), atol=1e-12)
+    fn = lambda x, W, b: F.conv_transpose2d(x, W, b, *args)  # noqa: E731
+    assert gradcheck(fn, (x, W, b))
+    assert gradgradcheck(fn, (x, W, b))
+
+
+def test_conv_transpose2d_output_shape_formula():
+    x = gradus.zeros(2, 8, 5, 7)
+    W = gradus.zeros(8, 3, 4, 3)
+    y = F.conv_transpose2d(x, W, stride=2, padding=1, output_padding=1)
+    assert y.shape == (2, 3, (5 - 1) * 2 - 2 + 3 + 1 + 1, (7 - 1) * 2 - 2 + 2 + 1 + 1)
+
+
+# -- conv1d, padding modes, unbatched, same ------------------------------------------------------
+def test_conv1d_equals_conv2d_on_height_one():
+    rng = np.random.default_rng(9)
+    x, W, b = rng.standard_normal((2, 4, 13)), rng.standard_normal((6, 2, 3)), rng.standard_normal(6)
+    y = F.conv1d(t64(x, False), t64(W, False), t64(b, False), 2, 1, 2, 2).numpy()
+    ref = conv2d_loop(x[:, :, None], W[:, :, None], b, (1, 2), (0, 1), (1, 2), 2)[:, :, 0]
+    np.testing.assert_allclose(y, ref, atol=1e-12)
+    xg = t64(rng.standard_normal((1, 2, 6)))
+    Wg = t64(rng.standard_normal((2, 2, 3)))
+    assert gradcheck(lambda x, W: F.conv1d(x, W, padding="same", padding_mode="circular"), (xg, Wg))
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_padding_modes_equal_explicit_pad(mode):
+    rng = np.random.default_rng(10)
+    x = t64(rng.standard_normal((2, 3, 6, 5)))
+    W = t64(rng.standard_normal((4, 3, 3, 3)))
+    y = F.conv2d(x, W, None, 1, (2, 1), padding_mode=mode)
+    ref = F.conv2d(F.pad(x, (1, 1, 2, 2), mode=mode), W)
+    np.testing.assert_allclose(y.numpy(), ref.numpy(), atol=1e-12)
+    assert gradcheck(lambda x, W: F.conv2d(x, W, None, 1, 1, padding_mode=mode),
+                     (t64(rng.standard_normal((1, 1, 4, 4))), t64(rng.standard_normal((1, 1, 3, 3)))))
+
+
+def test_same_padding_keeps_the_size_even_kernel_and_dilation():
+    x = gradus.randn(2, 3, 7, 8)
+    for k, d in [(3, 1), (4, 1), (2, 3), ((4, 5), (2, 1))]:
+        kk = (k, k) if isinstance(k, int) else k
+        y = F.conv2d(x, gradus.randn(5, 3, *kk), padding="same", dilation=d)
+        assert y.shape == (2, 5, 7, 8)
+    assert F.conv2d(x, gradus.randn(5, 3, 3, 3), padding="valid").shape == (2, 5, 5, 6)
+    with pytest.raises(ValueError, match="same"):
+        F.conv2d(x, gradus.randn(5, 3, 3, 3), stride=2, padding="same")
+
+
+def test_unbatched_input():
+    x = gradus.randn(3, 8, 8)
+    W = gradus.randn(4, 3, 3, 3)
+    y = F.conv2d(x, W, padding=1)
+    assert y.shape == (4, 8, 8)
+    np.testing.assert_allclose(y.numpy(), F.conv2d(x.unsqueeze(0), W, padding=1).numpy()[0], atol=1e-6)
+    assert F.conv1d(gradus.randn(3, 10), gradus.randn(2, 3, 3)).shape == (2, 8)
+
+
+def test_non_contiguous_input_and_weight():
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((5, 8, 3, 2)).transpose(3, 2, 0, 1)     # (2, 3, 5, 8), not contiguous
+    W = rng.standard_normal((3, 3, 4, 2)).transpose(0, 1, 3, 2)
+    y = F.conv2d(t64(x, False), t64(W, False), padding=1).numpy()
+    np.testing.assert_allclose(y, conv2d_loop(x, W, None, (1, 1), (1, 1), (1, 1), 1), atol=1e-12)
+
+
+def test_workspace_is_reused_across_shapes_and_dtypes():
+    """The scratch buffers are shared by all calls: alternating sizes/dtypes must stay correct."""
+    rng = np.random.default_rng(12)
+    for shape, dtype in [((4, 3, 16, 16), np.float32), ((1, 3, 5, 5), np.float64),
+                         ((2, 3, 9, 9), np.float32), ((4, 3, 16, 16), np.float64)]:
+        x = rng.standard_normal(shape).astype(dtype)
+        W = rng.standard_normal((2, 3, 3, 3)).astype(dtype)
+        xt, Wt = gradus.tensor(x, requires_grad=True), gradus.tensor(W, requires_grad=True)
+        y = F.conv2d(xt, Wt, padding=1)
+        y.sum().backward()
+        tol = 1e-4 if dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(y.numpy(), conv2d_loop(x.astype(np.float64), W.astype(np.float64), None,
+                                                          (1, 1), (1, 1), (1, 1), 1), rtol=tol, atol=tol)
+    C.release_workspace()
+    assert F.conv2d(gradus.ones(1, 1, 3, 3), gradus.ones(1, 1, 3, 3)).item() == 9.0
+
+
+# -- unfold / fold ------------------------------------------------------------------------------
+def test_unfold_layout_and_fold_adjoint():
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((2, 3, 7, 6))
+    cols = F.unfold(t64(x, False), (3, 2), dilation=(1, 2), padding=1, stride=(2, 1)).numpy()
+    # row c*KH*KW + u*KW + v, column oh*OW + ow holds xpad[c, oh*2 + u, ow + 2v]
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    oh, ow = (7 + 2 - 2 - 1) // 2 + 1, (6 + 2 - 2 - 1) + 1
+    assert cols.shape == (2, 3 * 6, oh * ow)
+    for c, u, v, i, j in [(0, 0, 0, 0, 0), (2, 2, 1, 3, 4), (1, 1, 0, 2, 5)]:
+        assert cols[1, c * 6 + u * 2 + v, i * ow + j] == xp[1, c, i * 2 + u, j + 2 * v]
+    z = rng.standard_normal(cols.shape)
+    back = F.fold(t64(z, False), (7, 6), (3, 2), dilation=(1, 2), padding=1, stride=(2, 1)).numpy()
+    np.testing.assert_allclose((cols * z).sum(), (x * back).sum(), rtol=1e-12)
+
+
+def test_unfold_fold_gradgradcheck():
+    x = t64(np.random.default_rng(14).standard_normal((1, 2, 4, 5)))
+
+    def fn(x):
+        c = F.unfold(x, 2, padding=1, stride=2)
+        return F.fold(c * c, (4, 5), 2, padding=1, stride=2)
+
+    assert gradcheck(fn, (x,))
+    assert gradgradcheck(fn, (x,))
+
+
+def test_fold_errors():
+    with pytest.raises(ShapeError, match="blocks"):
+        F.fold(gradus.zeros(1, 9, 5), (4, 4), 3)
+    with pytest.raises(ShapeError, match="divisible"):
+        F.fold(gradus.zeros(1, 10, 4), (4, 4), 3)
+
+
+# -- locally connected ----------------------------------------------------------------------------
+def test_locally_connected2d_definition_and_gradients():
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal((2, 3, 5, 6))
+    W = rng.standard_normal((2, 2, 4, 3 * 3 * 3))   # kernel 3, stride 2, no padding -> 2x2 positions
+    n, k, s, p = 2, 3, 2, 0
+    oh, ow = (5 - k) // s + 1, (6 - k) // s + 1
+    assert (oh, ow) == (2, 2)
+    b = rng.standard_normal((4, oh, ow))
+    y = F.locally_connected2d(t64(x, False), t64(W, False), t64(b, False), k, s, p).numpy()
+    ref = np.zeros((n, 4, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            patch = x[:, :, i * s:i * s + k, j * s:j * s + k].reshape(n, -1)   # (N, C*K*K)
+            ref[:, :, i, j] = patch @ W[i, j].T + b[:, i, j]
+    np.testing.assert_allclose(y, ref, atol=1e-12)
+    # with identical weights at every position it IS a convolution
+    Wc = rng.standard_normal((4, 3, 3, 3))
+    Wl = np.broadcast_to(Wc.reshape(4, -1), (oh, ow, 4, 27)).copy()
+    np.testing.assert_allclose(F.locally_connected2d(t64(x, False), t64(Wl, False), None, 3, 2).numpy(),
+                               F.conv2d(t64(x, False), t64(Wc, False), None, 2).numpy(), atol=1e-12)
+    xs, Ws, bs = t64(x[:1, :, :4, :4]), t64(W[:1, :1, :2, :]), t64(b[:2, :1, :1])
+    assert gradcheck(lambda x, W, b: F.locally_connected2d(x, W, b, 3, 2), (xs, Ws, bs))
+
+
+def test_locally_connected2d_shape_errors():
+    with pytest.raises(ShapeError, match=r"expected \(2, 2, OC, 27\)"):
+        F.locally_connected2d(gradus.zeros(1, 3, 5, 6), gradus.zeros(3, 2, 4, 27), None, 3, 2)
+    with pytest.raises(ValueError, match="kernel_size is required"):
+        F.locally_connected2d(gradus.zeros(1, 3, 5, 6), gradus.zeros(3, 2, 4, 27))
+
+
+# -- errors ---------------------------------------------------------------------------------------
+def test_error_messages_name_the_op_and_the_sizes():
+    x = gradus.zeros(2, 4, 8, 8)
+    with pytest.raises(ShapeError, match=r"conv2d: .*expects an input with 3 channels.*with 4 channels"):
+        F.conv2d(x, gradus.zeros(6, 3, 3, 3))
+    with pytest.raises(ShapeError, match=r"groups=2 expects an input with 6 channels"):
+        F.conv2d(x, gradus.zeros(6, 3, 3, 3), groups=2)
+    with pytest.raises(ShapeError, match=r"not divisible by groups"):
+        F.conv2d(x, gradus.zeros(5, 2, 3, 3), groups=2)
+    with pytest.raises(ShapeError, match=r"spatial size \(2, 2\) \(padded \(2, 2\)\).*kernel size \(5, 5\)"):
+        F.conv2d(gradus.zeros(1, 4, 2, 2), gradus.zeros(1, 4, 3, 3), dilation=2)
+    with pytest.raises(ShapeError, match=r"bias must have shape \(6,\)"):
+        F.conv2d(x, gradus.zeros(6, 4, 3, 3), gradus.zeros(5))
+    with pytest.raises(ShapeError, match="4-D input"):
+        F.conv2d(gradus.zeros(8, 8), gradus.zeros(6, 4, 3, 3))
+    with pytest.raises(DTypeError, match="float64"):
+        F.conv2d(x, gradus.zeros(6, 4, 3, 3, dtype=gradus.float64))
+    with pytest.raises(ValueError, match="padding_mode"):
+        F.conv2d(x, gradus.zeros(6, 4, 3, 3), padding=1, padding_mode="mirror")
+    with pytest.raises(ValueError, match="output_padding"):
+        F.conv_transpose2d(x, gradus.zeros(4, 2, 3, 3), stride=2, output_padding=2)
+    with pytest.raises(ShapeError, match="expects an input with 5 channels"):
+        F.conv_transpose2d(x, gradus.zeros(5, 2, 3, 3))
+
+
+@pytest.mark.parametrize("k,p,d,groups", [(3, 1, 1, 1), ((3, 5), (0, 2), (2, 1), 2), (1, 0, 1, 1),
+                                          (4, "same", 1, 4)])
+def test_stride1_input_gradient_paths_agree(monkeypatch, k, p, d, groups):
+    """Stride-1 convs get gx from a correlation with the flipped kernel; the general col2im path must
+    give the same gradient."""
+    rng = np.random.default_rng(16)
+    kk = k if isinstance(k, tuple) else (k, k)
+    x = t64(rng.standard_normal((2, 4, 9, 10)))
+    W = t64(rng.standard_normal((8, 4 // groups) + kk))
+    gy = gradus.tensor(rng.standard_normal(F.conv2d(x, W, None, 1, p, d, groups).shape))
+    assert C._transposed_geom(F.conv2d(x, W, None, 1, p, d, groups).grad_fn.g) is not None
+    (fast,) = gradus.autograd.grad(F.conv2d(x, W, None, 1, p, d, groups), x, gy)
+    monkeypatch.setattr(C, "_transposed_geom", lambda g: None)
+    (general,) = gradus.autograd.grad(F.conv2d(x, W, None, 1, p, d, groups), x, gy)
+    np.testing.assert_allclose(fast.numpy(), general.numpy(), rtol=1e-12, atol=1e-12)

@@ -1,0 +1,68 @@
+"""Network in Network: mlpconv blocks, global average pooling, shapes, overfitting."""
+import numpy as np
+
+import gradus
+import gradus.functional as F
+from gradus import nn, optim
+from gradus.models import NiN, nin_cifar10, nin_imagenet, nin_tiny
+from gradus.models.nin import mlpconv
+
+
+def test_mlpconv_is_conv_then_1x1_convs():
+    block = mlpconv(3, (8, 6, 4), kernel_size=5, padding=2)
+    convs = [m for m in block if isinstance(m, nn.Conv2d)]
+    assert [c.kernel_size for c in convs] == [(5, 5), (1, 1), (1, 1)]
+    assert [c.out_channels for c in convs] == [8, 6, 4]
+    assert sum(isinstance(m, nn.ReLU) for m in block) == 3
+    assert block(gradus.zeros(2, 3, 9, 9)).shape == (2, 4, 9, 9)
+
+
+def test_1x1_conv_is_a_per_pixel_fully_connected_layer():
+    block = mlpconv(3, (5,), kernel_size=1)
+    x = gradus.randn(2, 3, 4, 4)
+    conv = block[0]
+    W, b = conv.weight.numpy()[:, :, 0, 0], conv.bias.numpy()
+    want = np.maximum(np.einsum("oc,nchw->nohw", W, x.numpy()) + b[:, None, None], 0)
+    np.testing.assert_allclose(block(x).numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+def test_paper_cifar_model():
+    net = nin_cifar10()
+    assert sum(p.numel() for p in net.parameters()) == 966986
+    assert not any(isinstance(m, nn.Linear) for m in net.modules())  # no fully connected layer at all
+    net.eval()
+    assert net(gradus.zeros(2, 3, 32, 32)).shape == (2, 10)
+
+
+def test_global_average_pooling_gives_the_logits():
+    net = nin_tiny()
+    net.eval()
+    x = gradus.randn(2, 3, 32, 32)
+    with gradus.no_grad():
+        maps = net.features(x).numpy()  # (N, num_classes, h, w)
+        assert maps.shape == (2, 10, 16, 16)
+        np.testing.assert_allclose(net(x).numpy(), maps.mean((2, 3)), rtol=1e-5, atol=1e-6)
+
+
+def test_imagenet_geometry_and_tiny_shapes():
+    net = nin_imagenet(num_classes=1000)
+    assert net.features[-1][-2].out_channels == 1000
+    assert NiN(num_classes=4, blocks=(((8, 8), 3, 1, 1), ((8, 0), 3, 1, 1)))(gradus.zeros(1, 3, 12, 12)).shape == (1, 4)
+    assert nin_tiny(in_channels=1)(gradus.zeros(3, 1, 28, 28)).shape == (3, 10)
+
+
+def test_overfit_one_small_batch():
+    rng = np.random.default_rng(0)
+    X = gradus.tensor(rng.normal(size=(8, 3, 32, 32)).astype(np.float32))
+    y = gradus.tensor(np.arange(8) % 4)
+    net = nin_tiny(num_classes=4)
+    opt = optim.Adam(net.parameters(), lr=1e-2)
+    for _ in range(60):  # the ReLU before global pooling keeps logits >= 0: a slower descent
+        loss = F.cross_entropy(net(X), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    net.eval()
+    with gradus.no_grad():
+        acc = float((net(X).numpy().argmax(1) == y.numpy()).mean())
+    assert acc == 1.0 and loss.item() < 0.2, (loss.item(), acc)
