@@ -25,11 +25,16 @@ OPS = {
 
 
 def main():
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--threads", type=int, default=1, help="tiny tensors: 1 thread for both (default)")
+    args = ap.parse_args()
+    setup_threads(args.threads)
     import torch
 
     import gradus
 
-    setup_threads(1)
     print(f"# {machine()}; 4x4 float32 tensors; microseconds per call (lower is better)")
     print(f"{'op':<12} {'gradus fwd':>11} {'torch fwd':>10} {'ratio':>6}   {'gradus f+b':>11} {'torch f+b':>10} {'ratio':>6}")
     an = np.random.default_rng(0).random((4, 4), dtype=np.float32)

@@ -122,3 +122,25 @@ def test_batched_crop_and_flip():
     flipped = T.batch_random_horizontal_flip(x, p=1.0)
     np.testing.assert_array_equal(flipped, x[..., ::-1])
     np.testing.assert_array_equal(T.batch_random_horizontal_flip(x, p=0.0), x)
+
+
+def test_batch_elastic_distortion_matches_per_image_rule():
+    """The batched version draws one field per image and applies the same resampling as the
+    per-image transform: identity at alpha=0, shape/dtype kept, ink roughly conserved, and two
+    images of one batch get different fields."""
+    from gradus.data.transforms import ElasticDistortion, batch_elastic_distortion
+
+    rng = np.random.default_rng(0)
+    imgs = np.zeros((4, 28, 28), np.float32)
+    imgs[:, 8:20, 12:16] = 1.0
+    same = batch_elastic_distortion(imgs, alpha=0.0)
+    np.testing.assert_array_equal(same, imgs)
+    out = batch_elastic_distortion(imgs, alpha=34.0, sigma=4.0, generator=rng)
+    assert out.shape == imgs.shape and out.dtype == np.float32
+    assert abs(out.sum() - imgs.sum()) / imgs.sum() < 0.35
+    assert not np.allclose(out[0], out[1])
+    # same field => same result as the single-image transform
+    g1, g2 = np.random.default_rng(5), np.random.default_rng(5)
+    single = ElasticDistortion(alpha=34.0, sigma=4.0, generator=g1)(imgs[0].astype(np.float64))
+    batched = batch_elastic_distortion(imgs[:1], alpha=34.0, sigma=4.0, generator=g2)[0]
+    np.testing.assert_allclose(batched, single, atol=1e-5)

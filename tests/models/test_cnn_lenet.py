@@ -179,29 +179,32 @@ def _train_one_pass(net, X, y, n, batch_size, lr):
 def _accuracy(net, Xt, yt):
     net.eval()
     with gradus.no_grad():
-        pred = np.concatenate([net(gradus.tensor(Xt[i:i + 1000])).numpy().argmax(1) for i in range(0, len(Xt), 1000)])
+        pred = np.concatenate([net(gradus.tensor(Xt[i:i + 1000])).numpy().argmax(1)
+                               for i in range(0, len(Xt), 1000)])
     return float((pred == yt).mean())
 
 
-@pytest.mark.slow  # ~40 s on an idle CPU (1 pass over 30,000 images), more on a shared one
+@pytest.mark.slow  # ~30 s on an idle CPU (one pass over 40,000 images), more on a shared one
 def test_lenet5_modern_reaches_98_percent_on_mnist(shared_data):
+    # measured: 98.21% (98.12% after 30,000 images)
     X, y, Xt, yt = _mnist(shared_data)
     net = lenet5_modern()
     t0 = time.perf_counter()
-    _train_one_pass(net, X, y, n=30000, batch_size=64, lr=5e-3)
+    _train_one_pass(net, X, y, n=40000, batch_size=64, lr=5e-3)
     acc = _accuracy(net, Xt, yt)
-    print(f"lenet5_modern: test accuracy {acc:.4f} after 30,000 images ({time.perf_counter() - t0:.0f} s)")
+    print(f"lenet5_modern: test accuracy {acc:.4f} after 40,000 images ({time.perf_counter() - t0:.0f} s)")
     assert acc >= 0.98
 
 
-@pytest.mark.slow  # ~50 s on an idle CPU; the tanh / subsampling / RBF network learns more slowly
+@pytest.mark.slow  # ~27 s on an idle CPU; the tanh / subsampling / RBF network learns more slowly
 def test_lenet5_published_learns_mnist(shared_data):
-    # One pass over 30,000 images: 96.1% in the PyTorch twin of this code; the paper's 99% takes
-    # ~20 epochs (see the mnist-lenet5 recipe).
+    # One pass over 30,000 images: 96.11% measured (96.1% in the PyTorch twin of this code); the
+    # paper's 99% takes ~20 epochs (the mnist-lenet5 recipe; 99.01% in the PyTorch twin).
     X, y, Xt, yt = _mnist(shared_data)
     net = lenet5()
     t0 = time.perf_counter()
     _train_one_pass(net, X, y, n=30000, batch_size=64, lr=3e-3)
     acc = _accuracy(net, Xt, yt)
-    print(f"lenet5 (published): test accuracy {acc:.4f} after 30,000 images ({time.perf_counter() - t0:.0f} s)")
+    print(f"lenet5 (published): test accuracy {acc:.4f} after 30,000 images "
+          f"({time.perf_counter() - t0:.0f} s)")
     assert acc >= 0.95

@@ -47,7 +47,8 @@ def test_global_average_pooling_gives_the_logits():
 def test_imagenet_geometry_and_tiny_shapes():
     net = nin_imagenet(num_classes=1000)
     assert net.features[-1][-2].out_channels == 1000
-    assert NiN(num_classes=4, blocks=(((8, 8), 3, 1, 1), ((8, 0), 3, 1, 1)))(gradus.zeros(1, 3, 12, 12)).shape == (1, 4)
+    small = NiN(num_classes=4, blocks=(((8, 8), 3, 1, 1), ((8, 0), 3, 1, 1)))
+    assert small(gradus.zeros(1, 3, 12, 12)).shape == (1, 4)
     assert nin_tiny(in_channels=1)(gradus.zeros(3, 1, 28, 28)).shape == (3, 10)
 
 

@@ -6,8 +6,17 @@ import pytest
 import gradus
 import gradus.functional as F
 from gradus import nn, optim
-from gradus.models import (BasicBlock, Bottleneck, ResNet, ShortcutA, plain20, resnet18, resnet20,
-                           resnet_cifar, resnet_tiny)
+from gradus.models import (
+    BasicBlock,
+    Bottleneck,
+    ResNet,
+    ShortcutA,
+    plain20,
+    resnet18,
+    resnet20,
+    resnet_cifar,
+    resnet_tiny,
+)
 
 
 def _overfit(model, X, y, steps, lr=1e-2):
@@ -142,7 +151,8 @@ def _torch_resnet18(torch, num_classes):
             c = 64
             for i, planes in enumerate((64, 128, 256, 512)):
                 stride = 1 if i == 0 else 2
-                setattr(self, f"layer{i + 1}", tnn.Sequential(Block(c, planes, stride), Block(planes, planes, 1)))
+                stage = tnn.Sequential(Block(c, planes, stride), Block(planes, planes, 1))
+                setattr(self, f"layer{i + 1}", stage)
                 c = planes
             self.avgpool = tnn.AdaptiveAvgPool2d((1, 1))
             self.fc = tnn.Linear(512, num_classes)
@@ -165,7 +175,7 @@ def test_resnet18_keys_and_forward_match_a_torch_twin(torch):
     # our weights (and non-trivial BN statistics) into the twin; compare eval-mode outputs
     rng = np.random.default_rng(0)
     with gradus.no_grad():
-        for name, m in net.named_modules():
+        for m in net.modules():
             if isinstance(m, nn.BatchNorm2d):
                 m.running_mean.copy_(gradus.tensor(rng.normal(0, 0.1, m.num_features).astype(np.float32)))
                 m.running_var.copy_(gradus.tensor(rng.uniform(0.5, 1.5, m.num_features).astype(np.float32)))

@@ -63,6 +63,7 @@ def test_overfit_one_small_batch(cfg):
     if cfg == "tiny":
         net = vgg_tiny(num_classes=4)
     else:
-        net = VGG(cfg=cfg, in_channels=1, batch_norm=False, pool_size=2, hidden=32, dropout=0.0, num_classes=4)
+        net = VGG(cfg=cfg, in_channels=1, batch_norm=False, pool_size=2, hidden=32, dropout=0.0,
+                  num_classes=4)
     loss, acc = _overfit(net, X, y, steps=40, lr=1e-2)
     assert acc == 1.0 and loss < 0.1, (loss, acc)

@@ -14,11 +14,12 @@ CROSS = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=np.float32)
 class PatternNet(nn.Module):
     """A CNN whose answer we know: conv channel 0 fires only on a '+' and channel 1 only on an 'x'
     (+-1 template kernels, bias -4.5: only an exact 5-pixel match gets above 0); global average
-    pooling of the ReLU maps gives class 0 = '+' evidence, class 1 = 'x' evidence."""
+    pooling of the ReLU maps gives class 0 = '+' evidence, class 1 = 'x' evidence. ``padding=0``
+    makes the map 2 pixels smaller than the image (cell i is centred on pixel i + 1)."""
 
-    def __init__(self):
+    def __init__(self, padding=1):
         super().__init__()
-        self.conv = nn.Conv2d(1, 2, 3, padding=1)
+        self.conv = nn.Conv2d(1, 2, 3, padding=padding)
         self.relu = nn.ReLU()
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(2, 2)
@@ -58,6 +59,17 @@ def test_grad_cam_points_at_the_evidence_for_each_class():
     assert heat_x[:8, 8:].max() < 0.05
 
 
+def test_grad_cam_places_a_shrunken_map_where_its_cells_look():
+    # valid convolution: the 14x14 map's cell (3, 10) sees the '+' centred on pixel (4, 11); simply
+    # stretching 14 cells over 16 pixels would put the peak elsewhere
+    net = PatternNet(padding=0)
+    heat = V.grad_cam(net, _scene())
+    assert heat.shape == (16, 16)
+    assert np.unravel_index(heat.argmax(), heat.shape) == (4, 11)
+    stretched = V._resize_bilinear(V._grad_cam(net, _scene(), None, None)[5], 16, 16)
+    assert np.unravel_index(stretched.argmax(), stretched.shape) != (4, 11)
+
+
 def test_grad_cam_formula_against_a_direct_computation():
     net = resnet_tiny(num_classes=3)
     x = np.random.default_rng(0).normal(size=(1, 3, 32, 32)).astype(np.float32)
@@ -75,8 +87,9 @@ def test_grad_cam_formula_against_a_direct_computation():
     alpha = A.grad.numpy()[0].mean((1, 2))
     cam = np.maximum((alpha[:, None, None] * A.numpy()[0]).sum(0), 0)
     assert cam.max() > 0
-    want = V._resize_bilinear(cam.astype(np.float32), 32, 32)
-    np.testing.assert_allclose(heat, want / want.max(), rtol=1e-4, atol=1e-5)
+    raw = V._grad_cam(net, x, 2, layer)[5]
+    np.testing.assert_allclose(raw, cam, rtol=1e-4, atol=1e-6)
+    assert heat.shape == (32, 32) and heat.max() == pytest.approx(1.0)
 
 
 @pytest.mark.oracle
@@ -101,7 +114,7 @@ def test_grad_cam_default_layer_skips_1x1_maps():
     net = lenet5_modern()
     heat = V.grad_cam(net, np.random.default_rng(0).normal(size=(28, 28)).astype(np.float32))
     assert heat.shape == (28, 28)
-    _, _, _, name, _ = V._grad_cam(net, np.zeros((1, 1, 28, 28), np.float32), None, None)
+    name = V._grad_cam(net, np.zeros((1, 1, 28, 28), np.float32), None, None)[3]
     assert name == "c3.0"
     with pytest.raises(KeyError, match="conv layers"):
         V.grad_cam(net, np.zeros((28, 28), np.float32), layer="nope")
@@ -136,4 +149,5 @@ def test_plot_grad_cam(tmp_path):
     p = V.plot_grad_cam(PatternNet(), _scene(), tmp_path / "gradcam.png", class_names=["plus", "cross"])
     assert _is_png(p)
     rgb = resnet_tiny()
-    assert _is_png(V.plot_grad_cam(rgb, np.random.default_rng(0).normal(size=(3, 32, 32)), tmp_path / "rgb.png"))
+    x = np.random.default_rng(0).normal(size=(3, 32, 32))
+    assert _is_png(V.plot_grad_cam(rgb, x, tmp_path / "rgb.png"))

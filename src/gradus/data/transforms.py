@@ -33,6 +33,7 @@ __all__ = [
     "RandomHorizontalFlip",
     "RandomVerticalFlip",
     "ElasticDistortion",
+    "batch_elastic_distortion",
     "gaussian_filter",
     "bilinear_sample",
     "batch_random_crop",
@@ -359,6 +360,38 @@ def bilinear_sample(img: np.ndarray, ys: np.ndarray, xs: np.ndarray, fill: float
     top = corner(y0, x0) * (1 - wx) + corner(y0, x0 + 1) * wx
     bottom = corner(y0 + 1, x0) * (1 - wx) + corner(y0 + 1, x0 + 1) * wx
     return top * (1 - wy) + bottom * wy
+
+
+def batch_elastic_distortion(imgs: np.ndarray, alpha: float = 34.0, sigma: float = 4.0,
+                             generator: np.random.Generator | None = None, fill: float = 0.0) -> np.ndarray:
+    """``ElasticDistortion`` for a whole batch ``(N, H, W)`` at once (one random field per image).
+
+    The displacement fields of all images are smoothed in one separable Gaussian pass and sampled
+    with one vectorized bilinear gather, so a batch of 128 MNIST digits costs a few milliseconds
+    instead of a Python loop over images. Returns float32 ``(N, H, W)``.
+    """
+    imgs = np.asarray(imgs, dtype=np.float32)
+    if imgs.ndim != 3:
+        raise ValueError(f"batch_elastic_distortion: expects (N, H, W) images, got shape {imgs.shape}")
+    if alpha == 0:
+        return imgs.copy()
+    rng = as_generator(generator)
+    N, H, W = imgs.shape
+    dx = gaussian_filter(rng.uniform(-1.0, 1.0, size=(N, H, W)), sigma, axes=(1, 2)) * alpha
+    dy = gaussian_filter(rng.uniform(-1.0, 1.0, size=(N, H, W)), sigma, axes=(1, 2)) * alpha
+    yy, xx = np.meshgrid(np.arange(H), np.arange(W), indexing="ij")
+    ys, xs = yy + dy, xx + dx                                  # (N, H, W) sample coordinates
+    y0, x0 = np.floor(ys).astype(np.int64), np.floor(xs).astype(np.int64)
+    wy, wx = (ys - y0).astype(np.float32), (xs - x0).astype(np.float32)
+    n = np.arange(N)[:, None, None]
+
+    def corner(y, x):
+        valid = (y >= 0) & (y < H) & (x >= 0) & (x < W)
+        return np.where(valid, imgs[n, np.clip(y, 0, H - 1), np.clip(x, 0, W - 1)], fill)
+
+    top = corner(y0, x0) * (1 - wx) + corner(y0, x0 + 1) * wx
+    bottom = corner(y0 + 1, x0) * (1 - wx) + corner(y0 + 1, x0 + 1) * wx
+    return (top * (1 - wy) + bottom * wy).astype(np.float32)
 
 
 class ElasticDistortion:

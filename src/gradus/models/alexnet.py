@@ -32,7 +32,7 @@ __all__ = ["AlexNetConfig", "AlexNet", "alexnet", "alexnet_tiny"]
 class AlexNetConfig:
     num_classes: int = 1000                 # classifier outputs
     in_channels: int = 3                    # image channels
-    channels: tuple[int, ...] = (64, 192, 384, 256, 256)  # conv1..conv5 widths (paper: 96, 256, 384, 384, 256)
+    channels: tuple = (64, 192, 384, 256, 256)  # conv1..conv5 widths (the paper: 96, 256, 384, 384, 256)
     hidden: int = 4096                      # width of the two hidden fully connected layers
     pool_size: int = 6                      # AdaptiveAvgPool2d output side (6 -> 256*6*6 = 9216 features)
     dropout: float = 0.5                    # dropout before each hidden fully connected layer

@@ -15,6 +15,7 @@ smoke run.
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from collections.abc import Mapping
@@ -52,7 +53,8 @@ def depth_plain_vs_residual(config: Mapping[str, Any], out_dir: Path, *, progres
     """Train plain and residual CIFAR-style nets of ``experiment.depths`` layers on the same data.
 
     Config: ``[experiment]`` depths (each 6n+2), width (first-stage channels; the paper: 16),
-    shortcut ("A" / "B"), log_every (steps between points of the per-step training-error curve);
+    shortcut ("A" / "B"), log_every (steps between points of the per-step training-error curve),
+    schedule ("cosine": the optimiser's lr decays to 0 along a cosine over all steps | "constant");
     ``[data]`` dataset + builder keywords + batch_size; ``[optim]`` name + keywords; ``[train]``
     epochs, seed.
 
@@ -79,6 +81,9 @@ def depth_plain_vs_residual(config: Mapping[str, Any], out_dir: Path, *, progres
     width = int(exp.get("width", 16))
     shortcut = str(exp.get("shortcut", "A"))
     log_every = int(exp.get("log_every", 10))
+    schedule = str(exp.get("schedule", "cosine"))
+    if schedule not in ("cosine", "constant"):
+        raise ValueError(f"experiment.schedule must be 'cosine' or 'constant', got {schedule!r}")
     data_cfg = dict(config["data"])
     dataset = data_cfg.pop("dataset")
     batch_size = int(data_cfg.pop("batch_size", 64))
@@ -110,18 +115,23 @@ def depth_plain_vs_residual(config: Mapping[str, Any], out_dir: Path, *, progres
             model = resnet_cifar(depth, num_classes=bundle.num_classes, residual=residual, width=width,
                                  shortcut=shortcut, in_channels=in_channels)
             opt = getattr(optim, optim_name)(model.parameters(), **optim_kwargs)
+            base_lrs = [g["lr"] for g in opt.param_groups]
             # the same shuffling for every network: a fresh generator with the same seed
             loader = DataLoader(bundle.train, batch_size=batch_size, shuffle=True,
                                 generator=np.random.default_rng(seed))
+            total_steps = epochs * len(loader)
             rec = {"depth": depth, "residual": residual,
                    "params": int(sum(p.numel() for p in model.parameters())),
-                   "epoch": [], "epoch_step": [], "train_error": [], "train_loss": [], "test_error": [], "test_loss": [],
+                   "epoch": [], "epoch_step": [], "test_error": [], "test_loss": [],
                    "running_train_error": [], "step": [], "step_train_error": []}
             step, t0 = 0, time.perf_counter()
             for epoch in range(1, epochs + 1):
                 model.train()
                 wrong, seen, window_wrong, window_seen = 0, 0, 0, 0
                 for X, y in loader:
+                    if schedule == "cosine":  # lr_t = lr * (1 + cos(pi t / T)) / 2, every step
+                        for g, lr0 in zip(opt.param_groups, base_lrs):
+                            g["lr"] = lr0 * 0.5 * (1.0 + math.cos(math.pi * step / total_steps))
                     out = model(X)                       # (B, num_classes)
                     loss = F.cross_entropy(out, y)
                     opt.zero_grad()
@@ -137,28 +147,28 @@ def depth_plain_vs_residual(config: Mapping[str, Any], out_dir: Path, *, progres
                         rec["step"].append(step)
                         rec["step_train_error"].append(window_wrong / window_seen)
                         window_wrong = window_seen = 0
-                train_err, train_loss = _error_rate(model, train_eval)  # whole training set, eval mode
                 test_err, test_loss = _error_rate(model, test_loader)
                 rec["epoch"].append(epoch)
                 rec["epoch_step"].append(step)
-                rec["running_train_error"].append(wrong / max(seen, 1))
-                rec["train_error"].append(train_err)
-                rec["train_loss"].append(train_loss)
+                rec["running_train_error"].append(wrong / max(seen, 1))  # train mode, weights moving
                 rec["test_error"].append(test_err)
                 rec["test_loss"].append(test_loss)
                 if log:
-                    print(f"  {name:>10s} epoch {epoch:3d}  train error {train_err:.4f}  test error "
-                          f"{test_err:.4f}  ({time.perf_counter() - t0:.0f} s)", file=log, flush=True)
+                    print(f"  {name:>10s} epoch {epoch:3d}  running train error {wrong / max(seen, 1):.4f}  "
+                          f"test error {test_err:.4f}  ({time.perf_counter() - t0:.0f} s)", file=log,
+                          flush=True)
+            # the final training error: the whole training set, eval mode (what the summary compares)
+            rec["train_error"], rec["train_loss"] = _error_rate(model, train_eval)
             rec["seconds"] = time.perf_counter() - t0
             history[name] = rec
 
     results: dict[str, float] = {}
     for name, rec in history.items():
-        results[f"train_error_{name}"] = rec["train_error"][-1]
+        results[f"train_error_{name}"] = rec["train_error"]
         results[f"test_error_{name}"] = rec["test_error"][-1]
     shallow, deep = min(depths), max(depths)
-    plain = {d: history[_net_name(False, d)]["train_error"][-1] for d in depths}
-    resid = {d: history[_net_name(True, d)]["train_error"][-1] for d in depths}
+    plain = {d: history[_net_name(False, d)]["train_error"] for d in depths}
+    resid = {d: history[_net_name(True, d)]["train_error"] for d in depths}
     results["plain_degradation"] = plain[deep] - plain[shallow]
     results["residual_gain"] = resid[shallow] - resid[deep]
     results["residual_advantage"] = plain[deep] - resid[deep]
@@ -170,8 +180,9 @@ def depth_plain_vs_residual(config: Mapping[str, Any], out_dir: Path, *, progres
         {"recipe": (config.get("recipe") or {}).get("name", "depth-plain-vs-residual"),
          "results": results}, indent=1) + "\n", encoding="utf-8")
     if log:
-        print(f"  deeper plain nets: train error {plain[shallow]:.4f} ({shallow} layers) -> {plain[deep]:.4f} "
-              f"({deep} layers); deeper residual nets: {resid[shallow]:.4f} -> {resid[deep]:.4f}", file=log)
+        print(f"  deeper plain nets: train error {plain[shallow]:.4f} ({shallow} layers) -> "
+              f"{plain[deep]:.4f} ({deep} layers); deeper residual nets: {resid[shallow]:.4f} -> "
+              f"{resid[deep]:.4f}", file=log)
         print(f"  wrote {out_dir / 'training_error.png'}", file=log, flush=True)
     return results
 

@@ -23,9 +23,9 @@ The published network (Fig. 2 of the paper), on a 32x32 input::
 * Output: unit i computes ``y_i = sum_j (x_j - w_ij)^2`` against a FIXED prototype ``w_i``. The paper
   uses stylised 7x12 bitmaps of the characters; we use fixed random +-1 84-vectors, one per class,
   drawn from a private generator seeded with 1998 (the same for every run, independent of the global
-  seed; ``gradus.nn.RBF``'s ``weight`` buffer, so saved with the model). The model returns ``-y`` as logits, so
-  ``F.cross_entropy(logits, t)`` is ``y_t + log sum_i exp(-y_i)``: the paper's MAP criterion, eq. (9),
-  without its constant "rubbish class" term ``exp(-j)`` (``map_loss`` below keeps it).
+  seed; ``gradus.nn.RBF``'s ``weight`` buffer, so saved with the model). The model returns ``-y`` as
+  logits, so ``F.cross_entropy(logits, t)`` is ``y_t + log sum_i exp(-y_i)``: the paper's MAP
+  criterion, eq. (9), without its constant "rubbish class" term ``exp(-j)`` (``map_loss`` keeps it).
 
 The modern variant keeps the geometry (32x32 input, 6 and 16 feature maps, 120-84-10) but uses
 ReLU, 2x2 max pooling, a fully connected C3 and a plain linear output trained with softmax
@@ -83,7 +83,8 @@ def c3_connection_mask() -> np.ndarray:
 class LeNet5Config:
     num_classes: int = 10            # output units (10 digits)
     in_channels: int = 1             # input image channels (grey-level digits)
-    activation: str = "scaled_tanh"  # "scaled_tanh" (1.7159 tanh(2a/3), the paper) | "tanh" | "sigmoid" | "relu"
+    activation: str = "scaled_tanh"  # "scaled_tanh" (1.7159 tanh(2a/3): the paper) | "tanh" | "sigmoid" |
+    #                                  "relu"
     pooling: str = "subsample"       # "subsample" (trainable coefficient + bias per map, then activation) |
     #                                  "max" | "avg" (parameter-free 2x2 pooling, no activation after it)
     connection_table: bool = True    # C3 sees the S2 maps listed in Table I (False: every C3 map sees all 6)
@@ -243,7 +244,8 @@ class LeNet5(nn.Module):
     def forward(self, x):
         h, w = x.shape[-2:]
         if h > 32 or w > 32 or (32 - h) % 2 or (32 - w) % 2:
-            raise ShapeError(f"LeNet5: expected inputs of at most 32x32 that pad evenly to 32x32, got {h}x{w}")
+            raise ShapeError(f"LeNet5: expected inputs of at most 32x32 that pad evenly to 32x32, "
+                             f"got {h}x{w}")
         if h < 32 or w < 32:  # (N, C, 28, 28) -> (N, C, 32, 32)
             ph, pw = (32 - h) // 2, (32 - w) // 2
             x = F.pad(x, (pw, pw, ph, ph), value=self.config.pad_value)

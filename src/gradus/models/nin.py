@@ -38,7 +38,7 @@ class NiNConfig:
     # one (widths, kernel_size, stride, padding) per mlpconv block: widths = (conv, 1x1, 1x1 outputs);
     # the last block's last width is replaced by num_classes
     blocks: tuple = (((192, 160, 96), 5, 1, 2), ((192, 192, 192), 5, 1, 2), ((192, 192, 0), 3, 1, 1))
-    pool_kernel: int = 3                   # max pool (kernel, stride 2, padding 1) after every block but the last
+    pool_kernel: int = 3                   # max pool (k, stride 2, pad k//2) after all blocks but the last
     dropout: float = 0.5                   # dropout after every pooling (the paper: 0.5)
     batch_norm: bool = False               # BatchNorm2d after each conv (not in the paper)
 

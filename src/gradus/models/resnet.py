@@ -45,13 +45,13 @@ __all__ = ["ResNetConfig", "ResNet", "BasicBlock", "Bottleneck", "ShortcutA", "r
 
 @dataclass
 class ResNetConfig:
-    block: str = "basic"                  # "basic" (two 3x3 convs) | "bottleneck" (1x1, 3x3, 1x1, expansion 4)
+    block: str = "basic"                  # "basic" (two 3x3 convs) | "bottleneck" (1x1 3x3 1x1, x4 wider)
     layers: tuple = (2, 2, 2, 2)          # number of blocks in each stage
     widths: tuple = (64, 128, 256, 512)   # block width ("planes") of each stage; stage i > 0 has stride 2
     stem: str = "imagenet"                # "imagenet" (7x7/2 conv + 3x3/2 max pool) | "cifar" (3x3 conv)
     num_classes: int = 1000               # fc outputs
     in_channels: int = 3                  # image channels
-    shortcut: str = "B"                   # shape-changing shortcut: "B" 1x1 conv + BN | "A" subsample + zero-pad
+    shortcut: str = "B"                   # where shapes change: "B" 1x1 conv + BN | "A" subsample + zero-pad
     residual: bool = True                 # False: the "plain" network (no shortcuts at all)
     zero_init_residual: bool = False      # start each block's last BN at gamma = 0 (block = identity at init)
 
@@ -83,7 +83,10 @@ def _conv1x1(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
 
 
 class BasicBlock(nn.Module):
-    """``relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))``; ``(N, inplanes, H, W) -> (N, planes, H/s, W/s)``."""
+    """``relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))``.
+
+    Shapes: ``(N, inplanes, H, W) -> (N, planes, H/s, W/s)``.
+    """
 
     expansion = 1
 
@@ -170,8 +173,9 @@ class ResNet(nn.Module):
             self.relu = nn.ReLU()
             self.maxpool = None
         for i, (planes, blocks) in enumerate(zip(cfg.widths, cfg.layers)):
-            # stage i: (N, C, H, W) -> (N, planes * expansion, H / 2^i', W / 2^i')
-            self.add_module(f"layer{i + 1}", self._make_layer(block, planes, blocks, stride=1 if i == 0 else 2))
+            # stage i: (N, C, H, W) -> (N, planes * expansion, H/s, W/s), s = 1 for the first stage, else 2
+            stage = self._make_layer(block, planes, blocks, stride=1 if i == 0 else 2)
+            self.add_module(f"layer{i + 1}", stage)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(self.inplanes, cfg.num_classes)
         self._init_weights()

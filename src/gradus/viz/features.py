@@ -10,7 +10,11 @@
 
       alpha_k = mean_{i,j} d y_c / d A_k[i, j]          (K,)      importance of channel k for class c
       L_c     = ReLU( sum_k alpha_k A_k )                (h, w)    where the evidence for c is
-      heatmap = bilinear upsampling of L_c to the input size, divided by its maximum (values in [0, 1])
+      heatmap = L_c resampled (bilinear) onto the input pixels, divided by its maximum (in [0, 1])
+
+  The resampling puts each cell where its receptive field is centred on the input (found from the
+  gradient of the cell w.r.t. the input), not simply stretched over the image: the two differ when
+  the model pads internally or uses valid convolutions (LeNet-5's C3 sees the centre of the digit).
 
   The gradient is taken with ``gradus.autograd.grad`` (no ``.grad`` of the model is touched). By
   default the layer is the last ``Conv2d`` whose output is larger than 1x1.
@@ -168,7 +172,8 @@ def plot_filters(model_or_weight, path, layer=None, max_filters: int = 64, max_i
 
 # ---------------------------------------------------------------------------------------- feature maps
 def _capture(model, modules: list[tuple[str, nn.Module]], x: np.ndarray, need_grad: bool):
-    """Run ``model`` on ``x`` (eval mode) and return ``(output, {name: output Tensor of that module})``."""
+    """Run ``model`` on ``x`` (eval mode) and return ``(output, {name: output Tensor of that module})``;
+    with ``need_grad`` the input Tensor (which requires grad) is stored under ``acts["<input>"]``."""
     acts: dict[str, object] = {}
     handles = []
     for name, m in modules:
@@ -181,6 +186,7 @@ def _capture(model, modules: list[tuple[str, nn.Module]], x: np.ndarray, need_gr
         if need_grad:
             with gradus.enable_grad():
                 xt = gradus.tensor(x, requires_grad=True)  # so every activation is in the graph
+                acts["<input>"] = xt
                 out = model(xt)
         else:
             with gradus.no_grad():
@@ -208,20 +214,30 @@ def plot_feature_maps(model, image, path, layers=None, max_maps: int = 16) -> Pa
                                                          else [layers])]
     _, acts = _capture(model, chosen, x, need_grad=False)
     rows = len(chosen) + 1
-    fig, axes = plt.subplots(rows, max_maps, figsize=(max_maps * 0.9, rows * 1.0 + 0.3), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
+    fig = plt.figure(figsize=(max_maps * 0.9, rows * 1.0 + 0.3))
+    grid = fig.add_gridspec(rows, max_maps)
+    ax = fig.add_subplot(grid[0, 0])
     img = _display(x)
-    axes[0, 0].imshow(img, cmap=None if img.ndim == 3 else "gray")
-    axes[0, 0].set_title("input", fontsize=7)
+    ax.imshow(img, cmap=None if img.ndim == 3 else "gray")
+    ax.set_title("input", fontsize=7)
+    ax.axis("off")
     for r, (name, _) in enumerate(chosen, start=1):
         if name not in acts:
             raise RuntimeError(f"plot_feature_maps: layer {name!r} was not called by the forward pass")
-        a = _to_numpy(acts[name])[0]  # (C, h, w) | (F,)
-        maps = a if a.ndim == 3 else a.reshape(1, 1, -1)
-        for j in range(min(maps.shape[0], max_maps)):
-            axes[r, j].imshow(maps[j], cmap="viridis", interpolation="nearest", aspect="auto")
-        axes[r, 0].set_title(f"{name} {tuple(a.shape)}", fontsize=7, loc="left")
+        a = _to_numpy(acts[name])[0]  # (C, h, w) | (F,) | ...
+        lo, hi = float(a.min()), float(a.max())  # one colour scale per layer: channels are comparable
+        if a.ndim == 3 and a.shape[1] * a.shape[2] > 1:
+            cells = [fig.add_subplot(grid[r, j]) for j in range(min(a.shape[0], max_maps))]
+            for j, ax in enumerate(cells):
+                ax.imshow(a[j], cmap="viridis", vmin=lo, vmax=hi, interpolation="nearest")
+                ax.axis("off")
+            first = cells[0]
+        else:  # a vector (or 1x1 maps): one strip across the row, one cell per unit
+            first = fig.add_subplot(grid[r, :])
+            first.imshow(a.reshape(1, -1), cmap="viridis", vmin=lo, vmax=hi, interpolation="nearest",
+                         aspect="auto")
+            first.axis("off")
+        first.set_title(f"{name} {tuple(a.shape)}", fontsize=7, loc="left")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100, bbox_inches="tight")
@@ -243,6 +259,73 @@ def _resize_bilinear(a: np.ndarray, H: int, W: int) -> np.ndarray:
     return (top * (1 - wy) + bottom * wy).astype(np.float32)
 
 
+def _cell_centres(A, xt):
+    """Where the cells of the activation map ``A (1, K, h, w)`` sit on the input ``xt (1, C, H, W)``.
+
+    A map is not always a stretched copy of the image: valid convolutions and padding inside the
+    model shift it (LeNet-5's C3 covers only the centre of the 28x28 digit). For two interior cells
+    per axis, the centroid of ``|d sum_k A[k, i, j] / d x|`` (the cell's effective receptive field)
+    gives its centre in input pixels; the map is affine, ``centre(i) = offset + i * step``. Returns
+    ``((offset_y, step_y), (offset_x, step_x))``, or None (stretch the map over the image) when the
+    fit agrees with stretching, a probe cell's field touches the image border (deep layers whose
+    receptive fields cover the whole image: the centroid would be pulled inwards), a cell has no
+    gradient, or the fit is degenerate.
+    """
+    _, _, h, w = A.shape
+    if h < 2 or w < 2:
+        return None
+    i0, i1 = h // 4, h - 1 - h // 4
+    j0, j1 = w // 4, w - 1 - w // 4
+    if i1 <= i0 or j1 <= j0:
+        return None
+    centres = []
+    for i, j in ((i0, j0), (i1, j1)):
+        (gx,) = gradus.autograd.grad(A[0, :, i, j].sum(), [xt], retain_graph=True)
+        mass = np.abs(_to_numpy(gx)[0]).sum(0)  # (H, W)
+        total = float(mass.sum())
+        if not np.isfinite(total) or total <= 0:
+            return None
+        inner = float(mass[1:-1, 1:-1].sum())
+        if total - inner > 0.02 * total:  # the field reaches the border: clipped, its centroid is biased
+            return None
+        ys, xs = np.arange(mass.shape[0]), np.arange(mass.shape[1])
+        centres.append((float((mass.sum(1) * ys).sum() / total), float((mass.sum(0) * xs).sum() / total)))
+    (cy0, cx0), (cy1, cx1) = centres
+    step_y, step_x = (cy1 - cy0) / (i1 - i0), (cx1 - cx0) / (j1 - j0)
+    if step_y <= 0 or step_x <= 0:
+        return None
+    fit = (cy0 - i0 * step_y, step_y), (cx0 - j0 * step_x, step_x)
+    # The centroids are noisy (ReLU / max-pool gating, receptive fields clipped by the border). Where
+    # they agree with the plain stretch to within half a cell, the stretch is the geometry (exact
+    # for "same"-padded nets: ResNet, VGG, GoogLeNet); only a real shift or shrink (LeNet) is used.
+    H, W = xt.shape[2], xt.shape[3]
+    for (off, step), n, size in ((fit[0], h, H), (fit[1], w, W)):
+        s_naive = size / n
+        o_naive = 0.5 * s_naive - 0.5
+        dev = max(abs(off - o_naive), abs(off + (n - 1) * step - o_naive - (n - 1) * s_naive))
+        if dev >= 0.5 * s_naive:
+            return fit
+    return None
+
+
+def _resize_affine(a: np.ndarray, H: int, W: int, y_map, x_map) -> np.ndarray:
+    """Bilinear resampling of a 2-D map whose cell ``(i, j)`` is centred on input pixel
+    ``(offset_y + i * step_y, offset_x + j * step_x)``. Beyond the outer cells the map fades to 0
+    over one cell (the pixels there are not covered by any cell: no evidence, rather than a smear of
+    the edge value)."""
+    (oy, sy), (ox, sx) = y_map, x_map
+    a = np.pad(a, 1)  # a ring of zero cells at index -1 and h (w)
+    h, w = a.shape
+    ys = np.clip((np.arange(H) - oy) / sy + 1, 0, h - 1)
+    xs = np.clip((np.arange(W) - ox) / sx + 1, 0, w - 1)
+    y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
+    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
+    wy, wx = (ys - y0)[:, None], (xs - x0)[None, :]
+    top = a[y0][:, x0] * (1 - wx) + a[y0][:, x1] * wx
+    bottom = a[y1][:, x0] * (1 - wx) + a[y1][:, x1] * wx
+    return (top * (1 - wy) + bottom * wy).astype(np.float32)
+
+
 def _grad_cam(model, image, target_class, layer):
     x = _as_batch(image)
     if layer is None:
@@ -255,7 +338,8 @@ def _grad_cam(model, image, target_class, layer):
     if isinstance(out, tuple):  # e.g. GoogLeNetOutputs: the main logits come first
         out = out[0]
     if out.ndim != 2 or out.shape[0] != 1:
-        raise ShapeError(f"grad_cam: expected the model to return (1, num_classes) scores, got {tuple(out.shape)}")
+        raise ShapeError(f"grad_cam: expected the model to return (1, num_classes) scores, "
+                         f"got {tuple(out.shape)}")
     # the last chosen layer whose output is a real map (a 1x1 output, e.g. LeNet's C5, has no "where")
     usable = [(n, acts[n]) for n, _ in candidates if n in acts and acts[n].ndim == 4
               and (layer is not None or acts[n].shape[2] * acts[n].shape[3] > 1)]
@@ -266,15 +350,20 @@ def _grad_cam(model, image, target_class, layer):
     c = int(scores.argmax()) if target_class is None else int(target_class)
     if not 0 <= c < scores.shape[0]:
         raise IndexError(f"grad_cam: target_class {c} out of range for {scores.shape[0]} classes")
-    (dA,) = gradus.autograd.grad(out[0, c], [A])          # (1, K, h, w): d y_c / d A
+    (dA,) = gradus.autograd.grad(out[0, c], [A], retain_graph=True)  # (1, K, h, w): d y_c / d A
     A_np, g = _to_numpy(A)[0], _to_numpy(dA)[0]           # (K, h, w)
     alpha = g.mean(axis=(1, 2))                           # (K,) channel importances
-    cam = np.maximum((alpha[:, None, None] * A_np).sum(0), 0.0)  # (h, w)
-    heat = _resize_bilinear(cam.astype(np.float32), x.shape[2], x.shape[3])
+    cam = np.maximum((alpha[:, None, None] * A_np).sum(0), 0.0).astype(np.float32)  # (h, w)
+    H, W = x.shape[2], x.shape[3]
+    geometry = _cell_centres(A, acts["<input>"])
+    if geometry is None:  # plain stretch of the map over the image
+        heat = _resize_bilinear(cam, H, W)
+    else:
+        heat = _resize_affine(cam, H, W, *geometry)
     peak = float(heat.max())
     heat = heat / peak if peak > 0 else heat
     probs = np.exp(scores - scores.max())
-    return heat.astype(np.float32), c, float(probs[c] / probs.sum()), name, x
+    return heat.astype(np.float32), c, float(probs[c] / probs.sum()), name, x, cam
 
 
 def grad_cam(model, image, target_class=None, layer=None) -> np.ndarray:
@@ -288,7 +377,7 @@ def plot_grad_cam(model, image, path, target_class=None, layer=None, class_names
                   alpha: float = 0.5) -> Path:
     """Save ``[image | Grad-CAM heatmap | overlay]`` for ``target_class`` to ``path``; returns ``path``."""
     plt = _plt()
-    heat, c, p, name, x = _grad_cam(model, image, target_class, layer)
+    heat, c, p, name, x, _ = _grad_cam(model, image, target_class, layer)
     img = _display(x)
     label = class_names[c] if class_names is not None else str(c)
     fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.8))
