@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-
 from common import interleaved, machine, report, setup_threads
 
 BATCH = 128
@@ -25,7 +24,8 @@ def raw_gradus(sizes, X, y, lr=0.01):
     gradus.manual_seed(0)
     params = []
     for i, o in zip(sizes[:-1], sizes[1:]):
-        params += [(gradus.randn(i, o) * (2.0 / i) ** 0.5).requires_grad_(), gradus.zeros(o, requires_grad=True)]
+        params += [(gradus.randn(i, o) * (2.0 / i) ** 0.5).requires_grad_(),
+                   gradus.zeros(o, requires_grad=True)]
     Xt, yt = gradus.tensor(X), gradus.tensor(y)
     rows = gradus.arange(BATCH)
 
@@ -53,7 +53,8 @@ def raw_torch(sizes, X, y, lr=0.01):
     torch.manual_seed(0)
     params = []
     for i, o in zip(sizes[:-1], sizes[1:]):
-        params += [(torch.randn(i, o) * (2.0 / i) ** 0.5).requires_grad_(), torch.zeros(o, requires_grad=True)]
+        params += [(torch.randn(i, o) * (2.0 / i) ** 0.5).requires_grad_(),
+                   torch.zeros(o, requires_grad=True)]
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     rows = torch.arange(BATCH)
 
@@ -91,7 +92,8 @@ def nn_gradus(sizes, X, y, opt="sgd"):
 
     gradus.manual_seed(0)
     net = _mlp(nn, sizes)
-    o = optim.SGD(net.parameters(), lr=0.01, momentum=0.9) if opt == "sgd" else optim.Adam(net.parameters(), 1e-3)
+    o = (optim.SGD(net.parameters(), lr=0.01, momentum=0.9) if opt == "sgd"
+         else optim.Adam(net.parameters(), 1e-3))
     Xt, yt = gradus.tensor(X), gradus.tensor(y)
 
     def step():
@@ -111,7 +113,8 @@ def nn_torch(sizes, X, y, opt="sgd"):
 
     torch.manual_seed(0)
     net = _mlp(nn, sizes)
-    o = optim.SGD(net.parameters(), lr=0.01, momentum=0.9) if opt == "sgd" else optim.Adam(net.parameters(), 1e-3)
+    o = (optim.SGD(net.parameters(), lr=0.01, momentum=0.9) if opt == "sgd"
+         else optim.Adam(net.parameters(), 1e-3))
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
 
     def step():
@@ -135,7 +138,8 @@ WORKLOADS = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--only", default=",".join(WORKLOADS))
     ap.add_argument("--repeats", type=int, default=7)

@@ -7,7 +7,6 @@ Run:  python benchmarks/bench_ops.py
 from __future__ import annotations
 
 import numpy as np
-
 from common import interleaved, machine, setup_threads
 
 OPS = {
@@ -36,18 +35,20 @@ def main():
     import gradus
 
     print(f"# {machine()}; 4x4 float32 tensors; microseconds per call (lower is better)")
-    print(f"{'op':<12} {'gradus fwd':>11} {'torch fwd':>10} {'ratio':>6}   {'gradus f+b':>11} {'torch f+b':>10} {'ratio':>6}")
+    print(f"{'op':<12} {'gradus fwd':>11} {'torch fwd':>10} {'ratio':>6}   "
+          f"{'gradus f+b':>11} {'torch f+b':>10} {'ratio':>6}")
     an = np.random.default_rng(0).random((4, 4), dtype=np.float32)
     ga, gb = gradus.tensor(an, requires_grad=True), gradus.tensor(an, requires_grad=True)
     ta, tb = torch.tensor(an, requires_grad=True), torch.tensor(an, requires_grad=True)
     ratios = []
     for name, op in OPS.items():
-        fwd = interleaved({"g": lambda: op(ga, gb), "t": lambda: op(ta, tb)}, warmup=50, repeats=7, inner=400)
+        fwd = interleaved({"g": lambda op=op: op(ga, gb), "t": lambda op=op: op(ta, tb)},
+                          warmup=50, repeats=7, inner=400)
 
-        def gfb():
+        def gfb(op=op):
             op(ga, gb).sum().backward()
 
-        def tfb():
+        def tfb(op=op):
             op(ta, tb).sum().backward()
 
         fb = interleaved({"g": gfb, "t": tfb}, warmup=20, repeats=7, inner=200)

@@ -7,7 +7,6 @@ import platform
 import statistics
 import time
 
-
 _limiter = None
 
 

@@ -1,9 +1,9 @@
 """The model zoo: one readable file per family, a config dataclass, shape comments, presets."""
-from .perceptron import *  # noqa: F401,F403
-from .mlp import *  # noqa: F401,F403
-from .lenet import *  # noqa: F401,F403
 from .alexnet import *  # noqa: F401,F403
-from .vgg import *  # noqa: F401,F403
-from .nin import *  # noqa: F401,F403
 from .googlenet import *  # noqa: F401,F403
+from .lenet import *  # noqa: F401,F403
+from .mlp import *  # noqa: F401,F403
+from .nin import *  # noqa: F401,F403
+from .perceptron import *  # noqa: F401,F403
 from .resnet import *  # noqa: F401,F403
+from .vgg import *  # noqa: F401,F403
