@@ -23,7 +23,7 @@ import numpy as np
 
 from ._compat import as_generator, is_tensor, to_numpy, to_tensor
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split"]
+__all__ = ["Dataset", "ArrayDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split"]
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -39,6 +39,35 @@ class Dataset(Generic[T_co]):
 
     def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])
+
+
+class ArrayDataset(Dataset):
+    """Base of the labelled-array datasets (MNIST, CIFAR-10, digits): ``data`` and ``targets``
+    arrays with optional per-sample ``transform`` / ``target_transform``.
+
+    ``get_batch`` is the DataLoader's fast path: without transforms a whole batch is one fancy index.
+    """
+
+    data: Any
+    targets: Any
+    transform: Any = None
+    target_transform: Any = None
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        img, target = self.data[index], int(self.targets[index])
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return img, target
+
+    def get_batch(self, indices: np.ndarray) -> Any:
+        if self.transform is not None or self.target_transform is not None:
+            return NotImplemented
+        return self.data[indices], self.targets[indices]
 
 
 class TensorDataset(Dataset[tuple]):

@@ -341,7 +341,7 @@ def run_perceptron_logic(config: dict, out_dir: Path, *, progress: bool = True) 
         metrics[f"{gate}_accuracy"] = acc
         metrics[f"{gate}_converged"] = r.converged
         metrics[f"{gate}_epochs"] = r.epochs
-        _say(progress, f"{gate.upper():>4}: {r.message}; accuracy {acc:.2f}")
+        print(f"{gate.upper():>4}: {r.message}; accuracy {acc:.2f}", flush=True)  # the result itself
         verdict = (f"converged in {r.epochs} epochs" if r.converged
                    else f"no separating line in {r.epochs} epochs")
         panels.append((f"{gate.upper()}: {verdict}\naccuracy {acc:.2f}", X, y, r.weights))

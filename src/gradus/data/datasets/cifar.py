@@ -15,11 +15,10 @@ import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from ..dataset import Dataset
+from ..dataset import ArrayDataset
 from ..download import dataset_dir, download_file, safe_extract_tar, verify_file
 from ..errors import DatasetFormatError, DatasetNotFoundError
 
@@ -53,7 +52,7 @@ def read_cifar_bin(path: str | os.PathLike, n_classes: int = 10) -> tuple[np.nda
     return images, labels
 
 
-class CIFAR10(Dataset):
+class CIFAR10(ArrayDataset):
     """CIFAR-10 (Krizhevsky, 2009): 32x32 colour images in 10 classes.
 
     Attributes:
@@ -181,22 +180,6 @@ class CIFAR10(Dataset):
                     raise DatasetFormatError(f"{meta}: expected 10 class names, got {len(names)}")
                 return names
         return list(self.default_classes)
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __getitem__(self, index: int) -> tuple[Any, Any]:
-        img, target = self.data[index], int(self.targets[index])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def get_batch(self, indices: np.ndarray) -> Any:
-        if self.transform is not None or self.target_transform is not None:
-            return NotImplemented
-        return self.data[indices], self.targets[indices]
 
     def __repr__(self) -> str:
         return (

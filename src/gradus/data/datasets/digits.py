@@ -12,11 +12,10 @@ import hashlib
 import io
 from collections.abc import Callable
 from importlib import resources
-from typing import Any
 
 import numpy as np
 
-from ..dataset import Dataset
+from ..dataset import ArrayDataset
 from ..errors import ChecksumError, DatasetFormatError
 
 __all__ = ["Digits", "load_digits_arrays", "DIGITS_SHA256"]
@@ -60,7 +59,7 @@ def _split_indices(labels: np.ndarray, test_fraction: float, seed: int) -> tuple
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
 
 
-class Digits(Dataset):
+class Digits(ArrayDataset):
     """The 8x8 digits with a deterministic stratified train/test split.
 
     Attributes:
@@ -96,22 +95,6 @@ class Digits(Dataset):
         self.targets = labels[idx]
         self.transform = transform
         self.target_transform = target_transform
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __getitem__(self, index: int) -> tuple[Any, Any]:
-        img, target = self.data[index], int(self.targets[index])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def get_batch(self, indices: np.ndarray) -> Any:
-        if self.transform is not None or self.target_transform is not None:
-            return NotImplemented
-        return self.data[indices], self.targets[indices]
 
 
 def load_digits_arrays(

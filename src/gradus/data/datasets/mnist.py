@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..dataset import Dataset
+from ..dataset import ArrayDataset
 from ..download import dataset_dir, ensure_file
 from ..errors import DatasetFormatError
 
@@ -100,7 +100,7 @@ def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
     return out.astype(dtype.newbyteorder("="), copy=False) if dtype.byteorder == ">" else out
 
 
-class MNIST(Dataset):
+class MNIST(ArrayDataset):
     """The MNIST handwritten digits (LeCun, Cortes & Burges).
 
     Attributes:
@@ -198,23 +198,6 @@ class MNIST(Dataset):
             urls=self.mirrors,
             download=download,
         )
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __getitem__(self, index: int) -> tuple[Any, Any]:
-        img, target = self.data[index], int(self.targets[index])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def get_batch(self, indices: np.ndarray) -> Any:
-        """Batched fast path for the DataLoader (only without transforms)."""
-        if self.transform is not None or self.target_transform is not None:
-            return NotImplemented
-        return self.data[indices], self.targets[indices]
 
     def __repr__(self) -> str:
         split = "train" if self.train else "test"
