@@ -11,7 +11,8 @@ from gradus.train.runner import build_model
 
 pytestmark = pytest.mark.filterwarnings("ignore:CIFAR10.*only:UserWarning")  # the shared copy is a subset
 
-CNN_RECIPES = ["mnist-lenet5", "mnist-cnn", "cifar10-resnet20", "depth-plain-vs-residual"]
+CNN_RECIPES = ["mnist-lenet5", "mnist-lenet5-paper", "mnist-cnn", "cifar10-resnet20",
+               "depth-plain-vs-residual"]
 
 
 @pytest.mark.parametrize("name", CNN_RECIPES)
@@ -31,7 +32,8 @@ def test_recipe_parses_and_references_existing_objects(name):
     assert cfg["train"]["epochs"] == 3 and cfg["train"]["seed"] == 5
 
 
-@pytest.mark.parametrize("name,count", [("mnist-lenet5", 60_900), ("mnist-cnn", 223_530),
+@pytest.mark.parametrize("name,count", [("mnist-lenet5-paper", 60_900), ("mnist-lenet5", 61_706),
+                                        ("mnist-cnn", 223_530),
                                         ("cifar10-resnet20", 269_722)])
 def test_recipes_build_their_networks(name, count):
     model = build_model(load_recipe(name))
@@ -44,7 +46,8 @@ def test_cifar_recipe_says_it_uses_the_subset():
 
 
 @pytest.mark.parametrize("name,sets", [
-    ("mnist-lenet5", ["data.subset=256", "data.test_subset=200"]),
+    ("mnist-lenet5", ["data.subset=2048", "data.test_subset=200"]),
+    ("mnist-lenet5-paper", ["data.subset=256", "data.test_subset=200"]),
     ("mnist-cnn", ["data.subset=256", "data.test_subset=200"]),
     ("cifar10-resnet20", ["data.subset=128", "data.test_subset=100", "data.batch_size=64"]),
 ])
@@ -60,8 +63,8 @@ def test_supervised_cnn_recipes_run_end_to_end(name, sets, shared_data, tmp_path
     acc = results["results"]["test_accuracy"]
     assert 0.0 <= acc <= 1.0
     assert (tmp_path / "checkpoint.safetensors").is_file()
-    if name == "mnist-lenet5":
-        assert acc > 0.3  # 256 images, one epoch: far from 99%, far above chance
+    if name.startswith("mnist-lenet5"):
+        assert acc > 0.3  # 256-2048 images, one epoch: far from 99%, far above chance
         # gradus viz on the checkpoint: the three CNN pictures
         for what in ("filters", "features", "gradcam"):
             assert main(["viz", str(tmp_path / "checkpoint.safetensors"), "--what", what,
