@@ -36,6 +36,13 @@ def _arr(shape, fill, dtype=None):
     return Tensor._make(np.full(shape, fill, dtype=d))
 
 
+def _init_affine(module: Module, shape, affine: bool, bias: bool, dtype) -> None:
+    """Register ``weight`` (ones) and ``bias`` (zeros) of ``shape``, or None for each one left out
+    (PyTorch keeps the names registered as None so state_dict keys and repr stay the same)."""
+    module.register_parameter("weight", Parameter(_arr(shape, 1.0, dtype)) if affine else None)
+    module.register_parameter("bias", Parameter(_arr(shape, 0.0, dtype)) if affine and bias else None)
+
+
 class _NormBase(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None, dtype=None, *,
@@ -46,15 +53,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(_arr((num_features,), 1.0, dtype))
-            if bias:
-                self.bias = Parameter(_arr((num_features,), 0.0, dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _init_affine(self, (num_features,), affine, bias, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", _arr((num_features,), 0.0, dtype))
             self.register_buffer("running_var", _arr((num_features,), 1.0, dtype))
@@ -165,15 +164,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(_arr(self.normalized_shape, 1.0, dtype))
-            if bias:
-                self.bias = Parameter(_arr(self.normalized_shape, 0.0, dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _init_affine(self, self.normalized_shape, elementwise_affine, bias, dtype)
         if device is not None:
             self.to(device)
 
@@ -203,15 +194,7 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = Parameter(_arr((num_channels,), 1.0, dtype))
-            if bias:
-                self.bias = Parameter(_arr((num_channels,), 0.0, dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _init_affine(self, (num_channels,), affine, bias, dtype)
         if device is not None:
             self.to(device)
 
