@@ -21,6 +21,8 @@ CASES = [
     *op("mul", lambda a, b: a * b, np.multiply, BINARY),
     *op("div", lambda a, b: a / b, np.divide, BINARY, gen=(normal, nonzero)),
     *op("neg", lambda x: -x, np.negative, UNARY),
+    *op("remainder", lambda a, b: a % b, np.remainder, BINARY[:4], gen=(normal, nonzero)),
+    *op("fmod", lambda a, b: gradus.fmod(a, b), np.fmod, BINARY[:4], gen=(normal, nonzero)),
     # reversed Python scalars
     *op("rsub_scalar", lambda x: 2.0 - x, lambda x: 2.0 - x, UNARY[:3]),
     *op("rdiv_scalar", lambda x: 3.0 / x, lambda x: 3.0 / x, UNARY[:3], gen=nonzero),

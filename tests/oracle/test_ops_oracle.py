@@ -98,6 +98,9 @@ CASES = [
     ("add_alpha", lambda L, a, b: L.add(a, b, alpha=2), ((2, 3), (3,))),
     ("sub_alpha", lambda L, a, b: L.sub(a, b, alpha=0.5), ((2, 3), (3,))),
     ("neg", lambda L, x: -x, ((2, 3),)),
+    ("fmod_remainder", lambda L, a, b: (L.fmod(a, b), a.fmod(b), L.remainder(a, b), a.remainder(b), a % b,
+                                        L.fmod(a, 1.5), a % -1.5),
+     (np.array([-3.5, 3.5, -2.2, 7.1, -0.4, 0.3]), np.array([2.0, -2.0, 0.7, -1.3, 0.9, -0.8]))),
     ("scalars", lambda L, x: (2.0 - x, 3.0 / x, x / 4, 0.5 * x, x + 1, 1 + x, x - 2), (("nz", (2, 3)),)),
     ("rpow", lambda L, x: 2.0 ** x, ((2, 3),)),
     ("pow", lambda L, a, b: a ** b, (("pos", (2, 3)), (3,))),
@@ -223,6 +226,44 @@ CASES = [
 def test_op_matches_torch(torch, case, dtype):
     name, fn, specs = case[:3]
     check_op(torch, fn, specs, dtype)
+
+
+def test_integer_bitwise_and_mod_match_torch(torch):
+    """``&``, ``|``, ``^``, ``~`` are bitwise on integers and logical on bools; ``fmod`` has C's sign
+    rule and ``remainder`` / ``%`` Python's, for integers too (``6 & 3 == 2``, ``fmod(-3, 2) == -1``)."""
+    a, b = [6, -3, 5, 0, -8, 7], [3, 2, -2, 5, 3, -4]
+    bools = ([True, True, False, False], [True, False, True, False])
+    for dt in ("int64", "int32", "uint8", "bool"):
+        x, y = (bools if dt == "bool" else (a, b))
+        if dt == "uint8":
+            x, y = [abs(v) for v in x], [abs(v) for v in y]
+        g, h = gradus.tensor(x, dtype=dt), gradus.tensor(y, dtype=dt)
+        t, u = torch.tensor(x, dtype=getattr(torch, dt)), torch.tensor(y, dtype=getattr(torch, dt))
+        ops = [lambda p, q: p & q, lambda p, q: p | q, lambda p, q: p ^ q, lambda p, q: ~p,
+               lambda p, q: 3 ^ p if dt != "bool" else True ^ p, lambda p, q: 5 & p if dt != "bool" else p & True,
+               lambda p, q: p.bitwise_and(q), lambda p, q: p.bitwise_or(q), lambda p, q: p.bitwise_xor(q),
+               lambda p, q: p.bitwise_not()]
+        if dt != "bool":
+            ops += [lambda p, q: p % q, lambda p, q: p.fmod(q), lambda p, q: p.remainder(q), lambda p, q: p % 4,
+                    lambda p, q: p.fmod(4)]
+        for k, op in enumerate(ops):
+            r, e = op(g, h), op(t, u).numpy()
+            assert r.dtype == e.dtype, (dt, k, r.dtype, e.dtype)
+            np.testing.assert_array_equal(r.numpy(), e, err_msg=f"{dt} op {k}")
+    lib = (gradus.fmod, gradus.remainder, gradus.bitwise_and, gradus.bitwise_or, gradus.bitwise_xor)
+    tlib = (torch.fmod, torch.remainder, torch.bitwise_and, torch.bitwise_or, torch.bitwise_xor)
+    for f, tf in zip(lib, tlib):
+        np.testing.assert_array_equal(f(gradus.tensor(a), gradus.tensor(b)).numpy(),
+                                      tf(torch.tensor(a), torch.tensor(b)).numpy())
+    assert gradus.fmod(gradus.tensor(-3), 2).item() == -1 and gradus.remainder(gradus.tensor(-3), 2).item() == 1
+    np.testing.assert_array_equal(gradus.bitwise_not(gradus.tensor(a)).numpy(),
+                                  torch.bitwise_not(torch.tensor(a)).numpy())
+    # floats are refused by both
+    for op in (lambda p: p & p, lambda p: p | 1, lambda p: ~p):
+        with pytest.raises(TypeError, match="integer or bool"):
+            op(gradus.tensor([1.0, 2.0]))
+        with pytest.raises((RuntimeError, TypeError)):
+            op(torch.tensor([1.0, 2.0]))
 
 
 def test_backward_accumulates_like_torch(torch):

@@ -13,11 +13,11 @@ from __future__ import annotations
 from ..errors import AutogradError
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import run_backward
-from .function import AccumulateGrad, Function, Node, once_differentiable
+from .function import AccumulateGrad, Function, FusedFunction, Node, once_differentiable
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 
 __all__ = [
-    "Function", "Node", "AccumulateGrad", "once_differentiable", "backward", "grad",
+    "Function", "FusedFunction", "Node", "AccumulateGrad", "once_differentiable", "backward", "grad",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
     "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "gradcheck", "gradgradcheck",
     "functional",

@@ -20,6 +20,12 @@ Saved arrays are resolved to Tensors lazily: an input array comes back as the in
 double backward reaches the input's history), an output array as a Tensor whose ``grad_fn`` is this
 node, anything else as a constant. Nodes hold their inputs' *nodes*, not their data, so memory is
 only what ``save_for_backward`` asked for.
+
+Saved state has one door (two entrances): ``ctx.save_for_backward(*arrays)`` for values backward
+reads as Tensors (``ctx.saved_tensors``), and ``ctx.save_raw(name=array, ...)`` for raw arrays that
+backward reads as ``ctx.name`` but never differentiates (masks, indices, normalised activations of a
+fused op). ``_release()`` after backward frees both, so a graph kept alive by a user (``losses.append
+(loss)``) pins no activations. Only small metadata (shapes, axes, flags) is set on ``ctx`` directly.
 """
 from __future__ import annotations
 
@@ -44,6 +50,8 @@ class Node:
     when it is not a Tensor requiring grad); leaves are represented by their ``AccumulateGrad`` node.
     """
 
+    _raw = None  # {name: array} from save_raw (a class default: most nodes save no raw arrays)
+
     def __init__(self, fn):
         self.fn = fn
         self.next_functions = ()
@@ -62,6 +70,26 @@ class Node:
         """Keep these arrays (inputs, outputs or others) for backward."""
         self._to_save = arrays
 
+    def save_raw(self, **arrays) -> None:
+        """Keep raw arrays that backward reads back as ``ctx.<name>`` (never as Tensors).
+
+        For what backward needs but does not differentiate: masks, indices, a fused op's normalised
+        activations. Freed with the saved tensors after backward (``_release``); reading one after
+        that raises the "backward through the graph a second time" error."""
+        if self._raw is None:
+            self._raw = arrays
+        else:
+            self._raw.update(arrays)
+
+    def __getattr__(self, name):
+        # only called when normal lookup fails: the names given to save_raw
+        raw = self.__dict__.get("_raw")
+        if raw is not None and name in raw:
+            if self.__dict__.get("_released"):
+                self._raise_released()
+            return raw[name]
+        raise AttributeError(f"{type(self).__name__} object has no attribute {name!r}")
+
     def mark_non_differentiable(self, *arrays) -> None:
         self._non_diff = {id(a) for a in arrays}
 
@@ -70,10 +98,7 @@ class Node:
     def saved_tensors(self) -> tuple:
         """The saved arrays as Tensors (inputs as the very input Tensors; outputs linked to this node)."""
         if self._released:
-            raise AutogradError(
-                f"{self.name()}: trying to backward through the graph a second time (or to read saved "
-                "tensors after they were freed). Pass retain_graph=True to the first backward() or "
-                "autograd.grad() if you need to backward twice.")
+            self._raise_released()
         Tensor = _Tensor
         out = []
         for kind, a, b in self._saved:
@@ -97,6 +122,12 @@ class Node:
             return self.saved_tensors  # raises the clear error
         return tuple(a.data if kind == _INPUT else a for kind, a, _ in self._saved)
 
+    def _raise_released(self):
+        raise AutogradError(
+            f"{self.name()}: trying to backward through the graph a second time (or to read saved "
+            "tensors after they were freed). Pass retain_graph=True to the first backward() or "
+            "autograd.grad() if you need to backward twice.")
+
     # -- graph bookkeeping --------------------------------------------------------------------
     def name(self) -> str:
         return f"{self.fn.__name__}Backward"
@@ -110,8 +141,11 @@ class Node:
         self._hooks.setdefault(output_nr, []).append(hook)
 
     def _release(self) -> None:
-        """Free what backward needed (called after backward unless retain_graph=True)."""
+        """Free everything backward needed (called after backward unless retain_graph=True): the saved
+        tensors and the raw arrays. The raw names stay (mapped to None) so a late read says why."""
         self._saved = None
+        if self._raw is not None:
+            self._raw = dict.fromkeys(self._raw)
         self._released = True
 
 
@@ -186,6 +220,38 @@ class Function:
         if type(out) is tuple:
             return tuple(Tensor._make(o) for o in outs)
         return Tensor._make(outs[0])
+
+
+class FusedFunction(Function):
+    """Base class of a fused op: one node for a chain of math, with its backward written twice.
+
+    Subclasses define ``forward`` (as any Function) and
+
+    * ``backward_raw(ctx, *grads)``: raw arrays in, raw arrays (or None) out — the fast path, taken by
+      a plain ``loss.backward()``: no Tensor wrapping, no graph bookkeeping, in-place array updates;
+    * ``backward_composed(ctx, *grads)``: Tensors in, Tensors out, written with differentiable ops —
+      taken when ``create_graph=True`` (gradient penalties, Hessian-vector products,
+      ``gradgradcheck``), so the gradient can be differentiated again, to any order.
+
+    Both compute the same formulas; the choice is made here, once, from the grad mode the engine
+    sets for backward (on exactly when ``create_graph=True``). Every fused op is tested against its
+    composed (unfused) twin, and ``gradgradcheck`` exercises ``backward_composed``. In ``backward_raw``
+    read saved values with ``ctx.saved_arrays`` (raw) and raw state with ``ctx.<name>``.
+    """
+
+    @classmethod
+    def backward(cls, ctx, *grads):
+        if state.enabled:  # create_graph=True: record the gradient's own graph
+            return cls.backward_composed(ctx, *grads)
+        return cls.backward_raw(ctx, *(None if g is None else g.data for g in grads))
+
+    @staticmethod
+    def backward_raw(ctx, *grads):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward_composed(ctx, *grads):
+        raise NotImplementedError
 
 
 _Tensor = None  # set by gradus.tensor once the class exists (avoids an import per op call)

@@ -11,4 +11,5 @@ from .embedding import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .norm import *  # noqa: F401,F403
+from .patches import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403

@@ -11,9 +11,10 @@
 Conventions: elementwise ops whose derivative is piecewise constant (leaky_relu, hardtanh, ...)
 multiply the gradient by a constant mask, so they are differentiable again (second derivative 0).
 Smooth ones (elu, gelu, softplus, ...) write their backward with Tensor ops. The hot fused ones
-(softmax, log_softmax, gelu) run raw array code in backward when no graph is being recorded, and Tensor
-ops when ``create_graph=True`` — fast, and still twice differentiable. ``inplace=`` arguments are
-accepted for PyTorch compatibility but results are always new tensors (autograd-safe).
+(softmax, log_softmax, gelu, silu) are ``FusedFunction``s: raw array code in backward when no graph is
+being recorded, Tensor ops when ``create_graph=True`` — fast, and still twice differentiable.
+``inplace=`` arguments are accepted for PyTorch compatibility but results are always new tensors
+(autograd-safe).
 """
 from __future__ import annotations
 
@@ -23,8 +24,7 @@ import warnings
 import numpy as np
 
 from .. import backend
-from ..autograd.function import Function
-from ..autograd.grad_mode import state as _grad_state
+from ..autograd.function import Function, FusedFunction
 from ..errors import DTypeError
 from ..ops import elementwise as ew
 from ..ops.reduce import sum as _sum
@@ -166,7 +166,7 @@ class _MaskedLinear(Function):
 
     @staticmethod
     def forward(ctx, x, slope, offset):
-        ctx.slope = slope
+        ctx.save_raw(slope=slope)
         y = x * slope
         if offset is not None:
             y = y + offset
@@ -322,7 +322,7 @@ _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 _SQRT_2_PI = math.sqrt(2 / math.pi)
 
 
-class Gelu(Function):
+class Gelu(FusedFunction):
     """Exact: y = x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2));  gx = gy * (Phi(x) + x phi(x)).
     tanh: y = 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3);
           gx = gy * (0.5 (1 + t) + 0.5 x (1 - t^2) du/dx),  du/dx = sqrt(2/pi) (1 + 3 * 0.044715 x^2).
@@ -340,22 +340,24 @@ class Gelu(Function):
         return y.astype(x.dtype, copy=False)
 
     @staticmethod
-    def backward(ctx, gy):
+    def backward_raw(ctx, gy):
+        (a,) = ctx.saved_arrays
+        xp = xp_of(a)
+        if ctx.approximate == "tanh":
+            t = xp.tanh(_SQRT_2_PI * (a + 0.044715 * a * a * a))
+            d = 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * a * a)
+        else:
+            d = 0.5 * (1 + _erf_array(a * _SQRT1_2)) + a * xp.exp(-0.5 * a * a) * _INV_SQRT_2PI
+        return gy * d.astype(gy.dtype, copy=False), None
+
+    @staticmethod
+    def backward_composed(ctx, gy):
         (x,) = ctx.saved_tensors
         if ctx.approximate == "tanh":
-            if not _grad_state.enabled:
-                xp, a = xp_of(x.data), x.data
-                t = xp.tanh(_SQRT_2_PI * (a + 0.044715 * a * a * a))
-                d = 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * a * a)
-                return gy * d.astype(gy.dtype, copy=False), None
             t = ew.tanh((x + x * x * x * 0.044715) * _SQRT_2_PI)
             d = (1 + t) * 0.5 + x * 0.5 * (1 - t * t) * ((1 + x * x * (3 * 0.044715)) * _SQRT_2_PI)
-            return gy * d, None
-        if not _grad_state.enabled:
-            xp, a = xp_of(x.data), x.data
-            d = 0.5 * (1 + _erf_array(a * _SQRT1_2)) + a * xp.exp(-0.5 * a * a) * _INV_SQRT_2PI
-            return gy * d.astype(gy.dtype, copy=False), None
-        d = (1 + erf(x * _SQRT1_2)) * 0.5 + x * ew.exp(x * x * -0.5) * _INV_SQRT_2PI
+        else:
+            d = (1 + erf(x * _SQRT1_2)) * 0.5 + x * ew.exp(x * x * -0.5) * _INV_SQRT_2PI
         return gy * d, None
 
 
@@ -366,7 +368,7 @@ def gelu(input, approximate: str = "none") -> Tensor:  # noqa: A002
     return Gelu.apply(_float(input, "gelu"), approximate)
 
 
-class Silu(Function):
+class Silu(FusedFunction):
     """y = x * sigmoid(x);  gx = gy * s (1 + x (1 - s)), s = sigmoid(x)."""
 
     @staticmethod
@@ -375,11 +377,14 @@ class Silu(Function):
         return (x * _sigmoid_array(x)).astype(x.dtype, copy=False)
 
     @staticmethod
-    def backward(ctx, gy):
+    def backward_raw(ctx, gy):
+        (x,) = ctx.saved_arrays
+        s = _sigmoid_array(x)
+        return gy * (s * (1 + x * (1 - s))).astype(gy.dtype, copy=False)
+
+    @staticmethod
+    def backward_composed(ctx, gy):
         (x,) = ctx.saved_tensors
-        if not _grad_state.enabled:
-            s = _sigmoid_array(x.data)
-            return gy * (s * (1 + x.data * (1 - s))).astype(gy.dtype, copy=False)
         s = ew.sigmoid(x)
         return gy * (s * (1 + x * (1 - s)))
 
@@ -494,7 +499,7 @@ def _softmax_dim(ndim: int, dim, name: str) -> int:
     return dim % ndim
 
 
-class Softmax(Function):
+class Softmax(FusedFunction):
     """y_i = exp(x_i - max x) / sum_j exp(x_j - max x) along ``dim``;
     gx = y * (gy - sum(gy * y, dim))."""
 
@@ -512,20 +517,23 @@ class Softmax(Function):
         return y
 
     @staticmethod
-    def backward(ctx, gy):
+    def backward_raw(ctx, g):
+        (y,) = ctx.saved_arrays
+        if y.ndim == 0:
+            return g * 0.0, None
+        gx = g * y
+        gx -= y * gx.sum(axis=ctx.dim, keepdims=True)
+        return gx, None
+
+    @staticmethod
+    def backward_composed(ctx, gy):
         (y,) = ctx.saved_tensors
-        d = ctx.dim
         if y.ndim == 0:
             return gy * 0.0, None
-        if not _grad_state.enabled:
-            g, ya = gy.data, y.data
-            gx = g * ya
-            gx -= ya * gx.sum(axis=d, keepdims=True)
-            return gx, None
-        return y * (gy - _sum(gy * y, d, keepdim=True)), None
+        return y * (gy - _sum(gy * y, ctx.dim, keepdim=True)), None
 
 
-class LogSoftmax(Function):
+class LogSoftmax(FusedFunction):
     """y = x - max x - log sum exp(x - max x) along ``dim``;  gx = gy - exp(y) * sum(gy, dim)."""
 
     @staticmethod
@@ -541,18 +549,21 @@ class LogSoftmax(Function):
         return y
 
     @staticmethod
-    def backward(ctx, gy):
+    def backward_raw(ctx, g):
+        (y,) = ctx.saved_arrays
+        if y.ndim == 0:
+            return g * 0.0, None
+        gx = xp_of(y).exp(y)
+        gx *= -g.sum(axis=ctx.dim, keepdims=True)
+        gx += g
+        return gx, None
+
+    @staticmethod
+    def backward_composed(ctx, gy):
         (y,) = ctx.saved_tensors
-        d = ctx.dim
         if y.ndim == 0:
             return gy * 0.0, None
-        if not _grad_state.enabled:
-            xp = xp_of(y.data)
-            gx = xp.exp(y.data)
-            gx *= -gy.data.sum(axis=d, keepdims=True)
-            gx += gy.data
-            return gx, None
-        return gy - ew.exp(y) * _sum(gy, d, keepdim=True), None
+        return gy - ew.exp(y) * _sum(gy, ctx.dim, keepdim=True), None
 
 
 def _cast(x: Tensor, dtype) -> Tensor:

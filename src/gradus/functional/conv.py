@@ -1,294 +1,60 @@
-"""Convolutions: ``conv1d``, ``conv2d``, ``conv_transpose1d``, ``conv_transpose2d``, ``unfold``, ``fold``
-and ``locally_connected2d`` (layouts NCL / NCHW, PyTorch's names, argument orders and defaults).
-
-How a convolution becomes one GEMM (im2col)
--------------------------------------------
-For input x (N, C, H, W), weight W (OC, C/groups, KH, KW), stride s, dilation d and padding p::
-
-    y[n, o, i, j] = b[o] + sum_{c, u, v} W[o, c, u, v] * xpad[n, c, i*s + u*d, j*s + v*d]
-
-``im2col`` copies every receptive field into one column of a matrix ``cols`` of shape
-(C*KH*KW, N*OH*OW): a strided *view* of the padded input (``as_strided``, no copy) with shape
-(C, KH, KW, N, OH, OW) is copied once into a contiguous buffer. The convolution is then one GEMM,
-``W.reshape(OC, C*KH*KW) @ cols`` -> (OC, N*OH*OW), batched over the groups when groups > 1.
-The backward is two more GEMMs (gW = gy2 @ cols^T and gcols = W^T @ gy2) and ``col2im``, which adds
-each column back into its receptive field: a loop over the KH*KW kernel offsets only, each a strided
-slice-add over the whole batch. For stride-1 convolutions (most of a ResNet) the input gradient is
-instead a correlation of the padded gy with the flipped kernel — one im2col of gy and one GEMM —
-which avoids col2im's KH*KW read-modify-write passes (measured 1.3-1.6x faster for 3x3 layers).
-
-Layout choice (measured, batch 64, 16 -> 16 channels, 3x3, 32x32): the (C*KK, N*L) layout makes the
-inner copy loop run along the image rows (long contiguous runs) and the weight gradient one plain
-GEMM; the alternative (N*L, C*KK) layout copies runs of only KW elements and was ~6x slower to build;
-the per-sample batched layout (N, C*KK, L) needs a batched reduction for gW (~2x slower).
-
-Memory: the column buffer (the biggest array of a conv layer, KH*KW times the input) is *not* kept
-between forward and backward: it lives in a per-thread scratch workspace that is reused by every
-conv call (freshly allocated arrays this large are returned to the OS on free, so every call would
-pay page faults again — that cost as much as the copy itself). Backward recomputes it (one copy).
-The padded input, the (OC, N*L) gradient layout and the GEMM outputs use scratch buffers too; each
-is consumed within one forward or backward, never returned. ``release_workspace()`` frees them.
+"""Convolutions: ``conv1d``, ``conv2d``, ``conv_transpose1d``, ``conv_transpose2d`` (layouts NCL / NCHW,
+PyTorch's names, argument orders and defaults). ``unfold``/``fold``/``locally_connected2d`` live in
+``functional/patches.py``; the im2col machinery they all share (geometry, padding, im2col/col2im,
+the scratch workspace, and how a convolution becomes one GEMM) in ``functional/window.py``.
 
 Higher-order derivatives
 ------------------------
-``Conv2d``'s backward has two implementations, chosen automatically:
+``Conv2d`` and ``ConvTranspose2d`` are ``FusedFunction``s: the backward has two implementations,
+chosen in one place (``FusedFunction.backward``):
 
-* when grad mode is off in backward (a plain ``loss.backward()``), raw array code
-  (``once_differentiable``): scratch buffers, ``out=`` GEMMs, no graph bookkeeping;
-* when ``create_graph=True`` (gradient penalties, Hessian-vector products, ``gradgradcheck``), the
-  *composed* backward written with Tensor ops: GEMMs via ``matmul`` and im2col/col2im via the
-  ``Im2col``/``Col2im`` Functions, which are each other's adjoint (the backward of one is the other),
-  so the gradient can be differentiated again, to any order.
+* ``backward_raw`` for a plain ``loss.backward()`` (grad mode off in backward): raw array code,
+  scratch buffers, ``out=`` GEMMs, no graph bookkeeping;
+* ``backward_composed`` when ``create_graph=True`` (gradient penalties, Hessian-vector products,
+  ``gradgradcheck``): Tensor ops, GEMMs via ``matmul`` and im2col/col2im via the ``Im2col``/``Col2im``
+  Functions, which are each other's adjoint (the backward of one is the other), so the gradient can
+  be differentiated again, to any order.
 
 ``conv2d_composed`` / ``conv_transpose2d_composed`` are the composed twins of the fused forwards
 (used by the tests to check the fused ops).
 """
 from __future__ import annotations
 
-import threading
-from typing import NamedTuple
-
-import numpy as np
-
 from .. import backend
-from ..autograd.function import Function, once_differentiable
-from ..autograd.grad_mode import state as _grad_state
-from ..errors import DTypeError, ShapeError
+from ..autograd.function import FusedFunction
+from ..errors import ShapeError
 from ..ops.matmul import matmul
 from ..ops.movement import pad as _pad
 from ..tensor import Tensor
+from .window import (
+    COLS,
+    GEMM_IN,
+    GEMM_OUT,
+    Col2im,
+    Geom,
+    Im2col,
+    as_tensor,
+    check_fits,
+    check_float_dtypes,
+    col2im_array,
+    conv_padding,
+    im2col_array,
+    make_geom,
+    ntuple,
+    pair,
+    release_workspace,  # noqa: F401  (kept importable from here: F.conv.release_workspace())
+    scratch,
+)
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold",
-           "locally_connected2d"]
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
 xp_of = backend.get_array_module
 
 
 # ---------------------------------------------------------------------------------------------
-# argument normalisation
-# ---------------------------------------------------------------------------------------------
-def _ntuple(v, n: int, name: str, op: str) -> tuple:
-    """``3 -> (3, 3)``; tuples/lists pass through after a length check."""
-    if isinstance(v, (tuple, list)):
-        if len(v) == 1:
-            v = tuple(v) * n
-        if len(v) != n:
-            raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}")
-        out = tuple(int(e) for e in v)
-    else:
-        out = (int(v),) * n
-    return out
-
-
-def _pair(v, name="argument", op="conv2d") -> tuple:
-    return _ntuple(v, 2, name, op)
-
-
-class Geom(NamedTuple):
-    """The geometry of a 2-D sliding window: kernel, stride, dilation, per-side padding, the input's
-    (unpadded) spatial size and the number of window positions (OH, OW)."""
-
-    kh: int
-    kw: int
-    sh: int
-    sw: int
-    dh: int
-    dw: int
-    pt: int   # padding: top, bottom, left, right
-    pb: int
-    pl: int
-    pr: int
-    h: int    # input height and width (unpadded)
-    w: int
-    oh: int   # number of window positions
-    ow: int
-
-
-def out_size(n: int, k: int, s: int, d: int, lo: int, hi: int, ceil_mode: bool = False) -> int:
-    """Number of window positions: floor((n + lo + hi - d*(k-1) - 1) / s) + 1 (ceil for ceil_mode,
-    where the last window must still start inside the input or the left padding, as PyTorch)."""
-    span = n + lo + hi - d * (k - 1) - 1
-    if span < 0:
-        return 0
-    if ceil_mode:
-        o = -(-span // s) + 1
-        if (o - 1) * s >= n + lo:
-            o -= 1
-        return o
-    return span // s + 1
-
-
-def make_geom(h, w, kernel, stride, dilation, pads, ceil_mode=False, out=None) -> Geom:
-    """Geometry for an (h, w) input; ``pads`` = (top, bottom, left, right). ``out`` forces (OH, OW)."""
-    kh, kw = kernel
-    sh, sw = stride
-    dh, dw = dilation
-    pt, pb, pl, pr = pads
-    if out is None:
-        oh = out_size(h, kh, sh, dh, pt, pb, ceil_mode)
-        ow = out_size(w, kw, sw, dw, pl, pr, ceil_mode)
-    else:
-        oh, ow = out
-    # windows that run past the bottom/right (ceil_mode) need that much more padding to be read
-    pb = max(pb, (oh - 1) * sh + dh * (kh - 1) + 1 - h - pt)
-    pr = max(pr, (ow - 1) * sw + dw * (kw - 1) + 1 - w - pl)
-    return Geom(kh, kw, sh, sw, dh, dw, pt, pb, pl, pr, h, w, oh, ow)
-
-
-def _conv_padding(padding, kernel, stride, dilation, nd: int, op: str) -> tuple:
-    """Per-side padding (lo0, hi0, lo1, hi1, ...) from an int, a tuple, 'valid' or 'same'."""
-    if isinstance(padding, str):
-        if padding == "valid":
-            return (0,) * (2 * nd)
-        if padding == "same":
-            if any(s != 1 for s in stride):
-                raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
-                                 f"(stride={stride}); use an explicit padding")
-            out = []
-            for k, d in zip(kernel, dilation):
-                total = d * (k - 1)
-                out += [total // 2, total - total // 2]  # the extra one goes right, as PyTorch
-            return tuple(out)
-        raise ValueError(f"{op}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
-    p = _ntuple(padding, nd, "padding", op)
-    if any(v < 0 for v in p):
-        raise ValueError(f"{op}: negative padding {p} is not supported")
-    out = []
-    for v in p:
-        out += [v, v]
-    return tuple(out)
-
-
-# ---------------------------------------------------------------------------------------------
-# scratch workspace
-# ---------------------------------------------------------------------------------------------
-class _Workspace(threading.local):
-    def __init__(self):
-        self.bufs = {}
-
-
-_ws = _Workspace()
-
-
-def scratch(role: str, shape, dtype, xp):
-    """A reusable uninitialised array of ``shape`` for one role ("cols", "gy2", ...).
-
-    Never returned to the user and never kept across calls: each Function uses it only inside one
-    forward or one backward.
-    """
-    dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape)) * dtype.itemsize
-    key = (role, xp.__name__) if xp is np else (role, xp.__name__, xp.cuda.Device().id)
-    buf = _ws.bufs.get(key)
-    if buf is None or buf.nbytes < nbytes:
-        buf = xp.empty(max(nbytes, 1), dtype=np.uint8)
-        _ws.bufs[key] = buf
-    return buf[:nbytes].view(dtype).reshape(shape)
-
-
-def release_workspace() -> None:
-    """Free this thread's conv/pool scratch buffers (they are reallocated on the next call)."""
-    _ws.bufs.clear()
-
-
-# ---------------------------------------------------------------------------------------------
-# im2col / col2im on raw arrays
-# ---------------------------------------------------------------------------------------------
-def pad_array(x, g: Geom, value=0.0, role: str | None = "xpad"):
-    """x (N, C, H, W) padded on the spatial dims as ``g`` says (no copy when there is no padding).
-
-    With a ``role`` the result is a scratch buffer (only its borders are filled, then the interior
-    copied): callers must consume it before the next call that pads with the same role. ``np.pad``
-    is several times slower and allocates.
-    """
-    if not (g.pt or g.pb or g.pl or g.pr):
-        return x
-    xp = xp_of(x)
-    n, c, h, w = x.shape
-    shape = (n, c, h + g.pt + g.pb, w + g.pl + g.pr)
-    out = xp.empty(shape, dtype=x.dtype) if role is None else scratch(role, shape, x.dtype, xp)
-    out[:, :, :g.pt] = value
-    out[:, :, g.pt + h:] = value
-    out[:, :, g.pt:g.pt + h, :g.pl] = value
-    out[:, :, g.pt:g.pt + h, g.pl + w:] = value
-    out[:, :, g.pt:g.pt + h, g.pl:g.pl + w] = x
-    return out
-
-
-def window_view(xpad, g: Geom):
-    """The receptive fields of the padded input as a strided *view* (no copy), in the im2col layout
-    (C, KH, KW, N, OH, OW): element [c, u, v, n, i, j] = xpad[n, c, i*sh + u*dh, j*sw + v*dw]."""
-    sn, sc, sh, sw = xpad.strides
-    as_strided = xp_of(xpad).lib.stride_tricks.as_strided
-    n, c = xpad.shape[:2]
-    return as_strided(xpad, (c, g.kh, g.kw, n, g.oh, g.ow),
-                      (sc, g.dh * sh, g.dw * sw, sn, g.sh * sh, g.sw * sw))
-
-
-def im2col_array(x, g: Geom, out=None):
-    """x (N, C, H, W) -> cols (C, KH, KW, N, OH, OW), C-contiguous (written into ``out`` if given)."""
-    v = window_view(pad_array(x, g), g)
-    if out is None:
-        return v.copy()
-    xp_of(x).copyto(out, v)
-    return out
-
-
-def col2im_array(cols, g: Geom, n: int, c: int):
-    """The adjoint of ``im2col_array``: cols (C*KH*KW, N*OH*OW) -> x (N, C, H, W), C-contiguous.
-
-    Every column is added back into its receptive field: one strided slice-add per kernel offset.
-    Accumulating in (C, N, H, W) order reads ``cols`` contiguously; one final transposed copy makes NCHW.
-    """
-    xp = xp_of(cols)
-    c6 = cols.reshape(c, g.kh, g.kw, n, g.oh, g.ow)
-    hp, wp = g.h + g.pt + g.pb, g.w + g.pl + g.pr
-    acc = xp.zeros((c, n, hp, wp), dtype=cols.dtype)
-    he, we = g.sh * (g.oh - 1) + 1, g.sw * (g.ow - 1) + 1
-    for u in range(g.kh):
-        for v in range(g.kw):
-            i0, j0 = u * g.dh, v * g.dw
-            acc[:, :, i0:i0 + he:g.sh, j0:j0 + we:g.sw] += c6[:, u, v]
-    core = acc[:, :, g.pt:g.pt + g.h, g.pl:g.pl + g.w]
-    return xp.ascontiguousarray(core.transpose(1, 0, 2, 3))
-
-
-class Im2col(Function):
-    """cols = im2col(x): x (N, C, H, W) -> (C*KH*KW, N*OH*OW);  gx = col2im(gcols).
-
-    Linear, and ``Col2im`` is its adjoint: the backward of each is the other, so both are
-    differentiable to any order.
-    """
-
-    @staticmethod
-    def forward(ctx, x, g):
-        ctx.g, ctx.n, ctx.c = g, x.shape[0], x.shape[1]
-        cols = im2col_array(x, g)
-        return cols.reshape(x.shape[1] * g.kh * g.kw, x.shape[0] * g.oh * g.ow)
-
-    @staticmethod
-    def backward(ctx, gcols):
-        return Col2im.apply(gcols, ctx.g, ctx.n, ctx.c), None
-
-
-class Col2im(Function):
-    """x = col2im(cols): (C*KH*KW, N*OH*OW) -> (N, C, H, W), overlapping windows summed;
-    gcols = im2col(gx)."""
-
-    @staticmethod
-    def forward(ctx, cols, g, n, c):
-        ctx.g = g
-        return col2im_array(cols, g, n, c)
-
-    @staticmethod
-    def backward(ctx, gx):
-        return Im2col.apply(gx, ctx.g), None, None, None
-
-
-# ---------------------------------------------------------------------------------------------
 # fused convolution
 # ---------------------------------------------------------------------------------------------
-class Conv2d(Function):
+class Conv2d(FusedFunction):
     """y = conv2d(x, W) + b, one GEMM: y2 (G, OC/G, N*L) = W (G, OC/G, C/G*KK) @ cols (G, C/G*KK, N*L).
 
     x (N, C, H, W), W (OC, C/G, KH, KW), b (OC,) or None -> y (N, OC, OH, OW).
@@ -301,9 +67,9 @@ class Conv2d(Function):
         n, c = x.shape[:2]
         oc, kk, L = W.shape[0], g.kh * g.kw, g.oh * g.ow
         P = n * L
-        cols = scratch("cols", (c, g.kh, g.kw, n, g.oh, g.ow), x.dtype, xp)
+        cols = scratch(COLS, (c, g.kh, g.kw, n, g.oh, g.ow), x.dtype, xp)
         im2col_array(x, g, out=cols)
-        y2 = scratch("y2", (groups, oc // groups, P), x.dtype, xp)
+        y2 = scratch(GEMM_OUT, (groups, oc // groups, P), x.dtype, xp)
         xp.matmul(W.reshape(groups, oc // groups, -1), cols.reshape(groups, c // groups * kk, P), out=y2)
         y = xp.empty((n, oc, g.oh, g.ow), dtype=y2.dtype)
         src = y2.reshape(oc, n, L).transpose(1, 0, 2)
@@ -316,14 +82,15 @@ class Conv2d(Function):
         return y
 
     @staticmethod
-    def backward(ctx, gy):
-        if _grad_state.enabled:  # create_graph=True: a backward that can be differentiated again
-            return _conv2d_backward_composed(ctx, gy)
-        return _conv2d_backward_fused(ctx, gy)
+    def backward_raw(ctx, gy):
+        return _conv2d_backward_raw(ctx, gy)
+
+    @staticmethod
+    def backward_composed(ctx, gy):
+        return _conv2d_backward_composed(ctx, gy)
 
 
-@once_differentiable
-def _conv2d_backward_fused(ctx, gy):
+def _conv2d_backward_raw(ctx, gy):
     x, W = ctx.saved_arrays
     g, groups = ctx.g, ctx.groups
     need_x, need_w, need_b = ctx.needs_input_grad[:3]
@@ -331,12 +98,12 @@ def _conv2d_backward_fused(ctx, gy):
     n, c = x.shape[:2]
     oc, kk, L = W.shape[0], g.kh * g.kw, g.oh * g.ow
     P, ocg, ckk = n * L, oc // groups, c // groups * kk
-    gy2 = scratch("gy2", (oc, n, g.oh, g.ow), gy.dtype, xp)          # (OC, N*L): the GEMM layout
+    gy2 = scratch(GEMM_IN, (oc, n, g.oh, g.ow), gy.dtype, xp)          # (OC, N*L): the GEMM layout
     xp.copyto(gy2, gy.transpose(1, 0, 2, 3))
     gx = gW = gb = None
     if need_b:
         gb = gy.sum(axis=(0, 2, 3))
-    cols = scratch("cols", (c, g.kh, g.kw, n, g.oh, g.ow), x.dtype, xp)
+    cols = scratch(COLS, (c, g.kh, g.kw, n, g.oh, g.ow), x.dtype, xp)
     if need_w:
         im2col_array(x, g, out=cols)   # recomputed: cheaper than keeping it (see module docstring)
         gW = xp.matmul(gy2.reshape(groups, ocg, P), cols.reshape(groups, ckk, P).transpose(0, 2, 1))
@@ -349,6 +116,15 @@ def _conv2d_backward_fused(ctx, gy):
             xp.matmul(W.reshape(groups, ocg, ckk).transpose(0, 2, 1), gy2.reshape(groups, ocg, P), out=gcols)
             gx = col2im_array(gcols, g, n, c)
     return gx, gW, gb, None, None
+
+
+def _nchw_copy(a):
+    """A fresh NCHW array from a (C, N, H, W) one that lives in a scratch buffer. Always a copy: when
+    N or C is 1 the transpose is already contiguous and ``ascontiguousarray`` would return a view of
+    the scratch buffer, which the next conv call overwrites (a returned gradient must own its data)."""
+    out = xp_of(a).empty((a.shape[1], a.shape[0]) + a.shape[2:], dtype=a.dtype)
+    xp_of(a).copyto(out, a.transpose(1, 0, 2, 3))
+    return out
 
 
 def _transposed_geom(g: Geom):
@@ -372,14 +148,14 @@ def _conv2d_input_grad_stride1(gy2, W, g, groups, n, c):
     ocg, cg = oc // groups, c // groups
     gt = _transposed_geom(g)
     # gy2 is (OC, N, OH, OW); present it as (N, OC, OH, OW) (a view) to the window machinery
-    cols = scratch("cols", (oc, g.kh, g.kw, n, g.h, g.w), gy2.dtype, xp)
+    cols = scratch(COLS, (oc, g.kh, g.kw, n, g.h, g.w), gy2.dtype, xp)
     im2col_array(gy2.transpose(1, 0, 2, 3), gt, out=cols)
     # Wt[g, c, (o, u, v)] = W[g*OCg + o, c, KH-1-u, KW-1-v]
     Wt = W.reshape(groups, ocg, cg, g.kh, g.kw)[:, :, :, ::-1, ::-1].transpose(0, 2, 1, 3, 4)
-    gx2 = scratch("y2", (groups, cg, n * g.h * g.w), gy2.dtype, xp)       # (G, Cg, N*H*W)
+    gx2 = scratch(GEMM_OUT, (groups, cg, n * g.h * g.w), gy2.dtype, xp)       # (G, Cg, N*H*W)
     Wt = xp.ascontiguousarray(Wt).reshape(groups, cg, ocg * kk)
     xp.matmul(Wt, cols.reshape(groups, ocg * kk, -1), out=gx2)
-    return xp.ascontiguousarray(gx2.reshape(c, n, g.h, g.w).transpose(1, 0, 2, 3))
+    return _nchw_copy(gx2.reshape(c, n, g.h, g.w))
 
 
 def _conv2d_backward_composed(ctx, gy):
@@ -403,7 +179,7 @@ def _conv2d_backward_composed(ctx, gy):
     return gx, gW, gb, None, None
 
 
-class ConvTranspose2d(Function):
+class ConvTranspose2d(FusedFunction):
     """y = conv_transpose2d(x, W) + b: the adjoint of conv2d w.r.t. its input.
 
     x (N, IC, H, W), W (IC, OC/G, KH, KW) -> y (N, OC, HO, WO): cols = W^T @ x (one GEMM per group),
@@ -416,9 +192,9 @@ class ConvTranspose2d(Function):
         n, ic, h, w = x.shape
         ocg, kk, L = W.shape[1], g.kh * g.kw, h * w
         P, icg, oc = n * L, ic // groups, ocg * groups
-        x2 = scratch("gy2", (ic, n, L), x.dtype, xp)
+        x2 = scratch(GEMM_IN, (ic, n, L), x.dtype, xp)
         xp.copyto(x2, x.reshape(n, ic, L).transpose(1, 0, 2))
-        cols = scratch("cols", (groups, ocg * kk, P), x.dtype, xp)
+        cols = scratch(COLS, (groups, ocg * kk, P), x.dtype, xp)
         xp.matmul(W.reshape(groups, icg, ocg * kk).transpose(0, 2, 1), x2.reshape(groups, icg, P), out=cols)
         y = col2im_array(cols, g, n, oc)
         if b is not None:
@@ -428,14 +204,15 @@ class ConvTranspose2d(Function):
         return y
 
     @staticmethod
-    def backward(ctx, gy):
-        if _grad_state.enabled:
-            return _conv_transpose2d_backward_composed(ctx, gy)
-        return _conv_transpose2d_backward_fused(ctx, gy)
+    def backward_raw(ctx, gy):
+        return _conv_transpose2d_backward_raw(ctx, gy)
+
+    @staticmethod
+    def backward_composed(ctx, gy):
+        return _conv_transpose2d_backward_composed(ctx, gy)
 
 
-@once_differentiable
-def _conv_transpose2d_backward_fused(ctx, gy):
+def _conv_transpose2d_backward_raw(ctx, gy):
     x, W = ctx.saved_arrays
     g, groups = ctx.g, ctx.groups
     need_x, need_w, need_b = ctx.needs_input_grad[:3]
@@ -446,15 +223,15 @@ def _conv_transpose2d_backward_fused(ctx, gy):
     gx = gW = gb = None
     if need_b:
         gb = gy.sum(axis=(0, 2, 3))
-    gcols = scratch("cols", (oc, g.kh, g.kw, n, g.oh, g.ow), gy.dtype, xp)
+    gcols = scratch(COLS, (oc, g.kh, g.kw, n, g.oh, g.ow), gy.dtype, xp)
     im2col_array(gy, g, out=gcols)
     gcols = gcols.reshape(groups, ocg * kk, P)
     if need_x:
-        gx2 = scratch("y2", (groups, icg, P), gy.dtype, xp)
+        gx2 = scratch(GEMM_OUT, (groups, icg, P), gy.dtype, xp)
         xp.matmul(W.reshape(groups, icg, ocg * kk), gcols, out=gx2)          # (G, ICg, P)
-        gx = xp.ascontiguousarray(gx2.reshape(ic, n, h, w).transpose(1, 0, 2, 3))
+        gx = _nchw_copy(gx2.reshape(ic, n, h, w))
     if need_w:
-        x2 = scratch("gy2", (ic, n, L), x.dtype, xp)
+        x2 = scratch(GEMM_IN, (ic, n, L), x.dtype, xp)
         xp.copyto(x2, x.reshape(n, ic, L).transpose(1, 0, 2))
         gW = xp.matmul(x2.reshape(groups, icg, P), gcols.transpose(0, 2, 1)).reshape(W.shape)
     return gx, gW, gb, None, None
@@ -482,19 +259,6 @@ def _conv_transpose2d_backward_composed(ctx, gy):
 # ---------------------------------------------------------------------------------------------
 # argument checks
 # ---------------------------------------------------------------------------------------------
-def _as_tensor(t):
-    return t if isinstance(t, Tensor) or t is None else Tensor(t)
-
-
-def _check_dtypes(op, x, W, b):
-    for name, t in (("weight", W), ("bias", b)):
-        if t is not None and t.dtype != x.dtype:
-            raise DTypeError(f"{op}: input dtype {x.dtype} and {name} dtype {t.dtype} should be the same; "
-                             f"convert one with .to({x.dtype}) / .float() / .double()")
-    if x.dtype.kind != "f":
-        raise DTypeError(f"{op}: expects a floating point input, got dtype {x.dtype}; use .float()")
-
-
 def _check_conv_args(op, x, W, b, groups, nd, transposed=False):
     """Shapes: input (N, C, *spatial) (or unbatched (C, *spatial)), weight, bias, groups."""
     if W.ndim != nd + 2:
@@ -526,31 +290,23 @@ def _check_conv_args(op, x, W, b, groups, nd, transposed=False):
         raise ShapeError(f"{op}: bias must have shape ({oc},) (one per output channel), got {tuple(b.shape)}")
 
 
-def _check_fits(op, spatial, padded, kernel, dilation, geom_out):
-    if any(o <= 0 for o in geom_out):
-        eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-        raise ShapeError(f"{op}: input spatial size {tuple(spatial)} (padded {tuple(padded)}) is smaller "
-                         f"than the (dilated) kernel size {eff}; use a larger input, more padding or a "
-                         "smaller kernel")
-
-
 # ---------------------------------------------------------------------------------------------
 # public functions
 # ---------------------------------------------------------------------------------------------
 def _prepare_conv2d(op, input, weight, bias, stride, padding, dilation, groups, padding_mode):
     """Normalise arguments; non-zero padding modes pad explicitly (differentiably) first."""
-    x, W, b = _as_tensor(input), _as_tensor(weight), _as_tensor(bias)
+    x, W, b = as_tensor(input), as_tensor(weight), as_tensor(bias)
     _check_conv_args(op, x, W, b, groups, 2)
-    _check_dtypes(op, x, W, b)
+    check_float_dtypes(op, x, W, b)
     unbatched = x.ndim == 3
     if unbatched:
         x = x.reshape((1,) + x.shape)
-    stride = _pair(stride, "stride", op)
-    dilation = _pair(dilation, "dilation", op)
+    stride = pair(stride, "stride", op)
+    dilation = pair(dilation, "dilation", op)
     kernel = tuple(W.shape[2:])
     if any(s < 1 for s in stride) or any(d < 1 for d in dilation):
         raise ValueError(f"{op}: stride {stride} and dilation {dilation} must be positive")
-    pads = _conv_padding(padding, kernel, stride, dilation, 2, op)   # (top, bottom, left, right)
+    pads = conv_padding(padding, kernel, stride, dilation, 2, op)   # (top, bottom, left, right)
     if padding_mode != "zeros" and any(pads):
         if padding_mode not in ("reflect", "replicate", "circular"):
             raise ValueError(f"{op}: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', "
@@ -559,7 +315,7 @@ def _prepare_conv2d(op, input, weight, bias, stride, padding, dilation, groups, 
         pads = (0, 0, 0, 0)
     h, w = x.shape[2:]
     g = make_geom(h, w, kernel, stride, dilation, pads)
-    _check_fits(op, (h, w), (h + pads[0] + pads[1], w + pads[2] + pads[3]), kernel, dilation, (g.oh, g.ow))
+    check_fits(op, (h, w), (h + pads[0] + pads[1], w + pads[2] + pads[3]), kernel, dilation, (g.oh, g.ow))
     return x, W, b, g, unbatched
 
 
@@ -606,28 +362,28 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     """1-D convolution: input (N, C, L) or (C, L), weight (OC, C/groups, K) -> (N, OC, LO).
 
     Runs as ``conv2d`` on a height-1 image (the same single GEMM)."""
-    x, W = _as_tensor(input), _as_tensor(weight)
-    _check_conv_args("conv1d", x, W, _as_tensor(bias), groups, 1)
-    stride = _ntuple(stride, 1, "stride", "conv1d")
-    dilation = _ntuple(dilation, 1, "dilation", "conv1d")
+    x, W = as_tensor(input), as_tensor(weight)
+    _check_conv_args("conv1d", x, W, as_tensor(bias), groups, 1)
+    stride = ntuple(stride, 1, "stride", "conv1d")
+    dilation = ntuple(dilation, 1, "dilation", "conv1d")
     if not isinstance(padding, str):
-        padding = (0,) + _ntuple(padding, 1, "padding", "conv1d")
+        padding = (0,) + ntuple(padding, 1, "padding", "conv1d")
     y = conv2d(x.unsqueeze(-2), W.unsqueeze(-2), bias, (1,) + stride, padding, (1,) + dilation, groups,
                padding_mode=padding_mode)
     return y.squeeze(-2)
 
 
 def _prepare_conv_transpose2d(op, input, weight, bias, stride, padding, output_padding, groups, dilation):
-    x, W, b = _as_tensor(input), _as_tensor(weight), _as_tensor(bias)
+    x, W, b = as_tensor(input), as_tensor(weight), as_tensor(bias)
     _check_conv_args(op, x, W, b, groups, 2, transposed=True)
-    _check_dtypes(op, x, W, b)
+    check_float_dtypes(op, x, W, b)
     unbatched = x.ndim == 3
     if unbatched:
         x = x.reshape((1,) + x.shape)
-    stride = _pair(stride, "stride", op)
-    dilation = _pair(dilation, "dilation", op)
-    ph, pw = _pair(padding, "padding", op)
-    oph, opw = _pair(output_padding, "output_padding", op)
+    stride = pair(stride, "stride", op)
+    dilation = pair(dilation, "dilation", op)
+    ph, pw = pair(padding, "padding", op)
+    oph, opw = pair(output_padding, "output_padding", op)
     kernel = tuple(W.shape[2:])
     for o, s, d in ((oph, stride[0], dilation[0]), (opw, stride[1], dilation[1])):
         if not (0 <= o < max(s, d)):
@@ -676,107 +432,13 @@ def conv_transpose2d_composed(input, weight, bias=None, stride=1, padding=0, out
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1,  # noqa: A002
                      dilation=1) -> Tensor:
     """1-D transposed convolution: input (N, IC, L), weight (IC, OC/groups, K) -> (N, OC, LO)."""
-    x, W = _as_tensor(input), _as_tensor(weight)
-    _check_conv_args("conv_transpose1d", x, W, _as_tensor(bias), groups, 1, transposed=True)
+    x, W = as_tensor(input), as_tensor(weight)
+    _check_conv_args("conv_transpose1d", x, W, as_tensor(bias), groups, 1, transposed=True)
 
     def lead(v, name, first):  # the height-1 dimension gets stride/dilation 1 and no padding
-        return (first,) + _ntuple(v, 1, name, "conv_transpose1d")
+        return (first,) + ntuple(v, 1, name, "conv_transpose1d")
 
     y = conv_transpose2d(x.unsqueeze(-2), W.unsqueeze(-2), bias, lead(stride, "stride", 1),
                          lead(padding, "padding", 0), lead(output_padding, "output_padding", 0), groups,
                          lead(dilation, "dilation", 1))
     return y.squeeze(-2)
-
-
-# ---------------------------------------------------------------------------------------------
-# unfold / fold (PyTorch layout (N, C*KH*KW, L))
-# ---------------------------------------------------------------------------------------------
-def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # noqa: A002
-    """im2col as a public function: (N, C, H, W) -> (N, C*KH*KW, L), L = OH*OW (PyTorch's layout:
-    row c*KH*KW + u*KW + v of column l holds x[c, oh*s + u*d - p, ow*s + v*d - p])."""
-    x = _as_tensor(input)
-    unbatched = x.ndim == 3
-    if unbatched:
-        x = x.reshape((1,) + x.shape)
-    if x.ndim != 4:
-        raise ShapeError(f"unfold: expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}")
-    kernel = _pair(kernel_size, "kernel_size", "unfold")
-    stride, dilation = _pair(stride, "stride", "unfold"), _pair(dilation, "dilation", "unfold")
-    ph, pw = _pair(padding, "padding", "unfold")
-    n, c, h, w = x.shape
-    g = make_geom(h, w, kernel, stride, dilation, (ph, ph, pw, pw))
-    _check_fits("unfold", (h, w), (h + 2 * ph, w + 2 * pw), kernel, dilation, (g.oh, g.ow))
-    cols = Im2col.apply(x, g).reshape(c * g.kh * g.kw, n, g.oh * g.ow).permute(1, 0, 2)
-    return cols.reshape(cols.shape[1:]) if unbatched else cols
-
-
-def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # noqa: A002
-    """col2im, the adjoint of ``unfold``: (N, C*KH*KW, L) -> (N, C, H, W), overlapping values summed."""
-    cols = _as_tensor(input)
-    unbatched = cols.ndim == 2
-    if unbatched:
-        cols = cols.reshape((1,) + cols.shape)
-    if cols.ndim != 3:
-        raise ShapeError(f"fold: expected a 3-D input (N, C*KH*KW, L), got shape {tuple(cols.shape)}")
-    kernel = _pair(kernel_size, "kernel_size", "fold")
-    stride, dilation = _pair(stride, "stride", "fold"), _pair(dilation, "dilation", "fold")
-    ph, pw = _pair(padding, "padding", "fold")
-    h, w = _pair(output_size, "output_size", "fold")
-    n, ckk, L = cols.shape
-    kk = kernel[0] * kernel[1]
-    g = make_geom(h, w, kernel, stride, dilation, (ph, ph, pw, pw))
-    if ckk % kk:
-        raise ShapeError(f"fold: input dim 1 ({ckk}) must be divisible by the kernel size product {kk}")
-    if g.oh * g.ow != L:
-        raise ShapeError(f"fold: expected {g.oh * g.ow} blocks ({g.oh} x {g.ow}) for output_size {(h, w)}, "
-                         f"kernel {kernel}, stride {stride}, padding {(ph, pw)}, dilation {dilation}; "
-                         f"got L={L}")
-    c2 = cols.permute(1, 0, 2).reshape(ckk, n * L)
-    y = Col2im.apply(c2, g, n, ckk // kk)
-    return y.reshape(y.shape[1:]) if unbatched else y
-
-
-# ---------------------------------------------------------------------------------------------
-# locally connected
-# ---------------------------------------------------------------------------------------------
-def locally_connected2d(input, weight, bias=None, kernel_size=None, stride=1, padding=0,  # noqa: A002
-                        dilation=1) -> Tensor:
-    """A convolution whose filters are NOT shared across positions (the middle ground between a
-    fully connected and a convolutional layer; PyTorch has no such op).
-
-        y[n, o, i, j] = b[o, i, j] + sum_k W[i, j, o, k] * cols[n, k, i, j]
-
-    input (N, C, H, W); weight (OH, OW, OC, C*KH*KW) (one OC x C*KH*KW filter bank per output
-    position, columns ordered c*KH*KW + u*KW + v like ``unfold``); bias (OC, OH, OW) or None ->
-    (N, OC, OH, OW). ``kernel_size`` is required (it cannot be read off the weight's shape).
-    The OH*OW small GEMMs run as one batched matmul; the gradient comes from autograd.
-    """
-    x, W, b = _as_tensor(input), _as_tensor(weight), _as_tensor(bias)
-    if kernel_size is None:
-        raise ValueError("locally_connected2d: kernel_size is required")
-    if x.ndim != 4 or W.ndim != 4:
-        raise ShapeError("locally_connected2d: expected input (N, C, H, W) and weight "
-                         f"(OH, OW, OC, C*KH*KW), got shapes {tuple(x.shape)} and {tuple(W.shape)}")
-    _check_dtypes("locally_connected2d", x, W, b)
-    kernel = _pair(kernel_size, "kernel_size", "locally_connected2d")
-    stride = _pair(stride, "stride", "locally_connected2d")
-    dilation = _pair(dilation, "dilation", "locally_connected2d")
-    ph, pw = _pair(padding, "padding", "locally_connected2d")
-    n, c, h, w = x.shape
-    g = make_geom(h, w, kernel, stride, dilation, (ph, ph, pw, pw))
-    _check_fits("locally_connected2d", (h, w), (h + 2 * ph, w + 2 * pw), kernel, dilation, (g.oh, g.ow))
-    ckk = c * g.kh * g.kw
-    if W.shape[0] != g.oh or W.shape[1] != g.ow or W.shape[3] != ckk:
-        raise ShapeError(f"locally_connected2d: weight shape {tuple(W.shape)} does not match input "
-                         f"{tuple(x.shape)} with kernel {kernel}: expected ({g.oh}, {g.ow}, OC, {ckk})")
-    oc = W.shape[2]
-    L = g.oh * g.ow
-    cols = Im2col.apply(x, g).reshape(ckk, n, L).permute(2, 1, 0)       # (L, N, C*KK)
-    y = matmul(cols, W.reshape(L, oc, ckk).transpose(1, 2))              # (L, N, OC)
-    y = y.permute(1, 2, 0).reshape(n, oc, g.oh, g.ow)
-    if b is not None:
-        if tuple(b.shape) != (oc, g.oh, g.ow):
-            raise ShapeError(f"locally_connected2d: bias must have shape {(oc, g.oh, g.ow)}, got "
-                             f"{tuple(b.shape)}")
-        y = y + b
-    return y

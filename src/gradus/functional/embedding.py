@@ -35,7 +35,8 @@ class Embedding(Function):
 
     @staticmethod
     def forward(ctx, weight, idx, padding_idx):
-        ctx.idx, ctx.padding_idx, ctx.num = idx, padding_idx, weight.shape[0]
+        ctx.save_raw(idx=idx)
+        ctx.padding_idx, ctx.num = padding_idx, weight.shape[0]
         return xp_of(weight).take(weight, idx, axis=0)
 
     @staticmethod

@@ -9,15 +9,15 @@
 Why fused: ``x @ W.T + b`` composed is three graph nodes (transpose, matmul, add) and the add's
 backward reduces the bias gradient through the engine's generic ``sum_to``. ``Linear`` runs one GEMM
 forward (N-D input is reshaped to 2-D, so every call is a single BLAS call) and, in backward, the two
-GEMMs and one column sum it needs. The backward is written twice: raw array code when no graph is
-being recorded (the common case, fastest), and Tensor ops when ``create_graph=True``, so ``linear`` is
-differentiable any number of times. ``_linear_composed`` is the unfused twin used by the tests.
+GEMMs and one column sum it needs. It is a ``FusedFunction``: the backward is written twice, raw
+array code for a plain ``backward()`` (the common case, fastest) and Tensor ops for
+``create_graph=True``, so ``linear`` is differentiable any number of times. ``_linear_composed`` is
+the unfused twin used by the tests.
 """
 from __future__ import annotations
 
 from .. import backend
-from ..autograd.function import Function
-from ..autograd.grad_mode import state as _grad_state
+from ..autograd.function import FusedFunction
 from ..errors import ShapeError
 from ..ops.matmul import matmul
 from ..ops.movement import reshape
@@ -27,7 +27,7 @@ from ..tensor import Tensor
 __all__ = ["linear", "bilinear", "identity"]
 
 
-class Linear(Function):
+class Linear(FusedFunction):
     """y = x W^T + b.
 
     Shapes: x (*, in), W (out, in), b (out,) or None -> y (*, out).
@@ -48,38 +48,41 @@ class Linear(Function):
         return y
 
     @staticmethod
-    def backward(ctx, gy):
+    def backward_raw(ctx, gy):
+        x, W = ctx.saved_arrays
+        need_x, need_W = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        need_b = ctx.has_bias and ctx.needs_input_grad[2]
+        xp = backend.get_array_module(gy)
+        g2 = gy if gy.ndim == 2 else gy.reshape(-1, gy.shape[-1])
+        gx = gW = gb = None
+        if need_x:
+            gx = xp.matmul(g2, W)
+            if x.ndim != 2:
+                gx = gx.reshape(x.shape)
+        if need_W:
+            x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+            gW = xp.matmul(g2.T, x2)
+        if need_b:
+            gb = g2.sum(axis=0)
+        return (gx, gW, gb) if ctx.has_bias else (gx, gW)
+
+    @staticmethod
+    def backward_composed(ctx, gy):
         x, W = ctx.saved_tensors
         need_x, need_W = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         need_b = ctx.has_bias and ctx.needs_input_grad[2]
-        if not _grad_state.enabled:  # plain backward: raw arrays, no graph to record
-            xp = backend.get_array_module(gy.data)
-            g2 = gy.data if gy.ndim == 2 else gy.data.reshape(-1, gy.shape[-1])
-            gx = gW = gb = None
-            if need_x:
-                gx = xp.matmul(g2, W.data)
-                if x.ndim != 2:
-                    gx = gx.reshape(x.shape)
-            if need_W:
-                x2 = x.data if x.ndim == 2 else x.data.reshape(-1, x.shape[-1])
-                gW = xp.matmul(g2.T, x2)
-            if need_b:
-                gb = g2.sum(axis=0)
-        else:  # create_graph=True: the same formulas with Tensor ops, so they are differentiable
-            g2 = gy if gy.ndim == 2 else reshape(gy, (-1, gy.shape[-1]))
-            gx = gW = gb = None
-            if need_x:
-                gx = matmul(g2, W)
-                if x.ndim != 2:
-                    gx = reshape(gx, x.shape)
-            if need_W:
-                x2 = x if x.ndim == 2 else reshape(x, (-1, x.shape[-1]))
-                gW = matmul(g2.T, x2)
-            if need_b:
-                gb = _sum(g2, 0)
-        if ctx.has_bias:
-            return gx, gW, gb
-        return gx, gW
+        g2 = gy if gy.ndim == 2 else reshape(gy, (-1, gy.shape[-1]))
+        gx = gW = gb = None
+        if need_x:
+            gx = matmul(g2, W)
+            if x.ndim != 2:
+                gx = reshape(gx, x.shape)
+        if need_W:
+            x2 = x if x.ndim == 2 else reshape(x, (-1, x.shape[-1]))
+            gW = matmul(g2.T, x2)
+        if need_b:
+            gb = _sum(g2, 0)
+        return (gx, gW, gb) if ctx.has_bias else (gx, gW)
 
 
 def linear(input, weight, bias=None) -> Tensor:  # noqa: A002 (PyTorch name)

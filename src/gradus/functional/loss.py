@@ -11,10 +11,10 @@
 
 ``cross_entropy`` with class-index targets is **fused** (log-softmax + NLL + label smoothing + class
 weights in one node): stable for huge logits (the log-sum-exp is shifted by the row max) and its
-backward is the closed form ``(softmax(x) - onehot) * w / denominator`` on raw arrays. When a graph is
-being recorded (``create_graph=True``) the same closed form is built from Tensor ops instead (softmax
-of the input Tensor), so the fused loss is also twice differentiable. ``_cross_entropy_composed``
-(``log_softmax`` + ``nll_loss``) is the unfused twin the tests compare against.
+backward is the closed form ``(softmax(x) - onehot) * w / denominator`` on raw arrays. It is a
+``FusedFunction``: when a graph is being recorded (``create_graph=True``) the same closed form is built
+from Tensor ops instead (softmax of the input Tensor), so the fused loss is also twice differentiable.
+``_cross_entropy_composed`` (``log_softmax`` + ``nll_loss``) is the unfused twin the tests compare against.
 """
 from __future__ import annotations
 
@@ -23,8 +23,7 @@ import warnings
 import numpy as np
 
 from .. import backend
-from ..autograd.function import Function
-from ..autograd.grad_mode import state as _grad_state
+from ..autograd.function import Function, FusedFunction
 from ..errors import DTypeError, GradIndexError, ShapeError
 from ..ops import elementwise as ew
 from ..ops.movement import movedim, reshape
@@ -170,7 +169,7 @@ def _check_labels(t, C: int, ignore_index: int, who: str) -> None:
             f", or equal ignore_index={ignore_index})")
 
 
-class CrossEntropy(Function):
+class CrossEntropy(FusedFunction):
     """Fused cross-entropy from logits with class-index targets.
 
     Shapes: x (M, C) logits, t (M,) labels, w (C,) class weights or None.
@@ -203,8 +202,8 @@ class CrossEntropy(Function):
         else:
             out = loss
         ctx.save_for_backward(x)
-        ctx.logp, ctx.tt, ctx.wt, ctx.valid, ctx.denom = logp, tt, wt, valid, denom
-        ctx.w, ctx.reduction, ctx.eps = w, reduction, eps
+        ctx.save_raw(logp=logp, tt=tt, wt=wt, valid=valid, denom=denom, w=w)
+        ctx.reduction, ctx.eps = reduction, eps
         return xp.asarray(out, dtype=x.dtype)
 
     @staticmethod
@@ -223,22 +222,23 @@ class CrossEntropy(Function):
         return a.astype(dtype, copy=False), B
 
     @staticmethod
-    def backward(ctx, gy):
-        if not _grad_state.enabled:
-            xp = xp_of(ctx.logp)
-            a, B = CrossEntropy._coefficients(ctx, xp, ctx.logp.dtype)
-            G = xp.exp(ctx.logp)
-            G *= a[:, None]
-            G -= B
-            g = gy.data
-            if ctx.reduction == "mean":
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    G *= g / ctx.denom
-            elif ctx.reduction == "sum":
-                G *= g
-            else:
-                G *= g[:, None]
-            return G, None, None, None, None, None
+    def backward_raw(ctx, g):
+        xp = xp_of(ctx.logp)
+        a, B = CrossEntropy._coefficients(ctx, xp, ctx.logp.dtype)
+        G = xp.exp(ctx.logp)
+        G *= a[:, None]
+        G -= B
+        if ctx.reduction == "mean":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                G *= g / ctx.denom
+        elif ctx.reduction == "sum":
+            G *= g
+        else:
+            G *= g[:, None]
+        return G, None, None, None, None, None
+
+    @staticmethod
+    def backward_composed(ctx, gy):
         (x,) = ctx.saved_tensors
         xp = xp_of(x.data)
         a, B = CrossEntropy._coefficients(ctx, xp, x.dtype)

@@ -12,15 +12,14 @@ with the classic backward (one pass, no graph of a dozen small ops)::
     gx = (g_hat - mean(g_hat) - x_hat * mean(g_hat * x_hat)) / sqrt(var + eps)
     gweight = sum(gy * x_hat),  gbias = sum(gy)     (over the non-parameter axes)
 
-The backward runs on raw arrays unless a graph is being recorded (``create_graph=True``), in which
-case it recomputes the same formulas with Tensor ops from ``x``, so normalisation layers are twice
-differentiable (gradient penalties, Hessian-vector products).
+``Normalize`` is a ``FusedFunction``: its backward runs on raw arrays unless a graph is being recorded
+(``create_graph=True``), in which case it recomputes the same formulas with Tensor ops from ``x``, so
+normalisation layers are twice differentiable (gradient penalties, Hessian-vector products).
 """
 from __future__ import annotations
 
 from .. import backend
-from ..autograd.function import Function
-from ..autograd.grad_mode import state as _grad_state
+from ..autograd.function import FusedFunction
 from ..errors import ShapeError
 from ..ops import elementwise as ew
 from ..ops.movement import pad as _pad
@@ -35,7 +34,7 @@ __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_res
 xp_of = backend.get_array_module
 
 
-class Normalize(Function):
+class Normalize(FusedFunction):
     """y = (x - mean) / sqrt(var + eps) * w + b over ``axes`` (see the module docstring).
 
     ``w``/``b`` (or None) have shape ``pshape``; ``bshape`` is their broadcast shape against x.
@@ -59,35 +58,44 @@ class Normalize(Function):
         if b is not None:
             y += b.reshape(bshape)
         ctx.save_for_backward(x, w)
-        ctx.xhat, ctx.inv = xhat, inv
+        ctx.save_raw(xhat=xhat, inv=inv)
         ctx.axes, ctx.bshape, ctx.eps = axes, bshape, eps
         ctx.has_w, ctx.has_b = w is not None, b is not None
         ctx.pshape = w.shape if w is not None else (b.shape if b is not None else None)
         return y.astype(x.dtype, copy=False)
 
     @staticmethod
-    def backward(ctx, gy):
-        x, w = ctx.saved_tensors
-        axes, bshape = ctx.axes, ctx.bshape
-        need_x = ctx.needs_input_grad[0]
-        need_w = ctx.has_w and ctx.needs_input_grad[1]
-        need_b = ctx.has_b and ctx.needs_input_grad[2]
-        # parameter gradients reduce over every axis where the parameter is broadcast
-        paxes = tuple(i for i, s in enumerate(bshape) if s == 1)
+    def _needs(ctx):
+        """(need_x, need_w, need_b, parameter axes): parameter gradients reduce over every axis where
+        the parameter is broadcast."""
+        paxes = tuple(i for i, s in enumerate(ctx.bshape) if s == 1)
+        return (ctx.needs_input_grad[0], ctx.has_w and ctx.needs_input_grad[1],
+                ctx.has_b and ctx.needs_input_grad[2], paxes)
+
+    @staticmethod
+    def backward_raw(ctx, g):
+        _, w = ctx.saved_arrays
+        need_x, need_w, need_b, paxes = Normalize._needs(ctx)
+        xhat, inv, axes = ctx.xhat, ctx.inv, ctx.axes
         gx = gw = gb = None
-        if not _grad_state.enabled:
-            g, xhat, inv = gy.data, ctx.xhat, ctx.inv
-            if need_w:
-                gw = (g * xhat).sum(axis=paxes).reshape(ctx.pshape)
-            if need_b:
-                gb = g.sum(axis=paxes).reshape(ctx.pshape)
-            if need_x:
-                ghat = g * w.data.reshape(bshape) if ctx.has_w else g
-                gx = ghat - ghat.mean(axis=axes, keepdims=True)
-                gx -= xhat * (ghat * xhat).mean(axis=axes, keepdims=True)
-                gx *= inv
-            return gx, gw, gb, None, None, None
-        # create_graph: recompute with Tensor ops from x so the result is differentiable again
+        if need_w:
+            gw = (g * xhat).sum(axis=paxes).reshape(ctx.pshape)
+        if need_b:
+            gb = g.sum(axis=paxes).reshape(ctx.pshape)
+        if need_x:
+            ghat = g * w.reshape(ctx.bshape) if ctx.has_w else g
+            gx = ghat - ghat.mean(axis=axes, keepdims=True)
+            gx -= xhat * (ghat * xhat).mean(axis=axes, keepdims=True)
+            gx *= inv
+        return gx, gw, gb, None, None, None
+
+    @staticmethod
+    def backward_composed(ctx, gy):
+        # recompute with Tensor ops from x so the result is differentiable again
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b, paxes = Normalize._needs(ctx)
+        axes, bshape = ctx.axes, ctx.bshape
+        gx = gw = gb = None
         mu = _mean(x, axes, keepdim=True)
         xc = x - mu
         var = _mean(xc * xc, axes, keepdim=True)

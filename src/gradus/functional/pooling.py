@@ -33,7 +33,7 @@ from ..errors import DTypeError, ShapeError
 from ..ops.indexing import index_select
 from ..ops.matmul import matmul
 from ..tensor import Tensor
-from .conv import Geom, _ntuple, make_geom, pad_array
+from .window import Geom, make_geom, ntuple, pad_array
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
            "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "interpolate", "upsample",
@@ -51,7 +51,8 @@ class TakeFlat(Function):
 
     @staticmethod
     def forward(ctx, x, idx, unique):
-        ctx.idx, ctx.shape, ctx.unique = idx, x.shape, unique
+        ctx.save_raw(idx=idx)
+        ctx.shape, ctx.unique = x.shape, unique
         return xp_of(x).ascontiguousarray(x).reshape(-1)[idx]
 
     @staticmethod
@@ -65,7 +66,8 @@ class ScatterFlat(Function):
 
     @staticmethod
     def forward(ctx, x, idx, shape, unique):
-        ctx.idx, ctx.unique = idx, unique
+        ctx.save_raw(idx=idx)
+        ctx.unique = unique
         xp = xp_of(x)
         size = int(np.prod(shape))
         if unique:  # no index repeats: a plain assignment, much faster than an accumulation
@@ -100,11 +102,11 @@ def _batched(x, nd: int, op: str):
 
 
 def _pool_geom(op, x, kernel_size, stride, padding, dilation, ceil_mode, max_pool: bool) -> Geom:
-    kernel = _ntuple(kernel_size, 2, "kernel_size", op)
+    kernel = ntuple(kernel_size, 2, "kernel_size", op)
     stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) \
-        else _ntuple(stride, 2, "stride", op)
-    ph, pw = _ntuple(padding, 2, "padding", op)
-    dilation = _ntuple(dilation, 2, "dilation", op)
+        else ntuple(stride, 2, "stride", op)
+    ph, pw = ntuple(padding, 2, "padding", op)
+    dilation = ntuple(dilation, 2, "dilation", op)
     if min(kernel) < 1 or min(stride) < 1 or min(dilation) < 1:
         raise ValueError(f"{op}: kernel_size {kernel}, stride {stride} and dilation {dilation} must be "
                          "positive")
@@ -129,7 +131,7 @@ def _expand1d(x, op):
 
 
 def _lead(v, first, op, name):
-    return None if v is None else (first,) + _ntuple(v, 1, name, op)
+    return None if v is None else (first,) + ntuple(v, 1, name, op)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,7 +206,8 @@ class MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, g):
         y, arg = max_pool_arg(x, g)
-        ctx.arg, ctx.g, ctx.shape = arg, g, x.shape
+        ctx.save_raw(arg=arg)
+        ctx.g, ctx.shape = g, x.shape
         return y
 
     @staticmethod
@@ -302,7 +305,8 @@ class AvgPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, g, div):
-        ctx.g, ctx.div = g, div
+        ctx.save_raw(div=div)  # the divisor map (or a 0-d array)
+        ctx.g = g
         if _non_overlapping(g):
             n, c = x.shape[:2]
             y = x.reshape(n, c, g.oh, g.kh, g.ow, g.kw).sum(axis=(3, 5))
@@ -321,7 +325,8 @@ class AvgPool2dAdjoint(Function):
 
     @staticmethod
     def forward(ctx, x, g, div):
-        ctx.g, ctx.div = g, div
+        ctx.save_raw(div=div)  # the divisor map (or a 0-d array)
+        ctx.g = g
         return _window_scatter(x / div, g)
 
     @staticmethod
@@ -501,7 +506,7 @@ def _scales(op, x, size, scale_factor, recompute_scale_factor):
     if (size is None) == (scale_factor is None):
         raise ValueError(f"{op}: exactly one of size and scale_factor must be given")
     if size is not None:
-        out = _ntuple(size, nd, "size", op)
+        out = ntuple(size, nd, "size", op)
         return out, [n / o for n, o in zip(spatial, out)]
     sf = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * nd
     if len(sf) != nd:

@@ -28,6 +28,7 @@ from .. import backend
 from .. import dtypes as _dt
 from ..errors import ShapeError
 from ..functional import conv as Fc
+from ..functional import patches as Fu
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
@@ -256,7 +257,7 @@ class Unfold(Module):
         self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
 
     def forward(self, input):  # noqa: A002
-        return Fc.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+        return Fu.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
 
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, "
@@ -272,7 +273,7 @@ class Fold(Module):
         self.dilation, self.padding, self.stride = dilation, padding, stride
 
     def forward(self, input):  # noqa: A002
-        return Fc.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
+        return Fu.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
 
     def extra_repr(self) -> str:
         return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, dilation={self.dilation}, "

@@ -18,7 +18,8 @@ from __future__ import annotations
 import math
 
 from ..errors import ShapeError
-from ..functional import conv as Fc
+from ..functional.patches import locally_connected2d
+from ..functional.window import make_geom
 from ..tensor import Tensor
 from . import init
 from .conv import _empty, _tuple
@@ -43,8 +44,8 @@ class LocallyConnected2d(Module):
         self.input_size = _tuple(input_size, 2)
         self.kernel_size = _tuple(kernel_size, 2)
         self.stride, self.padding, self.dilation = _tuple(stride, 2), _tuple(padding, 2), _tuple(dilation, 2)
-        g = Fc.make_geom(*self.input_size, self.kernel_size, self.stride, self.dilation,
-                         (self.padding[0], self.padding[0], self.padding[1], self.padding[1]))
+        g = make_geom(*self.input_size, self.kernel_size, self.stride, self.dilation,
+                      (self.padding[0], self.padding[0], self.padding[1], self.padding[1]))
         if g.oh <= 0 or g.ow <= 0:
             raise ShapeError(f"LocallyConnected2d: input_size {self.input_size} is too small for kernel "
                              f"{self.kernel_size} (padding {self.padding}, dilation {self.dilation})")
@@ -75,8 +76,8 @@ class LocallyConnected2d(Module):
         if tuple(x.shape[2:]) != self.input_size:
             raise ShapeError(f"LocallyConnected2d: built for input size {self.input_size} (its weights are "
                              f"per position), but got spatial size {tuple(x.shape[2:])}")
-        return Fc.locally_connected2d(x, self.weight, self.bias, self.kernel_size, self.stride, self.padding,
-                                      self.dilation)
+        return locally_connected2d(x, self.weight, self.bias, self.kernel_size, self.stride, self.padding,
+                                   self.dilation)
 
     def extra_repr(self) -> str:
         s = (f"{self.in_channels}, {self.out_channels}, input_size={self.input_size}, "

@@ -661,7 +661,7 @@ class _BackwardHookState:
 class _HookIdentity(Function):
     @staticmethod
     def forward(ctx, *xs, _callback=None):
-        ctx.callback = _callback
+        ctx.save_raw(callback=_callback)  # freed after backward: it holds the grad_output of the hooks
         return xs if len(xs) > 1 else xs[0]
 
     @staticmethod

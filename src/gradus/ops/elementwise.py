@@ -10,7 +10,7 @@ import numpy as np
 from .. import backend
 from ..autograd.function import Function
 from ..dtypes import get_default_dtype
-from ..errors import ShapeError
+from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor, as_operand, promote_pair
 
 xp_of = backend.get_array_module
@@ -195,14 +195,42 @@ def floor_divide(a, b) -> Tensor:
     return Tensor._make(xp_of(a.data).floor_divide(a.data, b.data))
 
 
+class _Mod(Function):
+    """y = a - q * b with q = floor(a / b) (``remainder``, Python's %) or trunc(a / b) (``fmod``, C's);
+    ga = gy,  gb = -gy * q (PyTorch's gradients; q is piecewise constant)."""
+
+    @staticmethod
+    def forward(ctx, a, b, trunc):
+        xp = xp_of(a, b)
+        ctx.save_for_backward(a, b)
+        ctx.trunc = trunc
+        # NumPy's fmod / remainder are exact (computed from the C fmod), like PyTorch's kernels
+        return xp.fmod(a, b) if trunc else xp.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        gb = None
+        if ctx.needs_input_grad[1]:
+            xp = xp_of(a.data)
+            q = a.data / b.data
+            q = xp.trunc(q) if ctx.trunc else xp.floor(q)
+            gb = gy * Tensor._make(-q.astype(gy.dtype, copy=False))
+        return gy, gb, None
+
+
 def remainder(a, b) -> Tensor:
-    """a - floor(a / b) * b (Python's %, as PyTorch); gradient 1 w.r.t. a."""
-    a, b = _binary_operands(a, b, "remainder")
-    q = floor_divide(a, b)
-    return a - q * b
+    """a - floor(a / b) * b: the sign of the divisor (Python's %, as PyTorch's ``remainder``).
+
+    ``remainder(-3, 2) == 1``; gradients: 1 w.r.t. a, -floor(a / b) w.r.t. b."""
+    return _Mod.apply(*_binary_operands(a, b, "remainder"), False)
 
 
-fmod = remainder
+def fmod(a, b) -> Tensor:
+    """a - trunc(a / b) * b: the sign of the dividend (C's fmod, as PyTorch's ``fmod``).
+
+    ``fmod(-3, 2) == -1``; gradients: 1 w.r.t. a, -trunc(a / b) w.r.t. b."""
+    return _Mod.apply(*_binary_operands(a, b, "fmod"), True)
 
 
 def neg(x) -> Tensor:
@@ -520,7 +548,7 @@ class Clamp(Function):
     @staticmethod
     def forward(ctx, x, lo, hi):
         ctx.save_for_backward(x)
-        ctx.lo, ctx.hi = lo, hi
+        ctx.save_raw(lo=lo, hi=hi)  # numbers, or arrays of bounds
         return xp_of(x).clip(x, lo, hi)
 
     @staticmethod
@@ -539,7 +567,7 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, cond, a, b):
-        ctx.cond = cond
+        ctx.save_raw(cond=cond)
         return xp_of(a, b).where(cond, a, b)
 
     @staticmethod
@@ -676,9 +704,29 @@ ge = _compare("greater_equal")
 logical_and = _compare("logical_and")
 logical_or = _compare("logical_or")
 logical_xor = _compare("logical_xor")
-bitwise_and = _compare("bitwise_and")
-bitwise_or = _compare("bitwise_or")
-bitwise_xor = _compare("bitwise_xor")
+
+
+def _bitwise(name: str, symbol: str):
+    """Bitwise ``name`` on integer tensors, logical on bool tensors (PyTorch's ``&``, ``|``, ``^``):
+    ``6 & 3 == 2``, ``True | False == True``. Floating point operands are refused, as PyTorch does."""
+    def op(a, b) -> Tensor:
+        a, b = _binary_operands(a, b, name)
+        if a.data.dtype.kind not in "iub" or b.data.dtype.kind not in "iub":
+            raise DTypeError(
+                f"{name} ({symbol}): expects integer or bool tensors, got {a.dtype} and {b.dtype}; "
+                f"use logical_{name[len('bitwise_'):]} for a truth-value combination of float tensors, or "
+                "convert with .long() / .bool()")
+        return Tensor._make(getattr(xp_of(a.data), name)(a.data, b.data))
+
+    op.__name__ = name
+    op.__doc__ = (f"Elementwise ``{name}`` (``{symbol}``): bitwise on integers, logical on bools; not "
+                  "differentiable.")
+    return op
+
+
+bitwise_and = _bitwise("bitwise_and", "&")
+bitwise_or = _bitwise("bitwise_or", "|")
+bitwise_xor = _bitwise("bitwise_xor", "^")
 
 
 def logical_not(x) -> Tensor:
@@ -686,6 +734,10 @@ def logical_not(x) -> Tensor:
 
 
 def bitwise_not(x) -> Tensor:
+    """``~x``: bitwise NOT on integers, logical NOT on bools; floats are refused (as PyTorch)."""
+    if x.data.dtype.kind not in "iub":
+        raise DTypeError(f"bitwise_not (~): expects an integer or bool tensor, got {x.dtype}; use "
+                         "logical_not for float tensors")
     return Tensor._make(xp_of(x.data).invert(x.data))
 
 

@@ -35,7 +35,8 @@ class GetItem(Function):
 
     @staticmethod
     def forward(ctx, x, idx):
-        ctx.idx, ctx.in_shape = idx, x.shape
+        ctx.save_raw(idx=idx)  # may hold index arrays
+        ctx.in_shape = x.shape
         y = x[idx]
         return y
 
@@ -50,7 +51,7 @@ class IndexAddZeros(Function):
 
     @staticmethod
     def forward(ctx, x, idx, shape):
-        ctx.idx = idx
+        ctx.save_raw(idx=idx)
         xp = xp_of(x)
         y = xp.zeros(shape, dtype=x.dtype)
         if _has_no_int_arrays(idx):  # slices / ints / bool masks never address an element twice
@@ -114,7 +115,8 @@ class IndexSelect(Function):
 
     @staticmethod
     def forward(ctx, x, axis, index):
-        ctx.axis, ctx.index, ctx.in_shape = axis, index, x.shape
+        ctx.save_raw(index=index)
+        ctx.axis, ctx.in_shape = axis, x.shape
         return xp_of(x).take(x, index, axis=axis)
 
     @staticmethod
@@ -127,7 +129,8 @@ class IndexAdd(Function):
 
     @staticmethod
     def forward(ctx, x, axis, index, n):
-        ctx.axis, ctx.index = axis, index
+        ctx.save_raw(index=index)
+        ctx.axis = axis
         xp = xp_of(x)
         shape = list(x.shape)
         shape[axis] = n
@@ -213,7 +216,8 @@ class Gather(Function):
 
     @staticmethod
     def forward(ctx, x, dim, index):
-        ctx.dim, ctx.index, ctx.in_shape = dim, index, x.shape
+        ctx.save_raw(index=index)
+        ctx.dim, ctx.in_shape = dim, x.shape
         return x[_gather_full_index(index, dim)]
 
     @staticmethod
@@ -226,7 +230,8 @@ class ScatterAddZeros(Function):
 
     @staticmethod
     def forward(ctx, x, dim, index, shape):
-        ctx.dim, ctx.index = dim, index
+        ctx.save_raw(index=index)
+        ctx.dim = dim
         xp = xp_of(x)
         y = xp.zeros(shape, dtype=x.dtype)
         full = _gather_full_index(index, dim)

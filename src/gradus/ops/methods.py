@@ -22,9 +22,10 @@ _operators = {
     "__pow__": ew.pow, "__rpow__": _r(ew.pow), "__matmul__": mm.matmul, "__rmatmul__": _r(mm.matmul),
     "__neg__": ew.neg, "__pos__": lambda self: self, "__abs__": ew.abs,
     "__eq__": ew.eq, "__ne__": ew.ne, "__lt__": ew.lt, "__le__": ew.le, "__gt__": ew.gt, "__ge__": ew.ge,
-    "__and__": ew.logical_and, "__or__": ew.logical_or, "__xor__": ew.logical_xor,
+    # bitwise on integers, logical on bools (PyTorch's semantics; floats are refused)
+    "__and__": ew.bitwise_and, "__or__": ew.bitwise_or, "__xor__": ew.bitwise_xor,
     "__invert__": ew.bitwise_not,
-    "__rand__": _r(ew.logical_and), "__ror__": _r(ew.logical_or),
+    "__rand__": _r(ew.bitwise_and), "__ror__": _r(ew.bitwise_or), "__rxor__": _r(ew.bitwise_xor),
     "__getitem__": ix.getitem,
 }
 
@@ -38,7 +39,9 @@ _methods = {
     "relu": ew.relu, "maximum": ew.maximum, "minimum": ew.minimum, "clamp": ew.clamp, "clip": ew.clamp,
     "eq": ew.eq, "ne": ew.ne, "lt": ew.lt, "le": ew.le, "gt": ew.gt, "ge": ew.ge,
     "isnan": ew.isnan, "isinf": ew.isinf, "isfinite": ew.isfinite, "logical_not": ew.logical_not,
-    "logical_and": ew.logical_and, "logical_or": ew.logical_or, "equal": ew.equal,
+    "logical_and": ew.logical_and, "logical_or": ew.logical_or, "logical_xor": ew.logical_xor,
+    "bitwise_and": ew.bitwise_and, "bitwise_or": ew.bitwise_or, "bitwise_xor": ew.bitwise_xor,
+    "bitwise_not": ew.bitwise_not, "equal": ew.equal,
     "allclose": ew.allclose, "isclose": ew.isclose,
     "floor": ew.floor, "ceil": ew.ceil, "round": ew.round, "trunc": ew.trunc, "remainder": ew.remainder,
     "fmod": ew.fmod, "floor_divide": ew.floor_divide,

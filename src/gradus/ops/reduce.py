@@ -11,8 +11,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import backend
-from ..autograd.function import Function
-from ..autograd.grad_mode import state
+from ..autograd.function import Function, FusedFunction
 from ..errors import GradIndexError
 from ..tensor import Tensor
 from .movement import broadcast_to, flip, reshape
@@ -79,11 +78,12 @@ class Mean(Function):
         return gx, None, None
 
 
-class Prod(Function):
+class Prod(FusedFunction):
     """y = product of x over ``axes``;  gx_i = gy * prod_{j != i} x_j.
 
-    Without zeros this is ``gy * y / x`` (differentiable again); with zeros the exclusive products
-    are computed exactly from left and right cumulative products.
+    Without zeros this is ``gy * y / x``; with zeros the exclusive products are computed exactly:
+    from left and right cumulative products on raw arrays, or (``create_graph=True``) with Tensor ops
+    so they can be differentiated again.
     """
 
     @staticmethod
@@ -94,27 +94,36 @@ class Prod(Function):
         return y
 
     @staticmethod
-    def backward(ctx, gy):
-        x, y = ctx.saved_tensors
-        xp = xp_of(x.data)
-        if not bool((x.data == 0).any()):
-            yk = y if ctx.keepdims else reshape(y, _kept_shape(ctx.in_shape, ctx.axes))
-            return _expand_back(gy, ctx.in_shape, ctx.axes, ctx.keepdims) * yk / x, None, None
+    def backward_raw(ctx, gy):
+        x, y = ctx.saved_arrays
+        xp = xp_of(x)
         axes = ctx.axes
-        rest = [i for i in range(x.ndim) if i not in axes]
-        if state.enabled:  # create_graph=True: the exclusive products must be differentiable too
-            others = _exclusive_prod(x, rest, axes)
-            return _expand_back(gy, ctx.in_shape, axes, ctx.keepdims) * others, None, None
+        gk = gy if ctx.keepdims else gy.reshape(_kept_shape(ctx.in_shape, axes))
+        if not bool((x == 0).any()):
+            yk = y if ctx.keepdims else y.reshape(_kept_shape(ctx.in_shape, axes))
+            return gk * yk / x, None, None
         # exact exclusive products: move reduced axes last, flatten them, cumprod both ways
-        xt = xp.transpose(x.data, rest + list(axes))
+        rest = [i for i in range(x.ndim) if i not in axes]
+        xt = xp.transpose(x, rest + list(axes))
+        moved_shape = xt.shape
         lead = xt.shape[: len(rest)]
         xt = xt.reshape(lead + (-1,))
         ones = xp.ones(lead + (1,), dtype=xt.dtype)
         left = xp.cumprod(xp.concatenate([ones, xt[..., :-1]], axis=-1), axis=-1)
         right = xp.flip(xp.cumprod(xp.flip(xp.concatenate([xt[..., 1:], ones], axis=-1), -1), axis=-1), -1)
-        others = (left * right).reshape(tuple(xp.transpose(x.data, rest + list(axes)).shape))
-        others = xp.transpose(others, np.argsort(rest + list(axes)))
-        return _expand_back(gy, ctx.in_shape, axes, ctx.keepdims) * Tensor._make(others), None, None
+        others = xp.transpose((left * right).reshape(moved_shape), np.argsort(rest + list(axes)))
+        return gk * others, None, None
+
+    @staticmethod
+    def backward_composed(ctx, gy):
+        x, y = ctx.saved_tensors
+        axes = ctx.axes
+        if not bool((x.data == 0).any()):
+            yk = y if ctx.keepdims else reshape(y, _kept_shape(ctx.in_shape, axes))
+            return _expand_back(gy, ctx.in_shape, axes, ctx.keepdims) * yk / x, None, None
+        rest = [i for i in range(x.ndim) if i not in axes]
+        others = _exclusive_prod(x, rest, axes)
+        return _expand_back(gy, ctx.in_shape, axes, ctx.keepdims) * others, None, None
 
 
 def _exclusive_prod(x: Tensor, rest, axes) -> Tensor:
@@ -143,7 +152,7 @@ class MaxMin(Function):
         idx = (xp.argmax if is_max else xp.argmin)(x, axis=axis, keepdims=True)
         y = xp.take_along_axis(x, idx, axis=axis)
         ctx.in_shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
-        ctx.idx = idx
+        ctx.save_raw(idx=idx)
         if not keepdims:
             y = y.squeeze(axis)
             idx = idx.squeeze(axis)
@@ -165,7 +174,7 @@ class MaxMinAll(Function):
     def forward(ctx, x, axes, keepdims, is_max):
         y = (x.max if is_max else x.min)(axis=axes, keepdims=True)
         mask = x == y
-        ctx.weights = mask / mask.sum(axis=axes, keepdims=True)
+        ctx.save_raw(weights=mask / mask.sum(axis=axes, keepdims=True))
         ctx.in_shape, ctx.axes, ctx.keepdims = x.shape, axes, keepdims
         return y if keepdims else y.reshape(tuple(s for i, s in enumerate(x.shape) if i not in axes))
 
