@@ -4,6 +4,14 @@
   beside the repository, which is where CI clones put it).
 - ``torch``: the PyTorch oracle. Missing torch skips locally but FAILS under ``CI=true``: the oracle
   suite must never silently skip in CI.
+
+Tests never write into the working directory: every test runs with its own empty temporary
+directory as the current directory (``_isolated_cwd``; fixtures of a wider scope run in one for the
+session), so a relative path -- the CLI's default ``runs/``, a plot saved as ``"x.png"`` -- lands in
+a temporary directory. Tests that need repository files locate them from ``__file__`` (``REPO_ROOT``
+here). As a guard, the session FAILS if the repository root (or the directory pytest was started
+from) gained files or folders while it ran (``pytest_sessionstart`` / ``pytest_sessionfinish``).
+Hypothesis keeps its storage in a temporary directory for the same reason.
 """
 from __future__ import annotations
 
@@ -15,6 +23,9 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+import shutil  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -62,3 +73,76 @@ def _seed():
     gradus.manual_seed(0)
     np.random.seed(0)
     yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_cwd(tmp_path_factory):
+    """The session's temporary cwd (fixtures of module/session scope run in it, between tests), and
+    the parent of the tests' own cwds."""
+    previous = os.getcwd()
+    root = tmp_path_factory.mktemp("cwd")
+    os.chdir(root)
+    yield root
+    os.chdir(previous)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cwd(_session_cwd, request):
+    """Every test runs in its own empty temporary working directory, ``<basetemp>/cwd0/<test name>...``
+    (not ``tmp_path`` itself, so ``tmp_path`` holds only what a test puts there)."""
+    prefix = "".join(c if c.isalnum() or c in "-_" else "_" for c in request.node.name)[:40] + "-"
+    os.chdir(tempfile.mkdtemp(prefix=prefix, dir=_session_cwd))
+    yield
+    os.chdir(_session_cwd)
+
+
+# ----------------------------------------------------------------- guard: nothing new in the repository
+# Caches that tools create in the project root on purpose: pytest's own (when the cacheprovider is
+# not disabled), and ruff's (a linter run beside a test session is not a test writing files).
+_ALLOWED_NEW = {".pytest_cache", ".ruff_cache"}
+_before: dict[Path, set[str]] = {}
+_guard_report: list[str] = []
+_hypothesis_home: list[str] = []
+
+
+def _entries(directory: Path) -> set[str]:
+    try:
+        return {p.name for p in directory.iterdir()}
+    except OSError:
+        return set()
+
+
+def pytest_sessionstart(session):
+    for d in {REPO_ROOT, Path(session.config.invocation_params.dir).resolve()}:
+        _before[d] = _entries(d)
+    try:  # hypothesis' default storage is ./.hypothesis, fixed when it was imported (cwd = the repo)
+        from hypothesis.configuration import set_hypothesis_home_dir
+    except ImportError:
+        return
+    home = tempfile.mkdtemp(prefix="gradus-tests-hypothesis-")
+    _hypothesis_home.append(home)
+    set_hypothesis_home_dir(home)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session, exitstatus):
+    for home in _hypothesis_home:
+        shutil.rmtree(home, ignore_errors=True)
+    for d, before in _before.items():
+        new = sorted(_entries(d) - before - _ALLOWED_NEW)
+        if new:
+            _guard_report.append(f"{d} gained {', '.join(new)}")
+    if not _guard_report:
+        return
+    _guard_report.append("Tests must not write into the repository: each test runs in a temporary cwd; "
+                         "write to tmp_path (or pass an explicit output directory, e.g. --out tmp_path).")
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if session.config.pluginmanager.get_plugin("terminalreporter") is None:
+        sys.stderr.write("\n".join(["tests wrote into the repository:", *_guard_report]) + "\n")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _guard_report:
+        terminalreporter.section("tests wrote into the repository", sep="=", red=True, bold=True)
+        for line in _guard_report:
+            terminalreporter.write_line(line, red=True)

@@ -11,7 +11,7 @@ valley floor. Newton's method rescales every step by the inverse Hessian,
 (gradient from ``autograd.functional.jacobian``, Hessian from ``autograd.functional.hessian``, i.e.
 autograd applied twice) and converges quadratically once close.
 
-Run:  python docs/examples/newton.py
+Run:  python docs/examples/newton.py   (--gd-steps N: the gradient-descent budget, default 20000)
 """
 import numpy as np
 
@@ -68,4 +68,9 @@ def main(max_gd_steps: int = 20000, verbose: bool = True):
 
 
 if __name__ == "__main__":
-    main()
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Newton's method vs gradient descent on Rosenbrock.")
+    parser.add_argument("--gd-steps", type=int, default=20000,
+                        help="iteration budget of gradient descent (default 20000)")
+    main(max_gd_steps=parser.parse_args().gd_steps)

@@ -10,6 +10,7 @@ import gradus.functional as F
 from gradus.autograd import gradcheck, gradgradcheck
 from gradus.errors import DTypeError, ShapeError
 from gradus.functional import conv as C
+from tests.helpers import SeededInputs
 
 
 def t64(a, requires_grad=True):
@@ -50,10 +51,10 @@ CASES = [  # (N, C, H, W, OC, kernel, stride, padding, dilation, groups)
 @pytest.mark.parametrize("case", CASES)
 def test_conv2d_matches_direct_loop(case):
     n, c, h, w, oc, k, s, p, d, g = case
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((n, c, h, w))
-    W = rng.standard_normal((oc, c // g) + k)
-    b = rng.standard_normal(oc)
+    inputs = SeededInputs(1, np.float64)
+    x = inputs.array(n, c, h, w)
+    W = inputs.array((oc, c // g) + k)
+    b = inputs.array(oc)
     y = F.conv2d(t64(x, False), t64(W, False), t64(b, False), s, p, d, g)
     np.testing.assert_allclose(y.numpy(), conv2d_loop(x, W, b, s, p, d, g), rtol=1e-12, atol=1e-12)
     assert y.dtype == np.float64
@@ -64,13 +65,14 @@ def test_fused_and_composed_twins_agree(case):
     """Same forward; and the raw (once-differentiable) backward equals the Tensor-op backward that
     autograd uses under create_graph=True."""
     n, c, h, w, oc, k, s, p, d, g = case
-    rng = np.random.default_rng(2)
-    x, W, b = t64(rng.standard_normal((n, c, h, w))), t64(rng.standard_normal((oc, c // g) + k)), \
-        t64(rng.standard_normal(oc))
+    inputs = SeededInputs(2, np.float64)
+    x = inputs.tensor(n, c, h, w, requires_grad=True)
+    W = inputs.tensor((oc, c // g) + k, requires_grad=True)
+    b = inputs.tensor(oc, requires_grad=True)
     y_fused = F.conv2d(x, W, b, s, p, d, g)
     y_comp = C.conv2d_composed(x, W, b, s, p, d, g)
     np.testing.assert_allclose(y_fused.numpy(), y_comp.numpy(), rtol=1e-12, atol=1e-12)
-    gy = gradus.tensor(rng.standard_normal(y_fused.shape))
+    gy = inputs.tensor(y_fused.shape)
     raw = gradus.autograd.grad(y_fused, (x, W, b), gy, retain_graph=True)
     composed_bw = gradus.autograd.grad(y_fused, (x, W, b), gy, create_graph=True)
     twin = gradus.autograd.grad(y_comp, (x, W, b), gy)
@@ -81,9 +83,9 @@ def test_fused_and_composed_twins_agree(case):
 
 
 def test_conv2d_float32_fused_vs_composed():
-    rng = np.random.default_rng(3)
-    x = gradus.tensor(rng.standard_normal((4, 6, 11, 9)).astype(np.float32), requires_grad=True)
-    W = gradus.tensor(rng.standard_normal((8, 3, 3, 3)).astype(np.float32), requires_grad=True)
+    inputs = SeededInputs(3)
+    x = inputs.tensor(4, 6, 11, 9, requires_grad=True)
+    W = inputs.tensor(8, 3, 3, 3, requires_grad=True)
     y = F.conv2d(x, W, None, 2, 1, 1, 2)
     y2 = C.conv2d_composed(x, W, None, 2, 1, 1, 2)
     assert y.dtype == np.float32 and y.data.flags.c_contiguous
@@ -94,10 +96,10 @@ def test_conv2d_float32_fused_vs_composed():
 
 @pytest.mark.parametrize("groups,stride,padding,dilation", [(1, 1, 1, 1), (2, 2, 1, 1), (1, 1, 0, 2)])
 def test_conv2d_gradcheck_and_gradgradcheck(groups, stride, padding, dilation):
-    rng = np.random.default_rng(4)
-    x = t64(rng.standard_normal((2, 2, 3, 5)))
-    W = t64(rng.standard_normal((2, 2 // groups, 1, 3)))
-    b = t64(rng.standard_normal(2))
+    inputs = SeededInputs(4, np.float64)
+    x = inputs.tensor(2, 2, 3, 5, requires_grad=True)
+    W = inputs.tensor(2, 2 // groups, 1, 3, requires_grad=True)
+    b = inputs.tensor(2, requires_grad=True)
 
     def fn(x, W, b):
         return F.conv2d(x, W, b, stride, padding, dilation, groups)
@@ -107,17 +109,17 @@ def test_conv2d_gradcheck_and_gradgradcheck(groups, stride, padding, dilation):
 
 
 def test_composed_conv2d_gradgradcheck():
-    rng = np.random.default_rng(5)
-    x, W = t64(rng.standard_normal((1, 2, 4, 4))), t64(rng.standard_normal((3, 2, 2, 2)))
+    inputs = SeededInputs(5, np.float64)
+    x, W = inputs.tensor(1, 2, 4, 4, requires_grad=True), inputs.tensor(3, 2, 2, 2, requires_grad=True)
     assert gradgradcheck(lambda x, W: C.conv2d_composed(x, W, None, 1, 1), (x, W))
 
 
 def test_gradient_penalty_through_conv():
     """d/dW of ||dy/dx||^2 (a WGAN-GP-style penalty) needs the composed backward; check it against
     central differences of the penalty itself."""
-    rng = np.random.default_rng(6)
-    x = t64(rng.standard_normal((1, 1, 4, 4)))
-    W = t64(rng.standard_normal((2, 1, 3, 3)))
+    inputs = SeededInputs(6, np.float64)
+    x = inputs.tensor(1, 1, 4, 4, requires_grad=True)
+    W = inputs.tensor(2, 1, 3, 3, requires_grad=True)
 
     def penalty(W):
         with gradus.enable_grad():  # gradcheck's finite differences run fn under no_grad
@@ -155,12 +157,12 @@ def test_fused_conv_backward_is_chosen_by_grad_mode():
 # -- conv_transpose ------------------------------------------------------------------------------
 def test_conv_transpose2d_is_the_adjoint_of_conv2d():
     """<conv2d(x, W), z> == <x, conv_transpose2d(z, W)> for every stride/padding/dilation/groups."""
-    rng = np.random.default_rng(7)
+    inputs = SeededInputs(7, np.float64)
     for s, p, d, g in [(1, 0, 1, 1), (2, 1, 1, 2), (3, 2, 2, 1), (2, 0, 1, 4)]:
-        x = rng.standard_normal((2, 4, 9, 8))
-        W = rng.standard_normal((4, 4 // g, 3, 3))
+        x = inputs.array(2, 4, 9, 8)
+        W = inputs.array(4, 4 // g, 3, 3)
         y = F.conv2d(t64(x, False), t64(W, False), None, s, p, d, g).numpy()
-        z = rng.standard_normal(y.shape)
+        z = inputs.array(y.shape)
         # output_padding so that the transposed conv reproduces x's spatial size exactly
         op = tuple(n - ((o - 1) * s - 2 * p + d * 2 + 1) for n, o in zip(x.shape[2:], y.shape[2:]))
         xt = F.conv_transpose2d(t64(z, False), t64(W, False), None, s, p, op, g, d).numpy()
@@ -171,10 +173,10 @@ def test_conv_transpose2d_is_the_adjoint_of_conv2d():
 @pytest.mark.parametrize("stride,padding,output_padding,groups,dilation",
                          [(1, 0, 0, 1, 1), (2, 1, 1, 2, 1), (3, 1, (2, 0), 1, 2)])
 def test_conv_transpose2d_twins_and_gradgradcheck(stride, padding, output_padding, groups, dilation):
-    rng = np.random.default_rng(8)
-    x = t64(rng.standard_normal((1, 2, 3, 4)))
-    W = t64(rng.standard_normal((2, 3 // groups if groups == 1 else 1, 3, 2)))
-    b = t64(rng.standard_normal(W.shape[1] * groups))
+    inputs = SeededInputs(8, np.float64)
+    x = inputs.tensor(1, 2, 3, 4, requires_grad=True)
+    W = inputs.tensor(2, 3 // groups if groups == 1 else 1, 3, 2, requires_grad=True)
+    b = inputs.tensor(W.shape[1] * groups, requires_grad=True)
     args = (stride, padding, output_padding, groups, dilation)
     y = F.conv_transpose2d(x, W, b, *args)
     np.testing.assert_allclose(y.numpy(), C.conv_transpose2d_composed(x, W, b, *args).numpy(), atol=1e-12)
@@ -192,26 +194,27 @@ def test_conv_transpose2d_output_shape_formula():
 
 # -- conv1d, padding modes, unbatched, same ------------------------------------------------------
 def test_conv1d_equals_conv2d_on_height_one():
-    rng = np.random.default_rng(9)
-    x, W, b = rng.standard_normal((2, 4, 13)), rng.standard_normal((6, 2, 3)), rng.standard_normal(6)
+    inputs = SeededInputs(9, np.float64)
+    x, W, b = inputs.array(2, 4, 13), inputs.array(6, 2, 3), inputs.array(6)
     y = F.conv1d(t64(x, False), t64(W, False), t64(b, False), 2, 1, 2, 2).numpy()
     ref = conv2d_loop(x[:, :, None], W[:, :, None], b, (1, 2), (0, 1), (1, 2), 2)[:, :, 0]
     np.testing.assert_allclose(y, ref, atol=1e-12)
-    xg = t64(rng.standard_normal((1, 2, 6)))
-    Wg = t64(rng.standard_normal((2, 2, 3)))
+    xg = inputs.tensor(1, 2, 6, requires_grad=True)
+    Wg = inputs.tensor(2, 2, 3, requires_grad=True)
     assert gradcheck(lambda x, W: F.conv1d(x, W, padding="same", padding_mode="circular"), (xg, Wg))
 
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
 def test_padding_modes_equal_explicit_pad(mode):
-    rng = np.random.default_rng(10)
-    x = t64(rng.standard_normal((2, 3, 6, 5)))
-    W = t64(rng.standard_normal((4, 3, 3, 3)))
+    inputs = SeededInputs(10, np.float64)
+    x = inputs.tensor(2, 3, 6, 5, requires_grad=True)
+    W = inputs.tensor(4, 3, 3, 3, requires_grad=True)
     y = F.conv2d(x, W, None, 1, (2, 1), padding_mode=mode)
     ref = F.conv2d(F.pad(x, (1, 1, 2, 2), mode=mode), W)
     np.testing.assert_allclose(y.numpy(), ref.numpy(), atol=1e-12)
     assert gradcheck(lambda x, W: F.conv2d(x, W, None, 1, 1, padding_mode=mode),
-                     (t64(rng.standard_normal((1, 1, 4, 4))), t64(rng.standard_normal((1, 1, 3, 3)))))
+                     (inputs.tensor(1, 1, 4, 4, requires_grad=True),
+                      inputs.tensor(1, 1, 3, 3, requires_grad=True)))
 
 
 def test_same_padding_keeps_the_size_even_kernel_and_dilation():
@@ -235,20 +238,20 @@ def test_unbatched_input():
 
 
 def test_non_contiguous_input_and_weight():
-    rng = np.random.default_rng(11)
-    x = rng.standard_normal((5, 8, 3, 2)).transpose(3, 2, 0, 1)     # (2, 3, 5, 8), not contiguous
-    W = rng.standard_normal((3, 3, 4, 2)).transpose(0, 1, 3, 2)
+    inputs = SeededInputs(11, np.float64)
+    x = inputs.array(5, 8, 3, 2).transpose(3, 2, 0, 1)     # (2, 3, 5, 8), not contiguous
+    W = inputs.array(3, 3, 4, 2).transpose(0, 1, 3, 2)
     y = F.conv2d(t64(x, False), t64(W, False), padding=1).numpy()
     np.testing.assert_allclose(y, conv2d_loop(x, W, None, (1, 1), (1, 1), (1, 1), 1), atol=1e-12)
 
 
 def test_workspace_is_reused_across_shapes_and_dtypes():
     """The scratch buffers are shared by all calls: alternating sizes/dtypes must stay correct."""
-    rng = np.random.default_rng(12)
+    inputs = SeededInputs(12, np.float64)
     for shape, dtype in [((4, 3, 16, 16), np.float32), ((1, 3, 5, 5), np.float64),
                          ((2, 3, 9, 9), np.float32), ((4, 3, 16, 16), np.float64)]:
-        x = rng.standard_normal(shape).astype(dtype)
-        W = rng.standard_normal((2, 3, 3, 3)).astype(dtype)
+        x = inputs.array(shape, dtype=dtype)
+        W = inputs.array(2, 3, 3, 3, dtype=dtype)
         xt, Wt = gradus.tensor(x, requires_grad=True), gradus.tensor(W, requires_grad=True)
         y = F.conv2d(xt, Wt, padding=1)
         y.sum().backward()
@@ -261,8 +264,8 @@ def test_workspace_is_reused_across_shapes_and_dtypes():
 
 # -- unfold / fold ------------------------------------------------------------------------------
 def test_unfold_layout_and_fold_adjoint():
-    rng = np.random.default_rng(13)
-    x = rng.standard_normal((2, 3, 7, 6))
+    inputs = SeededInputs(13, np.float64)
+    x = inputs.array(2, 3, 7, 6)
     cols = F.unfold(t64(x, False), (3, 2), dilation=(1, 2), padding=1, stride=(2, 1)).numpy()
     # row c*KH*KW + u*KW + v, column oh*OW + ow holds xpad[c, oh*2 + u, ow + 2v]
     xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
@@ -270,13 +273,13 @@ def test_unfold_layout_and_fold_adjoint():
     assert cols.shape == (2, 3 * 6, oh * ow)
     for c, u, v, i, j in [(0, 0, 0, 0, 0), (2, 2, 1, 3, 4), (1, 1, 0, 2, 5)]:
         assert cols[1, c * 6 + u * 2 + v, i * ow + j] == xp[1, c, i * 2 + u, j + 2 * v]
-    z = rng.standard_normal(cols.shape)
+    z = inputs.array(cols.shape)
     back = F.fold(t64(z, False), (7, 6), (3, 2), dilation=(1, 2), padding=1, stride=(2, 1)).numpy()
     np.testing.assert_allclose((cols * z).sum(), (x * back).sum(), rtol=1e-12)
 
 
 def test_unfold_fold_gradgradcheck():
-    x = t64(np.random.default_rng(14).standard_normal((1, 2, 4, 5)))
+    x = SeededInputs(14, np.float64).tensor(1, 2, 4, 5, requires_grad=True)
 
     def fn(x):
         c = F.unfold(x, 2, padding=1, stride=2)
@@ -295,13 +298,13 @@ def test_fold_errors():
 
 # -- locally connected ----------------------------------------------------------------------------
 def test_locally_connected2d_definition_and_gradients():
-    rng = np.random.default_rng(15)
-    x = rng.standard_normal((2, 3, 5, 6))
-    W = rng.standard_normal((2, 2, 4, 3 * 3 * 3))   # kernel 3, stride 2, no padding -> 2x2 positions
+    inputs = SeededInputs(15, np.float64)
+    x = inputs.array(2, 3, 5, 6)
+    W = inputs.array(2, 2, 4, 3 * 3 * 3)   # kernel 3, stride 2, no padding -> 2x2 positions
     n, k, s, p = 2, 3, 2, 0
     oh, ow = (5 - k) // s + 1, (6 - k) // s + 1
     assert (oh, ow) == (2, 2)
-    b = rng.standard_normal((4, oh, ow))
+    b = inputs.array(4, oh, ow)
     y = F.locally_connected2d(t64(x, False), t64(W, False), t64(b, False), k, s, p).numpy()
     ref = np.zeros((n, 4, oh, ow))
     for i in range(oh):
@@ -310,7 +313,7 @@ def test_locally_connected2d_definition_and_gradients():
             ref[:, :, i, j] = patch @ W[i, j].T + b[:, i, j]
     np.testing.assert_allclose(y, ref, atol=1e-12)
     # with identical weights at every position it IS a convolution
-    Wc = rng.standard_normal((4, 3, 3, 3))
+    Wc = inputs.array(4, 3, 3, 3)
     Wl = np.broadcast_to(Wc.reshape(4, -1), (oh, ow, 4, 27)).copy()
     np.testing.assert_allclose(F.locally_connected2d(t64(x, False), t64(Wl, False), None, 3, 2).numpy(),
                                F.conv2d(t64(x, False), t64(Wc, False), None, 2).numpy(), atol=1e-12)
@@ -355,11 +358,11 @@ def test_error_messages_name_the_op_and_the_sizes():
 def test_stride1_input_gradient_paths_agree(monkeypatch, k, p, d, groups):
     """Stride-1 convs get gx from a correlation with the flipped kernel; the general col2im path must
     give the same gradient."""
-    rng = np.random.default_rng(16)
+    inputs = SeededInputs(16, np.float64)
     kk = k if isinstance(k, tuple) else (k, k)
-    x = t64(rng.standard_normal((2, 4, 9, 10)))
-    W = t64(rng.standard_normal((8, 4 // groups) + kk))
-    gy = gradus.tensor(rng.standard_normal(F.conv2d(x, W, None, 1, p, d, groups).shape))
+    x = inputs.tensor(2, 4, 9, 10, requires_grad=True)
+    W = inputs.tensor((8, 4 // groups) + kk, requires_grad=True)
+    gy = inputs.tensor(F.conv2d(x, W, None, 1, p, d, groups).shape)
     assert C._transposed_geom(F.conv2d(x, W, None, 1, p, d, groups).grad_fn.g) is not None
     (fast,) = gradus.autograd.grad(F.conv2d(x, W, None, 1, p, d, groups), x, gy)
     monkeypatch.setattr(C, "_transposed_geom", lambda g: None)

@@ -14,17 +14,18 @@ from gradus.functional.activation import _log_softmax_composed, _softmax_compose
 from gradus.functional.linear import _linear_composed
 from gradus.functional.loss import _cross_entropy_composed
 from gradus.functional.norm import _normalize_composed
+from tests.helpers import SeededInputs
 
 
-def t64(*shape, seed=0, scale=1.0, grad=True):
-    a = np.random.default_rng(seed).standard_normal(shape) * scale
-    return gradus.tensor(a, requires_grad=grad)
+def t64(*shape, seed=0, scale=1.0, shift=0.0, grad=True):
+    """A float64 standard-normal input (``* scale + shift``) of its own seed, requiring grad."""
+    return SeededInputs(seed, np.float64).tensor(*shape, scale=scale, shift=shift, requires_grad=grad)
 
 
 def grads(fn, inputs, seed=1):
     """Gradients of <fn(*inputs), G> w.r.t. the inputs that require grad, G random."""
     y = fn(*inputs)
-    G = gradus.tensor(np.random.default_rng(seed).standard_normal(y.shape))
+    G = t64(y.shape, seed=seed, grad=False)
     req = [x for x in inputs if x.requires_grad]
     return y, gradus.autograd.grad(y, req, grad_outputs=G)
 
@@ -86,7 +87,7 @@ CE_CASES = [dict(), dict(weight=True), dict(ignore_index=2), dict(label_smoothin
 def test_cross_entropy_fused_vs_composed(case, reduction, shape):
     C = shape[1]
     x = t64(*shape, scale=2)
-    y = np.random.default_rng(3).integers(0, C, (shape[0],) + shape[2:])
+    y = SeededInputs(3).labels((shape[0],) + shape[2:], num_classes=C).numpy().copy()
     kw = dict(case, reduction=reduction)
     if case.get("weight"):
         kw["weight"] = gradus.tensor(np.linspace(0.5, 2.0, C))
@@ -119,7 +120,7 @@ def test_cross_entropy_double_backward_matches_composed():
 
 @pytest.mark.parametrize("kind", ["batch", "layer", "group"])
 def test_normalize_fused_vs_composed(kind):
-    x = gradus.tensor(np.random.default_rng(0).standard_normal((4, 6, 3)) * 2 + 1, requires_grad=True)
+    x = t64(4, 6, 3, scale=2, shift=1)
     w, b = t64(6, seed=1), t64(6, seed=2)
     if kind == "batch":
         def fused(a, w, b):
@@ -189,12 +190,12 @@ def test_embedding_padding_gets_no_gradient():
 
 
 def test_bce_and_dropout_differentiable():
-    x = gradus.tensor(np.random.default_rng(0).uniform(0.1, 0.9, (3, 2)), requires_grad=True)
-    t = gradus.tensor(np.random.default_rng(1).uniform(0, 1, (3, 2)), requires_grad=True)
+    x = SeededInputs(0, np.float64).uniform(3, 2, low=0.1, high=0.9, requires_grad=True)
+    t = SeededInputs(1, np.float64).uniform(3, 2, requires_grad=True)
     assert gradcheck(F.binary_cross_entropy, [x, t])
     assert gradgradcheck(lambda a: F.binary_cross_entropy(a, t), [x])
     z = t64(4, 3)
-    tz = gradus.tensor(np.random.default_rng(2).uniform(0, 1, (4, 3)))
+    tz = SeededInputs(2, np.float64).uniform(4, 3)
     pw = gradus.tensor([0.5, 1.0, 3.0])
     assert gradcheck(lambda a: F.binary_cross_entropy_with_logits(a, tz, pos_weight=pw), [z])
     assert gradgradcheck(lambda a: F.binary_cross_entropy_with_logits(a, tz, pos_weight=pw), [z])

@@ -12,6 +12,7 @@ import gradus.functional as F
 from gradus.autograd import gradcheck, gradgradcheck
 from gradus.errors import ShapeError
 from gradus.functional import pooling as P
+from tests.helpers import SeededInputs
 
 
 def t64(a, requires_grad=True):
@@ -67,8 +68,8 @@ def test_max_pool2d_matches_loop(k, s, p, d, ceil):
 def test_max_pool_inference_path_and_scatter_gradient():
     """Without grad only the running maximum is computed: same values; with grad the gradient is gy
     scattered to the loop's indices."""
-    rng = np.random.default_rng(1)
-    x = t64(rng.standard_normal((4, 3, 8, 6)))
+    inputs = SeededInputs(1, np.float64)
+    x = inputs.tensor(4, 3, 8, 6, requires_grad=True)
     y, idx = F.max_pool2d(x, 2, return_indices=True)
     ry, ridx = max_pool2d_loop(x.numpy(), (2, 2), (2, 2), (0, 0), (1, 1), False)
     np.testing.assert_array_equal(y.numpy(), ry)
@@ -77,7 +78,7 @@ def test_max_pool_inference_path_and_scatter_gradient():
         np.testing.assert_array_equal(F.max_pool2d(x, 2).numpy(), ry)
         np.testing.assert_array_equal(F.max_pool2d(x, 3, 2, 1).numpy(),
                                       max_pool2d_loop(x.numpy(), (3, 3), (2, 2), (1, 1), (1, 1), False)[0])
-    gy = rng.standard_normal(y.shape)
+    gy = inputs.array(y.shape)
     F.max_pool2d(x, 2).backward(gradus.tensor(gy))
     ref = np.zeros(x.shape)
     flat = ref.reshape(4 * 3, -1)
@@ -179,11 +180,12 @@ def avg_pool2d_loop(x, k, s, p, ceil_mode, count_include_pad, divisor_override=N
                                                 ((3, 2), (2, 3), (1, 1), True, True, None),
                                                 ((3, 3), (1, 1), (1, 1), False, True, 5)])
 def test_avg_pool2d_matches_loop_and_gradchecks(k, s, p, ceil, cip, div):
-    rng = np.random.default_rng(4)
-    x = rng.standard_normal((2, 2, 7, 8))
-    y = F.avg_pool2d(t64(x, False), k, s, p, ceil, cip, div)
-    np.testing.assert_allclose(y.numpy(), avg_pool2d_loop(x, k, s, p, ceil, cip, div), rtol=1e-12, atol=1e-12)
-    xs = t64(rng.standard_normal((1, 1, 5, 4)))
+    inputs = SeededInputs(4, np.float64)
+    x = inputs.tensor(2, 2, 7, 8)
+    y = F.avg_pool2d(x, k, s, p, ceil, cip, div)
+    np.testing.assert_allclose(y.numpy(), avg_pool2d_loop(x.numpy(), k, s, p, ceil, cip, div), rtol=1e-12,
+                               atol=1e-12)
+    xs = inputs.tensor(1, 1, 5, 4, requires_grad=True)
     fn = lambda x: F.avg_pool2d(x, k, s, p, ceil, cip, div)  # noqa: E731
     assert gradcheck(fn, (xs,))
     assert gradgradcheck(fn, (xs,))
@@ -191,16 +193,16 @@ def test_avg_pool2d_matches_loop_and_gradchecks(k, s, p, ceil, cip, div):
 
 def test_avg_pool_adjoint_identity():
     """<avg_pool(x), z> == <x, avg_pool^T(z)>: the backward is the exact adjoint."""
-    rng = np.random.default_rng(5)
-    x = t64(rng.standard_normal((2, 3, 9, 7)))
+    inputs = SeededInputs(5, np.float64)
+    x = inputs.tensor(2, 3, 9, 7, requires_grad=True)
     y = F.avg_pool2d(x, 3, 2, 1, True, False)
-    z = rng.standard_normal(y.shape)
+    z = inputs.array(y.shape)
     y.backward(gradus.tensor(z))
     np.testing.assert_allclose((y.numpy() * z).sum(), (x.numpy() * x.grad.numpy()).sum(), rtol=1e-12)
 
 
 def test_avg_pool1d():
-    x = np.random.default_rng(6).standard_normal((2, 3, 10))
+    x = SeededInputs(6, np.float64).array(2, 3, 10)
     y = F.avg_pool1d(t64(x, False), 4, 3, 2, True, False).numpy()
     ref = avg_pool2d_loop(x[:, :, None], (1, 4), (1, 3), (0, 2), True, False)[:, :, 0]
     np.testing.assert_allclose(y, ref, atol=1e-12)
@@ -247,7 +249,7 @@ def test_nearest_integer_scale_is_repeat():
 
 
 def test_bilinear_align_corners_keeps_the_corners_and_is_linear():
-    x = np.random.default_rng(9).standard_normal((1, 2, 3, 4))
+    x = SeededInputs(9, np.float64).array(1, 2, 3, 4)
     y = F.interpolate(t64(x, False), size=(5, 7), mode="bilinear", align_corners=True).numpy()
     np.testing.assert_allclose(y[..., [0, -1], :][..., [0, -1]], x[..., [0, -1], :][..., [0, -1]], atol=1e-12)
     ramp = np.broadcast_to(np.arange(4.0), (1, 1, 3, 4))       # a linear ramp stays a linear ramp
@@ -256,7 +258,7 @@ def test_bilinear_align_corners_keeps_the_corners_and_is_linear():
 
 
 def test_interpolate_gradcheck_and_errors():
-    x = t64(np.random.default_rng(10).standard_normal((1, 1, 3, 2)))
+    x = SeededInputs(10, np.float64).tensor(1, 1, 3, 2, requires_grad=True)
     assert gradgradcheck(lambda x: F.interpolate(x, scale_factor=1.5, mode="bilinear"), (x,))
     assert gradcheck(lambda x: F.interpolate(x, size=(5, 3)), (x,))
     with pytest.raises(ValueError, match="exactly one"):
@@ -301,14 +303,14 @@ def test_running_argmax_equals_argmax_over_copied_windows(k, s, p, d):
 def test_fused_pools_equal_their_composed_twins(k, s, p):
     """max/avg pooling == unfold (im2col) + a reduction primitive over the window axis: same forward,
     same gradient (max over positive inputs, so unfold's zero padding never wins)."""
-    rng = np.random.default_rng(18)
-    x = t64(distinct(rng, (2, 3, 7, 8)) + 100.0)
+    inputs = SeededInputs(18, np.float64)
+    x = t64(distinct(inputs.rng, (2, 3, 7, 8)) + 100.0)
     kk = (k, k) if isinstance(k, int) else k
     y = F.max_pool2d(x, k, s, p)
     cols = F.unfold(x, kk, 1, p, s).reshape(2, 3, kk[0] * kk[1], -1)            # (N, C, KK, L)
     twin = cols.max(dim=2).values.reshape(y.shape)
     np.testing.assert_array_equal(y.numpy(), twin.numpy())
-    gy = gradus.tensor(rng.standard_normal(y.shape))
+    gy = inputs.tensor(y.shape)
     g1 = gradus.autograd.grad(y, x, gy)[0]
     g2 = gradus.autograd.grad(twin, x, gy, retain_graph=True)[0]   # cols is shared with twin_a
     np.testing.assert_allclose(g1.numpy(), g2.numpy(), rtol=1e-12, atol=1e-14)   # overlaps: sum order

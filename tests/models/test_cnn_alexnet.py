@@ -3,22 +3,9 @@ import numpy as np
 import pytest
 
 import gradus
-import gradus.functional as F
-from gradus import nn, optim
+from gradus import nn
 from gradus.models import AlexNet, alexnet_tiny
-
-
-def _overfit(model, X, y, steps, lr=3e-3):
-    opt = optim.Adam(model.parameters(), lr=lr)
-    model.train()
-    for _ in range(steps):
-        loss = F.cross_entropy(model(X), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    model.eval()
-    with gradus.no_grad():
-        return float(loss.item()), float((model(X).numpy().argmax(1) == y.numpy()).mean())
+from tests.helpers import SeededInputs, overfit_one_batch
 
 
 def test_torchvision_layout_and_keys():
@@ -44,11 +31,10 @@ def test_shapes_tiny_and_lrn_variant():
 
 
 def test_overfit_one_small_batch():
-    rng = np.random.default_rng(0)
-    X = gradus.tensor(rng.normal(size=(8, 3, 64, 64)).astype(np.float32))
+    X = SeededInputs(0).tensor(8, 3, 64, 64)
     y = gradus.tensor(np.arange(8) % 4)
-    loss, acc = _overfit(alexnet_tiny(num_classes=4), X, y, steps=80)
-    assert acc == 1.0 and loss < 0.1, (loss, acc)
+    r = overfit_one_batch(alexnet_tiny(num_classes=4), X, y, steps=80)
+    assert r.eval_accuracy == 1.0 and r.last_loss < 0.1, r
 
 
 def test_bad_input_channels_is_a_clear_error():

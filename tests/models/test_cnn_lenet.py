@@ -11,20 +11,7 @@ from gradus import nn, optim
 from gradus.errors import ShapeError
 from gradus.models import lenet as L
 from gradus.models import lenet5, lenet5_modern
-
-
-def _overfit(model, X, y, steps=60, lr=3e-3):
-    opt = optim.Adam(model.parameters(), lr=lr)
-    model.train()
-    for _ in range(steps):
-        loss = F.cross_entropy(model(X), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    model.eval()
-    with gradus.no_grad():
-        acc = float((model(X).numpy().argmax(1) == y.numpy()).mean())
-    return float(loss.item()), acc
+from tests.helpers import SeededInputs, overfit_one_batch
 
 
 # ------------------------------------------------------------------------------------------ structure
@@ -82,7 +69,7 @@ def test_scaled_tanh_and_subsampling_formulas():
     with gradus.no_grad():
         s.weight.copy_(gradus.tensor([0.5, -1.0, 2.0]))
         s.bias.copy_(gradus.tensor([0.1, 0.2, 0.3]))
-    x = np.random.default_rng(0).normal(size=(2, 3, 4, 6)).astype(np.float32)
+    x = SeededInputs(0).array(2, 3, 4, 6)
     want = x.reshape(2, 3, 2, 2, 3, 2).sum((3, 5)) * np.array([0.5, -1.0, 2.0])[:, None, None] \
         + np.array([0.1, 0.2, 0.3])[:, None, None]
     np.testing.assert_allclose(s(gradus.tensor(x)).numpy(), want, rtol=1e-5, atol=1e-6)
@@ -144,11 +131,10 @@ def test_init_schemes():
 
 @pytest.mark.parametrize("make", [lenet5, lenet5_modern])
 def test_overfit_one_small_batch(make):
-    rng = np.random.default_rng(0)
-    X = gradus.tensor(rng.normal(size=(16, 1, 28, 28)).astype(np.float32))
+    X = SeededInputs(0).tensor(16, 1, 28, 28)
     y = gradus.tensor(np.arange(16) % 10)
-    loss, acc = _overfit(make(), X, y, steps=60)
-    assert acc == 1.0 and loss < 0.1, (loss, acc)
+    r = overfit_one_batch(make(), X, y, steps=60)
+    assert r.eval_accuracy == 1.0 and r.last_loss < 0.1, r
 
 
 # --------------------------------------------------------------------------------------------- MNIST

@@ -2,10 +2,10 @@
 import numpy as np
 
 import gradus
-import gradus.functional as F
-from gradus import nn, optim
+from gradus import nn
 from gradus.models import NiN, nin_cifar10, nin_imagenet, nin_tiny
 from gradus.models.nin import mlpconv
+from tests.helpers import SeededInputs, overfit_one_batch
 
 
 def test_mlpconv_is_conv_then_1x1_convs():
@@ -53,17 +53,8 @@ def test_imagenet_geometry_and_tiny_shapes():
 
 
 def test_overfit_one_small_batch():
-    rng = np.random.default_rng(0)
-    X = gradus.tensor(rng.normal(size=(8, 3, 32, 32)).astype(np.float32))
+    X = SeededInputs(0).tensor(8, 3, 32, 32)
     y = gradus.tensor(np.arange(8) % 4)
-    net = nin_tiny(num_classes=4)
-    opt = optim.Adam(net.parameters(), lr=1e-2)
-    for _ in range(60):  # the ReLU before global pooling keeps logits >= 0: a slower descent
-        loss = F.cross_entropy(net(X), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    net.eval()
-    with gradus.no_grad():
-        acc = float((net(X).numpy().argmax(1) == y.numpy()).mean())
-    assert acc == 1.0 and loss.item() < 0.2, (loss.item(), acc)
+    # 60 steps: the ReLU before global pooling keeps logits >= 0, a slower descent
+    r = overfit_one_batch(nin_tiny(num_classes=4), X, y, steps=60, lr=1e-2)
+    assert r.eval_accuracy == 1.0 and r.last_loss < 0.2, r

@@ -5,7 +5,7 @@ import pytest
 
 import gradus
 import gradus.functional as F
-from gradus import nn, optim
+from gradus import nn
 from gradus.models import (
     BasicBlock,
     Bottleneck,
@@ -17,20 +17,7 @@ from gradus.models import (
     resnet_cifar,
     resnet_tiny,
 )
-
-
-def _overfit(model, X, y, steps, lr=1e-2):
-    opt = optim.Adam(model.parameters(), lr=lr)
-    model.train()
-    for _ in range(steps):
-        loss = F.cross_entropy(model(X), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    model.eval()
-    with gradus.no_grad():
-        out = model(X)
-    return float(F.cross_entropy(out, y).item()), float((out.numpy().argmax(1) == y.numpy()).mean())
+from tests.helpers import SeededInputs, overfit_one_batch
 
 
 def test_basic_block_adds_the_identity():
@@ -104,20 +91,18 @@ def test_zero_init_residual():
 
 @pytest.mark.parametrize("residual", [True, False])
 def test_overfit_one_small_batch(residual):
-    rng = np.random.default_rng(0)
-    X = gradus.tensor(rng.normal(size=(8, 3, 32, 32)).astype(np.float32))
+    X = SeededInputs(0).tensor(8, 3, 32, 32)
     y = gradus.tensor(np.arange(8) % 4)
-    loss, acc = _overfit(resnet_tiny(num_classes=4, residual=residual), X, y, steps=40)
-    assert acc == 1.0 and loss < 0.2, (loss, acc)
+    r = overfit_one_batch(resnet_tiny(num_classes=4, residual=residual), X, y, steps=40, lr=1e-2)
+    assert r.eval_accuracy == 1.0 and r.eval_loss < 0.2, r
 
 
 def test_overfit_bottleneck_resnet():
-    rng = np.random.default_rng(1)
-    X = gradus.tensor(rng.normal(size=(8, 3, 32, 32)).astype(np.float32))
+    X = SeededInputs(1).tensor(8, 3, 32, 32)
     y = gradus.tensor(np.arange(8) % 4)
     net = ResNet(block="bottleneck", layers=(1, 1), widths=(4, 8), num_classes=4)
-    loss, acc = _overfit(net, X, y, steps=40)
-    assert acc == 1.0 and loss < 0.2, (loss, acc)
+    r = overfit_one_batch(net, X, y, steps=40, lr=1e-2)
+    assert r.eval_accuracy == 1.0 and r.eval_loss < 0.2, r
 
 
 # ------------------------------------------------------------------------------- PyTorch twin of resnet18

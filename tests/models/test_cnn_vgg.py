@@ -3,23 +3,10 @@ import numpy as np
 import pytest
 
 import gradus
-import gradus.functional as F
-from gradus import nn, optim
+from gradus import nn
 from gradus.models import VGG, vgg_tiny
 from gradus.models.vgg import CFGS
-
-
-def _overfit(model, X, y, steps, lr=3e-3):
-    opt = optim.Adam(model.parameters(), lr=lr)
-    model.train()
-    for _ in range(steps):
-        loss = F.cross_entropy(model(X), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    model.eval()
-    with gradus.no_grad():
-        return float(loss.item()), float((model(X).numpy().argmax(1) == y.numpy()).mean())
+from tests.helpers import SeededInputs, overfit_one_batch
 
 
 def test_configurations_are_the_papers():
@@ -57,13 +44,12 @@ def test_torchvision_init():
 
 @pytest.mark.parametrize("cfg", [[8, "M", 16, "M"], "tiny"])
 def test_overfit_one_small_batch(cfg):
-    rng = np.random.default_rng(0)
-    X = gradus.tensor(rng.normal(size=(8, 1, 28, 28)).astype(np.float32))
+    X = SeededInputs(0).tensor(8, 1, 28, 28)
     y = gradus.tensor(np.arange(8) % 4)
     if cfg == "tiny":
         net = vgg_tiny(num_classes=4)
     else:
         net = VGG(cfg=cfg, in_channels=1, batch_norm=False, pool_size=2, hidden=32, dropout=0.0,
                   num_classes=4)
-    loss, acc = _overfit(net, X, y, steps=40, lr=1e-2)
-    assert acc == 1.0 and loss < 0.1, (loss, acc)
+    r = overfit_one_batch(net, X, y, steps=40, lr=1e-2)
+    assert r.eval_accuracy == 1.0 and r.last_loss < 0.1, r

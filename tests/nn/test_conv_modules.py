@@ -10,6 +10,7 @@ import gradus
 import gradus.functional as F
 from gradus import nn
 from gradus.errors import ShapeError
+from tests.helpers import SeededInputs, overfit_one_batch
 
 
 @pytest.mark.parametrize("layer,x_shape,w_shape,y_shape", [
@@ -109,18 +110,11 @@ def test_unfold_fold_modules():
 
 def test_tiny_cnn_overfits_a_small_batch():
     gradus.manual_seed(0)
-    rng = np.random.default_rng(0)
-    X = gradus.tensor(rng.standard_normal((16, 1, 12, 12)).astype(np.float32))
-    y = gradus.tensor(rng.integers(0, 3, 16))
+    inputs = SeededInputs(0)
+    X = inputs.tensor(16, 1, 12, 12)
+    y = inputs.labels(16, num_classes=3)
     net = nn.Sequential(nn.Conv2d(1, 6, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                         nn.Conv2d(6, 8, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(),
                         nn.Linear(32, 3))
-    opt = gradus.optim.Adam(net.parameters(), lr=0.02)
-    first = None
-    for _ in range(60):
-        loss = F.cross_entropy(net(X), y)
-        first = first if first is not None else loss.item()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    assert loss.item() < 0.2 * first
+    r = overfit_one_batch(net, X, y, steps=60, lr=0.02, evaluate=False)
+    assert r.last_loss < 0.2 * r.first_loss

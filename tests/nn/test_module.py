@@ -9,6 +9,7 @@ import pytest
 import gradus
 from gradus import nn
 from gradus.errors import ShapeError
+from tests.helpers import SeededInputs
 
 
 class Tiny(nn.Module):
@@ -243,7 +244,7 @@ def test_rbf_layer():
     rbf = nn.RBF(6, 4)
     assert "weight" in rbf.state_dict() and not list(rbf.parameters())
     assert set(np.unique(rbf.weight.numpy())) <= {-1.0, 1.0}
-    x = gradus.tensor(np.random.default_rng(0).standard_normal((3, 6)), requires_grad=True)
+    x = SeededInputs(0, np.float64).tensor(3, 6, requires_grad=True)
     rbf.double()
     np.testing.assert_allclose(rbf(x).numpy(), _rbf_direct(x, rbf.weight).numpy(), rtol=1e-12)
     t = nn.RBF(6, 4, trainable=True).double()

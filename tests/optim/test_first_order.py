@@ -8,13 +8,14 @@ import pytest
 
 import gradus
 from gradus import optim
+from tests.helpers import SeededInputs
 
 STEPS = 6
 
 
 def _grads(seed=0, shape=(3, 2)):
-    rng = np.random.default_rng(seed)
-    return [rng.standard_normal(shape) for _ in range(STEPS)]
+    inputs = SeededInputs(seed, np.float64)
+    return [inputs.array(shape) for _ in range(STEPS)]
 
 
 def ref_sgd(p, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False):
@@ -108,7 +109,7 @@ CASES = [
                          ids=[f"{c.__name__}{i}" for i, (c, _, _) in enumerate(CASES)])
 def test_matches_reference(cls, ref, kwargs):
     grads = _grads()
-    p0 = np.random.default_rng(1).standard_normal((3, 2))
+    p0 = SeededInputs(1, np.float64).array(3, 2)
     w = gradus.tensor(p0, requires_grad=True)
     opt = cls([w], **kwargs)
     for g in grads:
@@ -121,7 +122,7 @@ def test_matches_reference(cls, ref, kwargs):
                                     dict(lr=0.1, weight_decay=0.3, amsgrad=True, maximize=True)])
 def test_adamw_is_decoupled(kwargs):
     grads = _grads()
-    p0 = np.random.default_rng(1).standard_normal((3, 2))
+    p0 = SeededInputs(1, np.float64).array(3, 2)
     w = gradus.tensor(p0, requires_grad=True)
     opt = optim.AdamW([w], **kwargs)
     assert opt.param_groups[0]["weight_decay"] == kwargs.get("weight_decay", 1e-2)  # PyTorch's default
@@ -143,8 +144,7 @@ def test_adamw_is_decoupled(kwargs):
 ])
 def test_minimises_a_least_squares_problem(cls, kwargs, steps):
     """A small regression y = X w* + b*: every optimizer gets close to the least-squares optimum."""
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((32, 3))
+    X = SeededInputs(0, np.float64).array(32, 3)
     y = X @ np.array([1.0, -2.0, 0.5]) + 0.3
     Xg, yg = gradus.tensor(X), gradus.tensor(y)
     w, b = gradus.zeros(3, requires_grad=True), gradus.zeros(1, requires_grad=True)

@@ -9,17 +9,18 @@ import pytest
 import gradus
 from gradus import optim
 from gradus.errors import AutogradError
+from tests.helpers import SeededInputs
 
 f64 = gradus.float64
 
 
 def test_newton_solves_a_quadratic_in_one_step():
     """f(W, b) = 1/2 theta^T A theta - c^T theta over two parameter tensors (W: 2x3, b: 2)."""
-    rng = np.random.default_rng(0)
-    M = rng.standard_normal((8, 8))
-    A, c = M @ M.T + 8 * np.eye(8), rng.standard_normal(8)
-    W = gradus.tensor(rng.standard_normal((2, 3)), dtype=f64, requires_grad=True)
-    b = gradus.tensor(rng.standard_normal(2), dtype=f64, requires_grad=True)
+    inputs = SeededInputs(0, np.float64)
+    M = inputs.array(8, 8)
+    A, c = M @ M.T + 8 * np.eye(8), inputs.array(8)
+    W = inputs.tensor(2, 3, requires_grad=True)
+    b = inputs.tensor(2, requires_grad=True)
     At, ct = gradus.tensor(A), gradus.tensor(c)
 
     def f():
@@ -46,9 +47,9 @@ def test_newton_damping_and_lr():
 
 
 def _least_squares(seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((40, 4))
-    y = X @ rng.standard_normal(4) + 0.1 * rng.standard_normal(40) + 0.7
+    inputs = SeededInputs(seed, np.float64)
+    X = inputs.array(40, 4)
+    y = X @ inputs.array(4) + inputs.array(40, scale=0.1) + 0.7
     A = np.hstack([X, np.ones((40, 1))])
     return X, y, np.linalg.lstsq(A, y, rcond=None)[0]
 
@@ -67,10 +68,10 @@ def test_least_squares_reaches_the_closed_form(cls, kwargs, steps):
 
 def _logistic(seed=0):
     """A non-separable logistic regression and its optimum from a long NumPy IRLS run."""
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((60, 3))
+    inputs = SeededInputs(seed, np.float64)
+    X = inputs.array(60, 3)
     p = 1 / (1 + np.exp(-(X @ np.array([1.5, -2.0, 0.5]) + 0.3)))
-    y = (rng.random(60) < p).astype(float)
+    y = (inputs.rng.random(60) < p).astype(float)
     A, theta = np.hstack([X, np.ones((60, 1))]), np.zeros(4)
     for _ in range(50):
         mu = 1 / (1 + np.exp(-A @ theta))

@@ -12,6 +12,7 @@ import gradus
 from gradus import optim
 from gradus.errors import DTypeError
 from gradus.optim import flatten_state, unflatten_state
+from tests.helpers import SeededInputs
 
 # one stateful configuration of every gradient-based optimizer
 ALL = [
@@ -26,15 +27,13 @@ IDS = [c.__name__ for c, _ in ALL]
 
 
 def _params(dtype=gradus.float64, seed=0):
-    rng = np.random.default_rng(seed)
-    return [gradus.tensor(rng.standard_normal((4, 3)), dtype=dtype, requires_grad=True),
-            gradus.tensor(rng.standard_normal(3), dtype=dtype, requires_grad=True)]
+    inputs = SeededInputs(seed, dtype)
+    return [inputs.tensor(4, 3, requires_grad=True), inputs.tensor(3, requires_grad=True)]
 
 
 def _loss(params, seed=1):
-    rng = np.random.default_rng(seed)
-    X = gradus.tensor(rng.standard_normal((8, 4)), dtype=params[0].dtype)
-    Y = gradus.tensor(rng.standard_normal((8, 3)), dtype=params[0].dtype)
+    inputs = SeededInputs(seed, params[0].dtype)
+    X, Y = inputs.tensor(8, 4), inputs.tensor(8, 3)
     W, b = params
     return ((gradus.tanh(X @ W + b) - Y) ** 2).mean()
 
