@@ -20,6 +20,7 @@ import gradus
 import gradus.functional as F
 from gradus import models, nn, optim
 from gradus.autograd.function import AccumulateGrad
+from tests.helpers import SeededInputs
 
 # ---------------------------------------------------------------------------------------------
 # the graph walk
@@ -125,7 +126,7 @@ def test_harness_op_frees_saved_state(case):
 
 # -- every fused op (and the other functional ops with their own Function) ----------------------
 def _r(*shape, seed=0):
-    return gradus.tensor(np.random.default_rng(seed).standard_normal(shape), requires_grad=True)
+    return SeededInputs(seed, np.float64).tensor(*shape, requires_grad=True)
 
 
 def _labels(n, c):
@@ -143,9 +144,9 @@ _FUSED = {
         ignore_index=3),
     "cross_entropy_none": lambda: F.cross_entropy(_r(2, 4, 3), gradus.tensor(np.zeros((2, 3), np.int64)),
                                                   reduction="none"),
-    "batch_norm_train": lambda: F.batch_norm(_r(8, 3), gradus.zeros(3, dtype=gradus.float64),
-                                             gradus.ones(3, dtype=gradus.float64), _r(3, seed=1), _r(3, seed=2),
-                                             training=True),
+    "batch_norm_train": lambda: F.batch_norm(
+        _r(8, 3), gradus.zeros(3, dtype=gradus.float64), gradus.ones(3, dtype=gradus.float64), _r(3, seed=1),
+        _r(3, seed=2), training=True),
     "layer_norm": lambda: F.layer_norm(_r(4, 5), (5,), _r(5, seed=1), _r(5, seed=2)),
     "group_norm": lambda: F.group_norm(_r(2, 4, 3), 2, _r(4, seed=1), _r(4, seed=2)),
     "instance_norm": lambda: F.instance_norm(_r(2, 3, 4, 4)),
@@ -163,13 +164,16 @@ _FUSED = {
     "mse_l1_huber": lambda: F.mse_loss(_r(3, 4), _r(3, 4, seed=1)) + F.l1_loss(_r(3, 4), _r(3, 4, seed=2))
     + F.huber_loss(_r(3, 4), _r(3, 4, seed=3)),
     "nll": lambda: F.nll_loss(F.log_softmax(_r(5, 3), 1), _labels(5, 3)),
-    "kl_div": lambda: F.kl_div(F.log_softmax(_r(5, 3), 1), F.softmax(_r(5, 3, seed=1), 1), reduction="batchmean"),
+    "kl_div": lambda: F.kl_div(F.log_softmax(_r(5, 3), 1), F.softmax(_r(5, 3, seed=1), 1),
+                               reduction="batchmean"),
     "dropout": lambda: F.dropout(_r(5, 6), 0.5, training=True),
-    "embedding": lambda: F.embedding(gradus.tensor(np.array([[0, 2, 2], [1, 0, 3]])), _r(4, 3), padding_idx=0),
+    "embedding": lambda: F.embedding(gradus.tensor(np.array([[0, 2, 2], [1, 0, 3]])), _r(4, 3),
+                                     padding_idx=0),
     "conv2d": lambda: F.conv2d(_r(2, 3, 6, 6), _r(4, 3, 3, 3, seed=1), _r(4, seed=2), padding=1),
     "conv2d_strided_groups": lambda: F.conv2d(_r(2, 4, 7, 7), _r(4, 2, 3, 3, seed=1), None, 2, 1, 1, 2),
     "conv1d": lambda: F.conv1d(_r(2, 3, 9), _r(4, 3, 3, seed=1), padding="same"),
-    "conv_transpose2d": lambda: F.conv_transpose2d(_r(2, 3, 4, 4), _r(3, 2, 3, 3, seed=1), _r(2, seed=2), 2, 1),
+    "conv_transpose2d": lambda: F.conv_transpose2d(_r(2, 3, 4, 4), _r(3, 2, 3, 3, seed=1), _r(2, seed=2),
+                                                   2, 1),
     "unfold_fold": lambda: F.fold(F.unfold(_r(1, 2, 5, 5), 3, padding=1), (5, 5), 3, padding=1),
     "locally_connected2d": lambda: F.locally_connected2d(_r(2, 2, 5, 5), _r(3, 3, 4, 18, seed=1), None, 3),
     "max_pool2d": lambda: F.max_pool2d(_r(2, 3, 6, 6), 2),
@@ -207,8 +211,8 @@ _ZOO = {
     "googlenet_tiny_aux": (lambda: models.googlenet_tiny(num_classes=4, aux_logits=True), (2, 3, 32, 32)),
     "resnet_tiny": (lambda: models.resnet_tiny(num_classes=4), (2, 3, 16, 16)),
     "plain_tiny": (lambda: models.resnet_tiny(num_classes=4, residual=False), (2, 3, 16, 16)),
-    "resnet_bottleneck": (lambda: models.ResNet(block="bottleneck", layers=(1, 1), widths=(4, 8), num_classes=4),
-                          (2, 3, 32, 32)),
+    "resnet_bottleneck": (
+        lambda: models.ResNet(block="bottleneck", layers=(1, 1), widths=(4, 8), num_classes=4), (2, 3, 32, 32)),
     "mnist_mlp_bn_dropout": (lambda: models.mnist_mlp(dropout=0.2, batch_norm=True), (4, 784)),
     "mnist_dmlp": (lambda: models.mnist_dmlp(), (2, 784)),
     "xor_mlp": (lambda: models.xor_mlp(), (4, 2)),
@@ -224,7 +228,7 @@ def test_zoo_model_frees_saved_state(name):
     gradus.manual_seed(0)
     net = make()
     net.train()
-    out = net(gradus.randn(*shape))
+    out = net(SeededInputs(0).tensor(*shape))
     if isinstance(out, tuple):                       # GoogLeNet with aux heads
         out = [o for o in out if o is not None]
     before, after = _backward_and_check(out)
@@ -240,7 +244,8 @@ def test_keeping_every_loss_does_not_pin_activations():
     gradus.manual_seed(0)
     net = nn.Sequential(nn.Linear(100, 1000), nn.BatchNorm1d(1000), nn.ReLU(), nn.Linear(1000, 10))
     opt = optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
-    X, y = gradus.randn(256, 100), gradus.randint(0, 10, (256,))
+    inputs = SeededInputs(0)
+    X, y = inputs.tensor(256, 100), inputs.labels(256, num_classes=10)
     losses = []
 
     def step():
