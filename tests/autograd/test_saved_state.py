@@ -212,7 +212,8 @@ _ZOO = {
     "resnet_tiny": (lambda: models.resnet_tiny(num_classes=4), (2, 3, 16, 16)),
     "plain_tiny": (lambda: models.resnet_tiny(num_classes=4, residual=False), (2, 3, 16, 16)),
     "resnet_bottleneck": (
-        lambda: models.ResNet(block="bottleneck", layers=(1, 1), widths=(4, 8), num_classes=4), (2, 3, 32, 32)),
+        lambda: models.ResNet(block="bottleneck", layers=(1, 1), widths=(4, 8), num_classes=4),
+        (2, 3, 32, 32)),
     "mnist_mlp_bn_dropout": (lambda: models.mnist_mlp(dropout=0.2, batch_norm=True), (4, 784)),
     "mnist_dmlp": (lambda: models.mnist_dmlp(), (2, 784)),
     "xor_mlp": (lambda: models.xor_mlp(), (4, 2)),
