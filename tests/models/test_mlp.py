@@ -122,8 +122,8 @@ def test_mlp_overfits_one_small_batch():
 
 def test_spam_mlp_on_a_subset(shared_data):
     from gradus.data import TensorDataset
+    from gradus.recipes.datasets import build_dataset
     from gradus.train import Trainer
-    from gradus.train.data import build_dataset
     from gradus.train.metrics import confusion_matrix, precision_recall_f1
 
     bundle = build_dataset("spam", root=shared_data, max_features=500)

@@ -7,8 +7,6 @@ from gradus.data.datasets import logic_gate, make_blobs
 from gradus.models.perceptron import (
     Adaline,
     Perceptron,
-    run_adaline,
-    run_perceptron_logic,
     train_adaline,
     train_perceptron,
 )
@@ -107,19 +105,3 @@ def test_adaline_divergence_is_reported():
         train_adaline(X, y, lr=5.0, epochs=50, mode="batch")
     with pytest.raises(ValueError, match="mode"):
         train_adaline(X, y, mode="minibatch")
-
-
-def test_run_perceptron_logic_writes_plot(tmp_path, capsys):
-    config = {"data": {"gates": ["and", "or", "xor"]}, "train": {"epochs": 100, "seed": 0}}
-    m = run_perceptron_logic(config, tmp_path, progress=True)
-    assert m["and_accuracy"] == m["or_accuracy"] == m["and_or_accuracy"] == 1.0
-    assert m["and_converged"] and m["or_converged"] and not m["xor_converged"]
-    out = capsys.readouterr().out
-    assert "the data is not linearly separable (XOR)" in out
-    assert (tmp_path / "decision_boundaries.png").stat().st_size > 1000
-
-
-def test_run_adaline(tmp_path):
-    m = run_adaline({"train": {"epochs": 10, "seed": 0}, "optim": {"lr": 0.01}}, tmp_path, progress=False)
-    assert m["test_accuracy"] >= 0.99 and m["and_accuracy"] == 1.0
-    assert (tmp_path / "adaline.png").exists() and (tmp_path / "adaline_loss.png").exists()

@@ -5,7 +5,7 @@ import pytest
 import gradus
 from gradus import functional as F
 from gradus import optim
-from gradus.models.mlp import MLP, TextbookMLP, run_textbook, train_textbook
+from gradus.models.mlp import MLP, TextbookMLP, train_textbook
 
 
 def _autograd_twin(tb: TextbookMLP) -> MLP:
@@ -95,12 +95,3 @@ def test_textbook_on_digits():
                        generator=0)
     assert r.train_loss[-1] < r.train_loss[0]
     assert r.test_accuracy[-1] >= 0.9
-
-
-def test_run_textbook_on_mnist_subset(shared_data, tmp_path):
-    config = {"model": {"sizes": [784, 30, 10]}, "optim": {"lr": 3.0},
-              "data": {"batch_size": 10, "subset": 3000, "test_subset": 1000, "root": str(shared_data)},
-              "train": {"epochs": 2, "seed": 0}}
-    m = run_textbook(config, tmp_path, progress=False)
-    assert m["test_accuracy"] >= 0.8
-    assert (tmp_path / "curves.png").exists() and (tmp_path / "first_layer.png").exists()

@@ -6,8 +6,8 @@ import pytest
 
 from gradus import recipes
 from gradus.recipes import import_object, load_recipe, target_reached, validate
-from gradus.train.data import DATASETS
-from gradus.train.runner import run_recipe, run_supervised
+from gradus.recipes.datasets import DATASETS
+from gradus.recipes.runners import run_recipe, run_supervised
 
 CHAPTER1 = ["perceptron-logic", "adaline", "xor-mlp", "mnist-mlp", "mnist-dmlp", "mnist-textbook",
             "spam-mlp", "spiral-mlp", "mnist-overfit-l2"]
@@ -35,7 +35,7 @@ def test_recipe_parses_and_references_existing_objects(name):
 
 
 def test_mnist_recipes_build_the_lecture_networks():
-    from gradus.train.runner import build_model
+    from gradus.recipes.runners import build_model
 
     for name, count in [("mnist-mlp", 1_796_010), ("mnist-dmlp", 11_972_510)]:
         cfg = load_recipe(name)

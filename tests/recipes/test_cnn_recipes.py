@@ -7,7 +7,7 @@ import pytest
 
 from gradus import recipes
 from gradus.recipes import import_object, load_recipe
-from gradus.train.runner import build_model
+from gradus.recipes.runners import build_model
 
 pytestmark = pytest.mark.filterwarnings("ignore:CIFAR10.*only:UserWarning")  # the shared copy is a subset
 

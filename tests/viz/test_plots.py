@@ -75,3 +75,15 @@ def test_plot_decision_boundary(tmp_path):
     assert img.shape[0] > 200
     with pytest.raises(ValueError, match="2-D inputs"):
         plots.plot_decision_boundary(predict, np.zeros((5, 3)), np.zeros(5), tmp_path / "x.png")
+
+
+def test_decision_boundary_reads_predictions_like_the_metrics():
+    """viz does not import train (peers): its label reading must agree with train.metrics.predictions."""
+    from gradus.train.metrics import predictions
+
+    rng = np.random.default_rng(0)
+    for out in (rng.normal(size=(7, 3)), rng.normal(size=(7, 1)), rng.integers(0, 3, 7),
+                gradus.tensor(rng.normal(size=(7, 4)).astype(np.float32))):
+        np.testing.assert_array_equal(plots._labels(out), predictions(out))
+    with pytest.raises(ValueError, match="labels"):
+        plots._labels(np.zeros((2, 2, 2)))

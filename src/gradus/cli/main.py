@@ -124,8 +124,8 @@ def _fault_injection() -> list:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from ..recipes import DEFAULT_RECIPE, load_recipe, target_reached, validate
+    from ..recipes.runners import default_out_dir, run_recipe
     from ..train.checkpoint import read_checkpoint
-    from ..train.runner import default_out_dir, run_recipe
 
     overrides = list(args.overrides)
     if args.epochs is not None:
@@ -154,7 +154,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     results = run_recipe(config, out_dir, progress=not args.no_progress, resume=args.resume,
                          extra_callbacks=_fault_injection())
     if config["recipe"].get("runner", "supervised") != "supervised":
-        from ..train.runner import print_target
+        from ..recipes.runners import print_target
 
         print("results " + "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
                                      for k, v in results.items()))
@@ -167,8 +167,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _rebuild(checkpoint: Path, data_root: Path | None):
     """(config, model, bundle, meta) from a checkpoint written by the supervised runner."""
+    from ..recipes.runners import build_data, build_model
     from ..train.checkpoint import load_checkpoint, read_checkpoint
-    from ..train.runner import build_data, build_model
 
     ckpt = read_checkpoint(checkpoint)
     config = ckpt.meta.get("config")
@@ -182,8 +182,8 @@ def _rebuild(checkpoint: Path, data_root: Path | None):
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from ..recipes.runners import print_target
     from ..train import metrics as M
-    from ..train.runner import print_target
     from ..train.trainer import evaluate, resolve_loss
 
     config, model, bundle, meta = _rebuild(args.checkpoint, args.data)

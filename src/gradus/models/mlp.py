@@ -17,6 +17,9 @@ Two ways to train the same network, side by side on purpose:
 
   ``tests/models/test_textbook.py`` checks that one such update equals the autograd + SGD update.
 
+The recipes that train these networks (``xor-mlp``, ``spam-mlp``, ``mnist-textbook``,
+``mnist-overfit-l2``, ...) live in :mod:`gradus.recipes.runners`.
+
 Presets (parameter counts include biases):
 
 =================  ===============================  ==========  ===========================
@@ -36,7 +39,6 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -59,12 +61,7 @@ __all__ = [
     "TextbookMLP",
     "TextbookResult",
     "train_textbook",
-    "run_textbook",
-    "overfitting_curves",
-    "run_overfit_l2",
     "binary_logit_loss",
-    "run_xor",
-    "run_spam",
 ]
 
 
@@ -345,195 +342,7 @@ def train_textbook(X, y, sizes: Sequence[int] = (784, 100, 10), lr: float = 3.0,
     return result
 
 
-# ------------------------------------------------------------------------------------ recipe runners
-
-def _section(config: dict, name: str) -> dict:
-    return dict(config.get(name) or {})
-
-
-def _data_root(data: dict):
-    return data.get("root")  # None -> $GRADUS_DATA -> ~/.cache/gradus (gradus.data.download.resolve_root)
-
-
-def _mnist_arrays(data: dict, subset: int | None = None, test_subset: int | None = None, seed: int = 0):
-    from ..data.datasets import load_mnist_arrays
-
-    root = _data_root(data)
-    X, y = load_mnist_arrays(root=root, train=True)
-    X_test, y_test = load_mnist_arrays(root=root, train=False)
-    rng = np.random.default_rng(seed)
-    if subset:
-        idx = np.sort(rng.permutation(len(X))[:int(subset)])
-        X, y = X[idx], y[idx]
-    if test_subset:
-        X_test, y_test = X_test[:int(test_subset)], y_test[:int(test_subset)]
-    return X, y, X_test, y_test
-
-
-def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        return plt
-    except ImportError:
-        return None
-
-
-def run_textbook(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
-    """Recipe ``mnist-textbook``: Algorithm 4-1 (sigmoid units, squared error, hand-written deltas)
-    on MNIST with one-hot targets.
-
-    Config keys: ``model.sizes``, ``optim.lr``, ``data.batch_size``, ``data.subset`` (training
-    samples, for quick runs), ``data.root``, ``train.epochs``, ``train.seed``.
-    Writes ``curves.png`` (E and test accuracy per epoch) and ``first_layer.png`` (the first
-    layer's weights as 28x28 images); returns ``test_accuracy``, ``train_loss``, ``seconds_per_epoch``.
-    """
-    model_cfg, data = _section(config, "model"), _section(config, "data")
-    optim_cfg, train = _section(config, "optim"), _section(config, "train")
-    seed = int(train.get("seed", 0))
-    gradus.manual_seed(seed)
-    X, y, X_test, y_test = _mnist_arrays(data, data.get("subset"), data.get("test_subset"), seed)
-    sizes = list(model_cfg.get("sizes", [784, 100, 10]))
-    r = train_textbook(X, y, sizes, lr=float(optim_cfg.get("lr", 3.0)),
-                       batch_size=int(data.get("batch_size", 10)), epochs=int(train.get("epochs", 5)),
-                       X_test=X_test, y_test=y_test, progress=progress)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    plt = _pyplot()
-    if plt is not None:
-        epochs = range(1, len(r.train_loss) + 1)
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.5))
-        a1.plot(epochs, r.train_loss, marker="o")
-        a1.set_xlabel("epoch")
-        a1.set_ylabel("E (squared error / 2)")
-        a1.set_title("training loss")
-        a2.plot(epochs, r.test_accuracy, marker="o", color="tab:green")
-        a2.set_xlabel("epoch")
-        a2.set_ylabel("test accuracy")
-        a2.set_title(f"Algorithm 4-1, {'-'.join(map(str, sizes))} sigmoid")
-        fig.tight_layout()
-        fig.savefig(out_dir / "curves.png", dpi=100)
-        plt.close(fig)
-        from ..viz import plots
-
-        W = r.model.U[0][:, :-1]                                   # (n_1, 784) without the bias column
-        plots.plot_first_layer(W, (28, 28), out_dir / "first_layer.png",
-                               title="first-layer weights U^1 (one hidden unit per tile)")
-    return {"test_accuracy": r.test_accuracy[-1], "train_loss": r.train_loss[-1],
-            "seconds_per_epoch": float(np.mean(r.epoch_seconds)), "epochs": len(r.train_loss)}
-
-
-def overfitting_curves(X, y, X_test, y_test, sizes: Sequence[int], alpha: float, epochs: int = 100,
-                       lr: float = 0.05, batch_size: int = 50, momentum: float = 0.9, seed: int = 0,
-                       progress: bool = False) -> dict:
-    """Train ``MLP(sizes)`` on ``F(w) = E(w) + alpha C(w)``, ``C(w) = ||w||^2`` over the weight
-    matrices (biases are not penalised), with SGD + momentum; record the data loss ``E`` (mean cross
-    entropy, without the penalty) on the training and the test set after every epoch.
-
-    Returns ``{"train_loss": [...], "test_loss": [...], "train_accuracy": [...], "test_accuracy": [...]}``.
-    """
-    from .. import functional as F
-    from .. import optim
-
-    gradus.manual_seed(seed)
-    net = MLP(sizes)
-    weights = [p for name, p in net.named_parameters() if name.endswith("weight")]
-    opt = optim.SGD(net.parameters(), lr=lr, momentum=momentum)
-    X_t, y_t = gradus.tensor(X), gradus.tensor(y)
-    Xte_t, yte_t = gradus.tensor(X_test), gradus.tensor(y_test)
-    g = default_generator()
-    curves = {"train_loss": [], "test_loss": [], "train_accuracy": [], "test_accuracy": []}
-    for epoch in range(1, epochs + 1):
-        net.train()
-        order = g.permutation(len(X))
-        for start in range(0, len(X), batch_size):
-            idx = gradus.tensor(order[start:start + batch_size])
-            E = F.cross_entropy(net(X_t[idx]), y_t[idx])
-            objective = E + alpha * sum((w * w).sum() for w in weights) if alpha else E   # F(w)
-            opt.zero_grad()
-            objective.backward()
-            opt.step()
-        net.eval()
-        with gradus.no_grad():
-            for split, (A, b) in {"train": (X_t, y_t), "test": (Xte_t, yte_t)}.items():
-                logits = net(A)
-                curves[f"{split}_loss"].append(float(F.cross_entropy(logits, b).item()))
-                curves[f"{split}_accuracy"].append(float((logits.argmax(1).numpy() == b.numpy()).mean()))
-        if progress and (epoch % 10 == 0 or epoch == epochs):
-            print(f"alpha={alpha:g} epoch {epoch}: train E {curves['train_loss'][-1]:.4f}, "
-                  f"test E {curves['test_loss'][-1]:.4f}, test accuracy {curves['test_accuracy'][-1]:.4f}",
-                  flush=True)
-    return curves
-
-
-def plot_overfitting(runs: dict, path: Path, title: str = "") -> Path | None:
-    """``runs``: alpha -> curves (from :func:`overfitting_curves`); train dashed, test solid."""
-    plt = _pyplot()
-    if plt is None:
-        return None
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    for i, (alpha, c) in enumerate(runs.items()):
-        color = f"C{i}"
-        epochs = range(1, len(c["train_loss"]) + 1)
-        ax.plot(epochs, c["train_loss"], "--", color=color, label=f"train, alpha = {alpha:g}")
-        ax.plot(epochs, c["test_loss"], "-", color=color, label=f"test, alpha = {alpha:g}")
-    ax.set_xlabel("epoch (the fitted model grows more complex with training)")
-    ax.set_ylabel("cross-entropy E (without the penalty)")
-    # linear scale, cropped above the final test losses: the first epochs (E ~ ln 10) leave the
-    # chart and the U-shaped test curve of the lecture's figure fills it
-    ax.set_ylim(0, 1.6 * max(c["test_loss"][-1] for c in runs.values()))
-    ax.set_title(title or "over-fitting and the regulariser alpha ||w||^2")
-    ax.legend()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def run_overfit_l2(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
-    """Recipe ``mnist-overfit-l2``: the lecture's model-complexity figure.  A big MLP on a small
-    MNIST subset, trained once with ``alpha = 0`` and once with ``alpha > 0`` in
-    ``F(w) = E + alpha ||w||^2``; train and test loss per epoch on one plot (``overfitting_l2.png``).
-
-    Config keys: ``model.sizes``, ``data.subset`` (training samples), ``data.test_subset``,
-    ``data.batch_size``, ``data.root``, ``optim.lr``, ``optim.momentum``, ``train.epochs``,
-    ``train.seed``, ``train.alphas`` (list; default ``[0.0, 1e-3]``).
-    Returns, per alpha, ``train_loss_alpha_<a>``, ``test_loss_alpha_<a>``, ``test_accuracy_alpha_<a>``
-    and ``min_test_loss_alpha_<a>``; ``overfit_rise`` (final minus lowest test loss at alpha = 0) and
-    ``l2_test_loss_reduction`` (final test loss at alpha = 0 minus that at the largest alpha).
-    """
-    model_cfg, data = _section(config, "model"), _section(config, "data")
-    optim_cfg, train = _section(config, "optim"), _section(config, "train")
-    seed = int(train.get("seed", 0))
-    X, y, X_test, y_test = _mnist_arrays(data, data.get("subset", 500), data.get("test_subset", 5000), seed)
-    alphas = [float(a) for a in train.get("alphas", [0.0, 1e-3])]
-    runs = {}
-    for alpha in alphas:
-        runs[alpha] = overfitting_curves(
-            X, y, X_test, y_test, model_cfg.get("sizes", [784, 1000, 1000, 10]), alpha,
-            epochs=int(train.get("epochs", 100)), lr=float(optim_cfg.get("lr", 0.05)),
-            batch_size=int(data.get("batch_size", 50)), momentum=float(optim_cfg.get("momentum", 0.9)),
-            seed=seed, progress=progress)
-    path = plot_overfitting(runs, Path(out_dir) / "overfitting_l2.png",
-                            f"MLP on {len(X)} MNIST digits: train (dashed) vs test (solid)")
-    if path is not None and progress:
-        print(f"plot: {path}", flush=True)
-    metrics: dict = {}
-    for alpha, c in runs.items():
-        for key in ("train_loss", "test_loss", "test_accuracy"):
-            metrics[f"{key}_alpha_{alpha:g}"] = c[key][-1]
-        metrics[f"min_test_loss_alpha_{alpha:g}"] = min(c["test_loss"])
-    if 0.0 in runs:
-        base = runs[0.0]["test_loss"]
-        metrics["overfit_rise"] = base[-1] - min(base)     # how far over-fitting lifted the test loss
-        regularised = [a for a in runs if a > 0]
-        if regularised:                                    # > 0: the penalty lowered the final test loss
-            metrics["l2_test_loss_reduction"] = base[-1] - runs[max(regularised)]["test_loss"][-1]
-    return metrics
-
+# ------------------------------------------------------------------------------------ loss
 
 def binary_logit_loss(output: Tensor, target: Tensor) -> Tensor:
     """Binary cross-entropy for a single logit column: ``output`` ``(N, 1)``, ``target`` ``(N,)`` in
@@ -543,118 +352,3 @@ def binary_logit_loss(output: Tensor, target: Tensor) -> Tensor:
     from .. import functional as F
 
     return F.binary_cross_entropy_with_logits(output.reshape(-1), target.reshape(-1).to(output.dtype))
-
-
-def _supervised_parts(config: dict):
-    """Model, data bundle and optimizer built from the recipe's sections, as the supervised runner does."""
-    from ..train.runner import build_data, build_model, build_optimizer
-
-    seed = int(_section(config, "train").get("seed", 0))
-    gradus.manual_seed(seed)  # before anything random: the initial weights
-    bundle = build_data(config)
-    model = build_model(config)
-    return model, bundle, build_optimizer(config, model), seed
-
-
-def _every(n: int, progress: bool):
-    from ..train import LambdaCallback
-
-    def show(trainer, epoch, logs):
-        if progress and (epoch % n == 0 or epoch == trainer.epochs):
-            acc = f", accuracy {logs['accuracy']:.3f}" if "accuracy" in logs else ""
-            print(f"epoch {epoch}: loss {logs['loss']:.4f}{acc}", flush=True)
-
-    return LambdaCallback(on_epoch_end=show)
-
-
-def run_xor(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
-    """Recipe ``xor-mlp``: the 2-2-1 sigmoid network learns XOR (full batch, binary cross-entropy on
-    the output logit).  A custom runner only because the single-logit loss takes integer labels.
-
-    Reads the supervised sections (``model.factory``, ``data.dataset``/``batch_size``, ``optim.*``,
-    ``train.epochs``/``seed``).  Writes ``curves.png``, ``decision_boundary.png`` and
-    ``hidden_units.png`` (the two hidden units' lines ``w . x + b = 0``: each is a perceptron-like
-    cut, the output unit combines them).  Returns ``test_accuracy`` (on the truth table), ``test_loss``.
-    """
-    from ..train import Trainer
-
-    model, bundle, optimizer, seed = _supervised_parts(config)
-    data, train = _section(config, "data"), _section(config, "train")
-    epochs = int(train.get("epochs", 1000))
-    trainer = Trainer(model, optimizer, binary_logit_loss, seed=seed,
-                      callbacks=[_every(max(1, epochs // 5), progress)])
-    history = trainer.fit(bundle.train, None, epochs=epochs, batch_size=int(data.get("batch_size", 4)))
-    test = trainer.evaluate(bundle.test)
-    X, y = bundle.test.arrays[0], bundle.test.arrays[1]
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    plt = _pyplot()
-    if plt is not None:
-        from ..train.runner import _predict_fn
-        from ..viz import plots
-
-        plots.plot_curves(history, out_dir / "curves.png", title="xor-mlp")
-        plots.plot_decision_boundary(_predict_fn(model), X, y, out_dir / "decision_boundary.png",
-                                     title=f"2-2-1 sigmoid MLP on XOR (accuracy {test['accuracy']:.2f})")
-        W, b = model.layers[0].weight.numpy(), model.layers[0].bias.numpy()   # (2, 2), (2,)
-        fig, ax = plt.subplots(figsize=(4.5, 4.5))
-        ax.scatter(X[:, 0], X[:, 1], c=y, cmap="coolwarm", s=120, edgecolors="k", zorder=3)
-        xs = np.linspace(-0.5, 1.5, 2)
-        for j in range(len(W)):                         # hidden unit j: W[j] . x + b[j] = 0
-            if abs(W[j, 1]) > 1e-8:
-                ax.plot(xs, -(W[j, 0] * xs + b[j]) / W[j, 1], label=f"hidden unit {j + 1}")
-            else:
-                ax.axvline(-b[j] / W[j, 0], label=f"hidden unit {j + 1}")
-        ax.set_xlim(-0.5, 1.5)
-        ax.set_ylim(-0.5, 1.5)
-        ax.set_title("the hidden units' lines")
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(out_dir / "hidden_units.png", dpi=100)
-        plt.close(fig)
-    if progress:
-        print(f"XOR: test accuracy {test['accuracy']:.2f}, loss {test['loss']:.4f}", flush=True)
-    return {"test_accuracy": test["accuracy"], "test_loss": test["loss"], "epochs": trainer.epoch}
-
-
-def run_spam(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
-    """Recipe ``spam-mlp``: the supervised runner (checked against its schema), plus precision and
-    recall of the spam class on the test set -- accuracy alone hides a filter that lets spam through
-    (only 13% of the messages are spam: "always ham" already scores 0.87).
-
-    Returns the supervised metrics plus ``spam_precision`` (share of messages flagged as spam that
-    are spam), ``spam_recall`` (share of spam that is caught) and ``spam_f1``.
-    """
-    import copy
-
-    from ..recipes import DATA_RUNNER_KEYS, SUPERVISED, TRAIN_DEFAULTS, validate
-    from ..train import Callback, predict
-    from ..train import metrics as M
-    from ..train.runner import build_data, run_supervised
-
-    sup = copy.deepcopy(dict(config))
-    sup["recipe"] = {**sup["recipe"], "runner": SUPERVISED}
-    validate(sup)                                   # the same key checks as a supervised recipe
-    for section, defaults in (("train", TRAIN_DEFAULTS), ("data", DATA_RUNNER_KEYS)):
-        for k, v in defaults.items():
-            sup.setdefault(section, {}).setdefault(k, copy.deepcopy(v))
-
-    class _Keep(Callback):
-        def on_train_end(self, trainer, logs):
-            self.trainer = trainer
-
-    keep = _Keep()
-    results = dict(run_supervised(sup, out_dir, progress=progress, extra_callbacks=[keep]))
-    bundle = build_data(sup)                        # deterministic: the same split and vocabulary
-    trainer = keep.trainer
-    scores = predict(trainer.model, trainer.make_loader(bundle.test, 512, shuffle=False))
-    cm = M.confusion_matrix(bundle.test.arrays[1], scores, num_classes=2)
-    prf = M.precision_recall_f1(cm)
-    classes = list(bundle.info.get("classes") or ["ham", "spam"])
-    spam = classes.index("spam") if "spam" in classes else 1
-    results.update(spam_precision=float(prf["precision"][spam]), spam_recall=float(prf["recall"][spam]),
-                   spam_f1=float(prf["f1"][spam]))
-    print(f"spam   precision {results['spam_precision']:.4f}  recall {results['spam_recall']:.4f}  "
-          f"f1 {results['spam_f1']:.4f}   (confusion [[ham->ham, ham->spam], [spam->ham, spam->spam]] = "
-          f"{cm.tolist()})", flush=True)
-    return results

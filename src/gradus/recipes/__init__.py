@@ -14,6 +14,13 @@ builder's keyword arguments; ``[optim]`` name + keyword arguments; optional ``[s
 clip_grad_norm, early_stopping. ``--set a.b=value`` overrides any key; keys are checked against the
 schema and against the signatures of the factory / optimizer / scheduler / dataset builder, and an
 unknown key is refused with the closest valid one.
+
+This module loads and checks recipes (it imports nothing heavy, so ``gradus list`` stays fast). What
+runs them lives beside it: :mod:`gradus.recipes.datasets` (the ``data.dataset`` registry:
+``DATASETS``, ``DataBundle``, ``build_dataset``, ``register_dataset``) and
+:mod:`gradus.recipes.runners` (``run_recipe``, ``run_supervised``, the builders and every custom
+runner); those names are also reachable here, loaded on first use (``from gradus.recipes import
+run_recipe``).
 """
 from __future__ import annotations
 
@@ -46,6 +53,8 @@ __all__ = [
     "import_object",
     "describe_target",
     "SUPERVISED",
+    "optimizer_class",
+    "scheduler_factory",
 ]
 
 DEFAULT_RECIPE = "digits-mlp"
@@ -109,10 +118,25 @@ RECIPE_KEYS = {"name", "description", "runner", "target"}
 TARGET_KEYS = {"metric", "value", "mode"}
 
 
+# Custom runners that lived in gradus.models until the recipes got their own runners package: recipe
+# files written for the old locations keep working.
+MOVED_RUNNERS = {
+    f"gradus.models.{old}:{func}": f"gradus.recipes.runners.{new}:{func}"
+    for old, new, func in (("perceptron", "perceptron", "run_perceptron_logic"),
+                           ("perceptron", "perceptron", "run_adaline"),
+                           ("mlp", "textbook", "run_textbook"),
+                           ("mlp", "overfitting", "run_overfit_l2"),
+                           ("mlp", "xor", "run_xor"),
+                           ("mlp", "spam", "run_spam"),
+                           ("experiments", "depth", "depth_plain_vs_residual"))
+}
+
+
 def import_object(spec: str, what: str = "object") -> Any:
     """``"package.module:attr"`` -> the attribute (clear errors for a bad module or name)."""
     if not isinstance(spec, str) or ":" not in spec:
         raise RecipeError(f"{what} must be 'package.module:name', got {spec!r}")
+    spec = MOVED_RUNNERS.get(spec, spec)
     mod_name, _, attr = spec.partition(":")
     try:
         mod = importlib.import_module(mod_name)
@@ -139,7 +163,8 @@ def _signature_keys(fn: Callable, skip: int = 0) -> tuple[set[str], bool]:
     return {p.name for p in named[skip:]}, var_kw
 
 
-def _optimizer_class(name: str) -> Any:
+def optimizer_class(name: str) -> Any:
+    """The optimizer class ``gradus.optim.<name>`` (a RecipeError naming the available ones if unknown)."""
     from .. import optim
 
     cls = getattr(optim, str(name), None)
@@ -151,7 +176,8 @@ def _optimizer_class(name: str) -> Any:
     return cls
 
 
-def _scheduler_factory(name: str) -> Any:
+def scheduler_factory(name: str) -> Any:
+    """The scheduler ``gradus.optim.lr_scheduler.<name>`` or ``"warmup_cosine"`` (RecipeError if unknown)."""
     from ..optim import lr_scheduler
 
     if name == "warmup_cosine":
@@ -188,7 +214,7 @@ def _valid_keys(config: Mapping[str, Any]) -> dict[str, set[str] | None]:
     data = config.get("data") or {}
     valid["data"] = set(DATA_RUNNER_KEYS)
     if "dataset" in data:
-        from ..train.data import DATASETS, dataset_kwargs
+        from .datasets import DATASETS, dataset_kwargs
 
         if data["dataset"] not in DATASETS:
             raise RecipeError(f"data.dataset: unknown dataset {data['dataset']!r}"
@@ -198,12 +224,12 @@ def _valid_keys(config: Mapping[str, Any]) -> dict[str, set[str] | None]:
     optim_cfg = config.get("optim") or {}
     valid["optim"] = {"name"}
     if "name" in optim_cfg:
-        keys, var_kw = _signature_keys(_optimizer_class(optim_cfg["name"]), skip=1)
+        keys, var_kw = _signature_keys(optimizer_class(optim_cfg["name"]), skip=1)
         valid["optim"] = None if var_kw else keys | {"name"}
     sched = config.get("scheduler") or {}
     valid["scheduler"] = {"name", "interval"}
     if "name" in sched:
-        keys, var_kw = _signature_keys(_scheduler_factory(sched["name"]), skip=1)
+        keys, var_kw = _signature_keys(scheduler_factory(sched["name"]), skip=1)
         valid["scheduler"] = None if var_kw else keys | {"name", "interval"}
     return valid
 
@@ -384,3 +410,19 @@ def list_all(check: bool = False) -> list[tuple[str, str, str]]:
 
 
 __all__ += ["target_reached", "list_all", "TRAIN_DEFAULTS"]
+
+
+# Names of the submodules that run recipes, loaded on first use: importing them here would load the
+# Trainer, the datasets and the model zoo for every `gradus list`.
+_LAZY = {
+    **{n: "datasets" for n in ("DATASETS", "DataBundle", "build_dataset", "register_dataset",
+                               "dataset_kwargs")},
+    **{n: "runners" for n in ("run_recipe", "run_supervised", "build_model", "build_optimizer",
+                              "build_scheduler", "build_data")},
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,5 +1,8 @@
-"""Training: the loop (``Trainer``, ``fit``, ``evaluate``), callbacks, metrics, checkpoints, the
-datasets registry of recipes, and the recipe runner behind ``gradus train``.
+"""Training: the loop (``Trainer``, ``fit``, ``evaluate``), callbacks, metrics and checkpoints.
+
+The recipes that ``gradus train`` runs, their datasets registry (``DATASETS``, ``DataBundle``,
+``build_dataset``, ``register_dataset``) and their runners live one layer up, in
+:mod:`gradus.recipes` (this package imports nothing from there).
 
     >>> import gradus
     >>> from gradus.train import Trainer, EarlyStopping
@@ -20,7 +23,6 @@ from .callbacks import (
                         TensorBoardLogger,
 )
 from .checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
-from .data import DATASETS, DataBundle, build_dataset, register_dataset
 from .metrics import accuracy, classification_report, confusion_matrix, precision_recall_f1, top_k_accuracy
 from .trainer import Trainer, TrainingDivergedError, evaluate, fit, l2_penalty, predict
 
@@ -29,7 +31,6 @@ __all__ = [
     "Callback", "CallbackList", "LambdaCallback", "ProgressBar", "EarlyStopping", "ModelCheckpoint",
     "CSVLogger", "JSONLLogger", "TensorBoardLogger",
     "save_checkpoint", "load_checkpoint", "read_checkpoint", "CheckpointError",
-    "DATASETS", "DataBundle", "build_dataset", "register_dataset",
     "metrics", "accuracy", "top_k_accuracy", "confusion_matrix", "precision_recall_f1",
     "classification_report",
 ]

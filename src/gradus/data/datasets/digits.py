@@ -17,6 +17,7 @@ import numpy as np
 
 from ..dataset import ArrayDataset
 from ..errors import ChecksumError, DatasetFormatError
+from ..split import stratified_split
 
 __all__ = ["Digits", "load_digits_arrays", "DIGITS_SHA256"]
 
@@ -44,23 +45,8 @@ def _load_all() -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def _split_indices(labels: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Stratified split: within each class, a seeded shuffle, the first round(n_c * f) go to test."""
-    if not 0.0 <= test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be in [0, 1), got {test_fraction}")
-    rng = np.random.default_rng(seed)
-    train, test = [], []
-    for c in np.unique(labels):
-        idx = rng.permutation(np.flatnonzero(labels == c))
-        k = int(round(len(idx) * test_fraction))
-        test.append(idx[:k])
-        train.append(idx[k:])
-    # Sorted so that a sample's position does not depend on the class loop order.
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
-
-
 class Digits(ArrayDataset):
-    """The 8x8 digits with a deterministic stratified train/test split.
+    """The 8x8 digits with a deterministic stratified train/test split (:func:`gradus.data.stratified_split`).
 
     Attributes:
         data: ``(N, 8, 8)`` uint8, values 0..16 (not 0..255: divide by 16 to scale to [0, 1]).
@@ -69,7 +55,8 @@ class Digits(ArrayDataset):
 
     Args:
         train: ``True`` for the training part, ``False`` for the test part, ``None`` for all 1797.
-        test_fraction: share of each class that goes to the test part (default 0.2: 1438 / 359).
+        test_fraction: share of each class that goes to the test part, in (0, 1) (default 0.2:
+            1438 / 359); ``train=None`` takes all 1797 samples without a split.
         seed: seed of the per-class shuffle; the same seed always gives the same split.
         transform, target_transform: applied per sample; a sample is ``((8, 8) uint8, int)``.
     """
@@ -88,7 +75,7 @@ class Digits(ArrayDataset):
         if train is None:
             idx = np.arange(len(labels))
         else:
-            train_idx, test_idx = _split_indices(labels, test_fraction, seed)
+            train_idx, test_idx = stratified_split(labels, float(test_fraction), seed)
             idx = train_idx if train else test_idx
         self.train = train
         self.data = images[idx]  # fancy indexing copies: writable, private to this instance

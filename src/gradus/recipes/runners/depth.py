@@ -1,4 +1,4 @@
-"""Experiments with the CNN zoo that are more than one training run (custom recipe runners).
+"""Recipe ``depth-plain-vs-residual``: an experiment with the CNN zoo that is more than one training run.
 
 ``depth_plain_vs_residual`` is the lecture's version of He et al. 2016, Fig. 1 / Fig. 6: CIFAR-style
 networks of several depths (6n+2 layers), each trained twice on the SAME data, in the SAME order, from
@@ -35,7 +35,7 @@ def _net_name(residual: bool, depth: int) -> str:
 
 def _error_rate(model, loader) -> tuple[float, float]:
     """(error rate, mean cross-entropy) of ``model`` on ``loader``, in eval mode."""
-    from .. import functional as F
+    from ... import functional as F
 
     model.eval()
     wrong, total, loss_sum = 0, 0, 0.0
@@ -68,11 +68,11 @@ def depth_plain_vs_residual(config: Mapping[str, Any], out_dir: Path, *, progres
       deeper residual nets train at least as well);
     * ``residual_advantage`` = train error of the deepest plain net - that of the deepest residual one.
     """
-    from .. import functional as F
-    from .. import optim
-    from ..data import DataLoader
-    from ..train.data import build_dataset
-    from .resnet import resnet_cifar
+    from ... import functional as F
+    from ... import optim
+    from ...data import DataLoader
+    from ...models.resnet import resnet_cifar
+    from ..datasets import build_dataset
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

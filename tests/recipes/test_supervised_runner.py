@@ -4,7 +4,7 @@ import json
 import pytest
 
 from gradus.recipes import RecipeError, load_recipe, validate
-from gradus.train.runner import build_data, build_model, build_optimizer, build_scheduler, run_supervised
+from gradus.recipes.runners import build_data, build_model, build_optimizer, build_scheduler, run_supervised
 
 
 def test_supervised_runner_on_a_2d_problem(tmp_path, capsys):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from gradus.data import DataLoader, TensorDataset
-from gradus.train.data import DATASETS, AugmentedImages, build_dataset, dataset_kwargs, split_validation
+from gradus.recipes.datasets import DATASETS, AugmentedImages, build_dataset, dataset_kwargs, split_validation
 
 CONTRACT = {"digits", "mnist", "cifar10", "spam", "sentiment", "xor", "and", "or", "spiral", "moons", "blobs"}
 

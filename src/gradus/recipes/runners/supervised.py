@@ -1,19 +1,14 @@
-"""Run a recipe: build model, data, optimizer and scheduler from its config, train, evaluate, plot.
+"""The supervised runner: the generic :class:`~gradus.train.Trainer` loop behind every recipe with
+``runner = "supervised"`` (the default).
 
-``run_recipe(config, out_dir)`` dispatches on ``[recipe].runner``: ``"supervised"`` runs
-:func:`run_supervised` (the generic :class:`~gradus.train.Trainer` loop); ``"pkg.mod:func"`` imports
-``func`` and calls ``func(config, out_dir, progress=...)`` (perceptron rule, textbook back-prop, ...).
-Both return the final metrics (``{"test_accuracy": ..., ...}``).
-
-The supervised runner writes into ``out_dir``: ``checkpoint.safetensors`` + ``checkpoint.json``,
-``metrics.jsonl``, ``metrics.csv``, ``results.json``, ``report.txt`` (per-class precision / recall /
-F1) and the plots ``curves.png``, ``confusion.png``, ``misclassified.png`` and ``first_layer.png``
-(image data), ``decision_boundary.png`` (2-D inputs).
+:func:`run_supervised` builds the model, data, optimizer and scheduler from the config
+(:mod:`.build`), trains, evaluates on the test split and writes into ``out_dir``:
+``checkpoint.safetensors`` + ``checkpoint.json``, ``metrics.jsonl``, ``metrics.csv``, ``results.json``,
+``report.txt`` (per-class precision / recall / F1) and the plots ``curves.png``, ``confusion.png``,
+``misclassified.png`` and ``first_layer.png`` (image data), ``decision_boundary.png`` (2-D inputs).
 """
 from __future__ import annotations
 
-import datetime as _dt
-import inspect
 import json
 import sys
 import time
@@ -23,79 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from ..recipes import SUPERVISED, RecipeError, describe_target, import_object, target_reached
-from . import metrics as M
-from .callbacks import Callback, CSVLogger, EarlyStopping, JSONLLogger, ModelCheckpoint, ProgressBar
-from .checkpoint import atomic_write_text
-from .data import DataBundle, build_dataset, split_validation
-from .trainer import Trainer, evaluate
+from ...train import metrics as M
+from ...train.callbacks import Callback, CSVLogger, EarlyStopping, JSONLLogger, ModelCheckpoint, ProgressBar
+from ...train.checkpoint import atomic_write_text
+from ...train.trainer import Trainer, evaluate
+from .. import describe_target, target_reached
+from ..datasets import DataBundle
+from .build import build_data, build_model, build_optimizer, build_scheduler
+from .common import count_params, dataset_inputs, dataset_targets, jsonable, predict_fn, print_target
 
-__all__ = ["run_recipe", "run_supervised", "build_model", "build_optimizer", "build_scheduler",
-           "build_data", "default_out_dir", "write_plots"]
-
-
-def default_out_dir(name: str) -> Path:
-    """``runs/<recipe>-<YYYYmmdd-HHMMSS>`` under the current directory."""
-    return Path("runs") / f"{name}-{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
-
-
-def _kwargs(section: Mapping[str, Any], *drop: str) -> dict[str, Any]:
-    return {k: v for k, v in section.items() if k not in drop}
-
-
-def build_model(config: Mapping[str, Any]) -> Any:
-    """``model.factory(**other model keys)``."""
-    cfg = config["model"]
-    factory = import_object(cfg["factory"], "model.factory")
-    try:
-        return factory(**_kwargs(cfg, "factory"))
-    except TypeError as e:
-        raise RecipeError(f"model.factory {cfg['factory']!r} rejected its arguments: {e}") from None
-
-
-def build_optimizer(config: Mapping[str, Any], model: Any) -> Any:
-    """``gradus.optim.<optim.name>(model.parameters(), **other optim keys)``."""
-    from ..recipes import _optimizer_class
-
-    cfg = config["optim"]
-    cls = _optimizer_class(cfg["name"])
-    kwargs = _kwargs(cfg, "name")
-    # TOML has no tuples; PyTorch-style arguments such as betas=(0.9, 0.999) come as lists.
-    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
-    return cls(model.parameters(), **kwargs)
-
-
-def build_scheduler(config: Mapping[str, Any], optimizer: Any) -> tuple[Any, str]:
-    """The ``[scheduler]`` (or None) and its interval (``"epoch"`` or ``"step"``)."""
-    from ..recipes import _scheduler_factory
-
-    cfg = config.get("scheduler") or {}
-    if not cfg.get("name"):
-        return None, "epoch"
-    factory = _scheduler_factory(cfg["name"])
-    interval = cfg.get("interval", "step" if cfg["name"] in ("warmup_cosine", "OneCycleLR") else "epoch")
-    kwargs = {k: tuple(v) if isinstance(v, list) and k != "milestones" else v
-              for k, v in _kwargs(cfg, "name", "interval").items()}
-    return factory(optimizer, **kwargs), interval
-
-
-def build_data(config: Mapping[str, Any], root: Any = None) -> DataBundle:
-    """The recipe's :class:`DataBundle`, with a validation split when ``data.val_fraction > 0``."""
-    from ..recipes import DATA_RUNNER_KEYS
-
-    cfg = dict(config["data"])
-    root = root if root is not None else cfg.get("root")
-    kwargs = _kwargs(cfg, *DATA_RUNNER_KEYS)
-    bundle = build_dataset(cfg["dataset"], root=root, **kwargs)
-    frac = float(cfg.get("val_fraction") or 0.0)
-    if frac > 0 and bundle.val is None:
-        seed = int((config.get("train") or {}).get("seed", 0) or 0)
-        bundle.train, bundle.val = split_validation(bundle.train, frac, seed=seed)
-    return bundle
-
-
-def _count_params(model: Any) -> int:
-    return int(sum(p.data.size for p in model.parameters()))
+__all__ = ["run_supervised", "write_plots"]
 
 
 def _first_layer_weight(model: Any, info: Mapping[str, Any]) -> tuple[Any, tuple | None] | None:
@@ -119,7 +51,7 @@ def write_plots(out_dir: Path, history: list, bundle: DataBundle, model: Any, ou
                 targets: np.ndarray, title: str = "") -> list[Path]:
     """The run's PNGs (see the module docstring); returns the paths written."""
     try:
-        from ..viz import plots
+        from ...viz import plots
     except ImportError:  # matplotlib is an optional dependency
         print("matplotlib is not installed: no plots (pip install gradus[viz])", file=sys.stderr)
         return []
@@ -134,7 +66,7 @@ def write_plots(out_dir: Path, history: list, bundle: DataBundle, model: Any, ou
         cm = M.confusion_matrix(targets, pred, num_classes=max(bundle.num_classes, outputs.shape[1]))
         written.append(plots.plot_confusion_matrix(cm, names, out_dir / "confusion.png"))
         if info.get("image_shape") is not None:
-            X = _dataset_inputs(bundle.test)
+            X = dataset_inputs(bundle.test)
             if X is not None:
                 written.append(plots.plot_misclassified(X, targets, pred, out_dir / "misclassified.png",
                                                         image_shape=info["image_shape"], class_names=names))
@@ -142,51 +74,12 @@ def write_plots(out_dir: Path, history: list, bundle: DataBundle, model: Any, ou
     if first is not None:
         written.append(plots.plot_first_layer(first[0], first[1], out_dir / "first_layer.png"))
     if tuple(bundle.input_shape) == (2,) and classification:
-        X = _dataset_inputs(bundle.train)
-        y = _dataset_targets(bundle.train)
+        X = dataset_inputs(bundle.train)
+        y = dataset_targets(bundle.train)
         if X is not None and y is not None:
-            written.append(plots.plot_decision_boundary(_predict_fn(model), X, y,
+            written.append(plots.plot_decision_boundary(predict_fn(model), X, y,
                                                         out_dir / "decision_boundary.png"))
     return written
-
-
-def _dataset_inputs(ds: Any) -> np.ndarray | None:
-    arrays = getattr(ds, "arrays", None)
-    if arrays:
-        return arrays[0]
-    return getattr(ds, "X", None)
-
-
-def _dataset_targets(ds: Any) -> np.ndarray | None:
-    arrays = getattr(ds, "arrays", None)
-    if arrays and len(arrays) > 1:
-        return arrays[1]
-    return getattr(ds, "y", None)
-
-
-def _predict_fn(model: Any):
-    from .. import no_grad, tensor
-
-    def fn(X: np.ndarray) -> np.ndarray:
-        was = getattr(model, "training", True)
-        model.eval()
-        try:
-            with no_grad():
-                return M.to_numpy(model(tensor(X)))
-        finally:
-            model.train(was)
-
-    return fn
-
-
-def _jsonable(d: Mapping[str, Any]) -> dict[str, Any]:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, (np.floating, np.integer)):
-            v = v.item()
-        if isinstance(v, (int, float, str, bool)) or v is None:
-            out[k] = v
-    return out
 
 
 def run_supervised(config: Mapping[str, Any], out_dir: str | Path, *, progress: bool = True,
@@ -207,7 +100,7 @@ def run_supervised(config: Mapping[str, Any], out_dir: str | Path, *, progress: 
     """
     import gradus
 
-    from .. import random as grandom
+    from ... import random as grandom
 
     config = json.loads(json.dumps(config))  # a plain, JSON-able copy (stored in checkpoints)
     out_dir = Path(out_dir)
@@ -253,7 +146,7 @@ def run_supervised(config: Mapping[str, Any], out_dir: str | Path, *, progress: 
     n_val = len(bundle.val) if bundle.val is not None else 0
     opt_desc = ", ".join(f"{k}={v}" for k, v in config["optim"].items() if k != "name")
     print(f"gradus {gradus.__version__}: recipe {name} -> {out_dir}", file=out)
-    print(f"  model  {type(model).__name__} ({_count_params(model):,} parameters)", file=out)
+    print(f"  model  {type(model).__name__} ({count_params(model):,} parameters)", file=out)
     print(f"  data   {config['data']['dataset']}: {len(bundle.train)} train / {n_val} val / "
           f"{len(bundle.test)} test, batch {config['data']['batch_size']}", file=out)
     print(f"  optim  {config['optim']['name']}({opt_desc})"
@@ -283,17 +176,17 @@ def run_supervised(config: Mapping[str, Any], out_dir: str | Path, *, progress: 
     results["steps"] = trainer.global_step
     results["train_seconds"] = round(train_seconds, 3)
     if history:
-        results.update({f"final_{k}": v for k, v in _jsonable(history[-1]).items()
+        results.update({f"final_{k}": v for k, v in jsonable(history[-1]).items()
                         if k not in ("epoch", "step", "time")})
 
     # The final checkpoint carries the test metrics too (gradus eval recomputes them).
-    trainer.save_checkpoint(ckpt_path, extra={"results": _jsonable(results)})
+    trainer.save_checkpoint(ckpt_path, extra={"results": jsonable(results)})
     written = [ckpt_path, ckpt_path.with_suffix(".json"), out_dir / "metrics.jsonl", out_dir / "metrics.csv"]
     if train_cfg.get("plots", True):
         title = f"{name}: {type(model).__name__}"
         written += write_plots(out_dir, history, bundle, model, outputs, targets, title=title)
     reached = target_reached(config, results)
-    summary = {"recipe": name, "results": _jsonable(results), "target": describe_target(config) or None,
+    summary = {"recipe": name, "results": jsonable(results), "target": describe_target(config) or None,
                "target_reached": reached, "checkpoint": str(ckpt_path)}
     atomic_write_text(out_dir / "results.json", json.dumps(summary, indent=1, allow_nan=True) + "\n")
     written.append(out_dir / "results.json")
@@ -306,49 +199,4 @@ def run_supervised(config: Mapping[str, Any], out_dir: str | Path, *, progress: 
           + f"   ({trainer.epoch} epochs, {train_seconds:.1f} s)", file=out)
     print_target(config, results, out)
     print("wrote  " + "\n       ".join(str(p) for p in written), file=out, flush=True)
-    return results
-
-
-def print_target(config: Mapping[str, Any], results: Mapping[str, Any], out: Any = None) -> None:
-    """``target test_accuracy >= 0.95: reached (0.9721)``."""
-    out = out or sys.stdout
-    desc = describe_target(config)
-    if not desc:
-        return
-    reached = target_reached(config, results)
-    metric = config["recipe"]["target"]["metric"]
-    if reached is None:
-        print(f"target {desc}: not reported by this run", file=out)
-    else:
-        verdict = "reached" if reached else "NOT reached"
-        print(f"target {desc}: {verdict} ({float(results[metric]):.4f})", file=out)
-
-
-def run_recipe(config: Mapping[str, Any], out_dir: str | Path, *, progress: bool = True,
-               resume: str | Path | None = None, data_root: Any = None,
-               extra_callbacks: Sequence[Callback] = ()) -> dict[str, Any]:
-    """Run any recipe: the supervised loop or its custom ``runner``; returns the final metrics."""
-    runner = config["recipe"].get("runner", SUPERVISED)
-    if runner == SUPERVISED:
-        return run_supervised(config, out_dir, progress=progress, resume=resume, data_root=data_root,
-                              extra_callbacks=extra_callbacks)
-    fn = import_object(runner, "recipe.runner")
-    config = json.loads(json.dumps(config))
-    if data_root is not None:
-        config.setdefault("data", {})["root"] = str(data_root)
-    kwargs: dict[str, Any] = {"progress": progress}
-    if resume is not None:
-        if "resume" not in inspect.signature(fn).parameters:
-            raise RecipeError(f"recipe {config['recipe']['name']!r} uses the custom runner {runner!r}, "
-                              "which cannot resume from a checkpoint")
-        kwargs["resume"] = resume
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    results = fn(config, Path(out_dir), **kwargs)
-    if not isinstance(results, Mapping):
-        raise TypeError(f"runner {runner!r} returned {type(results).__name__}, expected a dict of metrics")
-    results = dict(results)
-    atomic_write_text(Path(out_dir) / "results.json", json.dumps(
-        {"recipe": config["recipe"]["name"], "results": _jsonable(results),
-         "target": describe_target(config) or None, "target_reached": target_reached(config, results)},
-        indent=1) + "\n")
     return results

@@ -1,4 +1,4 @@
-"""The datasets registry used by recipes: ``DATASETS[name](**data_kwargs, root=None) -> DataBundle``.
+"""The datasets registry of the recipes: ``DATASETS[name](**data_kwargs, root=None) -> DataBundle``.
 
 Every builder returns ready-to-train gradus Datasets: ``TensorDataset`` of float32 features and
 int64 labels wherever possible, so the DataLoader takes its batched fast path (one gather per
@@ -34,8 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data import Dataset, TensorDataset
-from ..data.dataset import Subset
+from ..data import Dataset, Subset, TensorDataset, stratified_split
 
 __all__ = ["DataBundle", "DATASETS", "register_dataset", "build_dataset", "dataset_kwargs",
            "AugmentedImages", "split_validation"]
@@ -100,20 +99,6 @@ def _tensor_ds(X: np.ndarray, y: np.ndarray) -> TensorDataset:
     return TensorDataset(np.ascontiguousarray(X, dtype=np.float32), np.ascontiguousarray(y, dtype=np.int64))
 
 
-def _stratified_split(y: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (train, test): within each class a seeded shuffle, the first ``round(n_c * f)`` to test."""
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
-    rng = np.random.default_rng(seed)
-    train, test = [], []
-    for c in np.unique(y):
-        idx = rng.permutation(np.flatnonzero(y == c))
-        k = int(round(len(idx) * test_fraction))
-        test.append(idx[:k])
-        train.append(idx[k:])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
-
-
 def _subset(X: np.ndarray, y: np.ndarray, n: int | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A seeded random subset of ``n`` samples (kept in their original order)."""
     if not n or n >= len(X):
@@ -124,7 +109,8 @@ def _subset(X: np.ndarray, y: np.ndarray, n: int | None, seed: int) -> tuple[np.
 
 def split_validation(ds: Dataset, fraction: float, seed: int = 0) -> tuple[Dataset, Dataset]:
     """Split ``fraction`` of ``ds`` off for validation, with a generator of its own (seeded), so the
-    split is the same whatever the global RNG did before."""
+    split is the same whatever the global RNG did before. A plain random split, not a stratified
+    one (:func:`gradus.data.stratified_split`): the recipes' validation curves were measured on it."""
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"val_fraction must be in (0, 1), got {fraction}")
     n = len(ds)
@@ -277,7 +263,7 @@ def _bag_of_words(texts: list[str], labels: np.ndarray, classes: list[str], name
                   mode: str, test_fraction: float, split_seed: int, min_df: int | float) -> DataBundle:
     from ..data.datasets import Vectorizer
 
-    tr, te = _stratified_split(labels, test_fraction, split_seed)
+    tr, te = stratified_split(labels, float(test_fraction), split_seed)
     vec = Vectorizer(mode=mode, max_features=max_features, min_df=min_df)
     # Fit the vocabulary (and idf) on the training texts only: the test set stays unseen.
     X = vec.fit_transform([texts[i] for i in tr])
@@ -335,7 +321,7 @@ for _g in ("xor", "and", "or", "nand"):
 
 
 def _toy_bundle(X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int, name: str) -> DataBundle:
-    tr, te = _stratified_split(y, test_fraction, seed)
+    tr, te = stratified_split(y, float(test_fraction), seed)
     k = int(y.max()) + 1
     return DataBundle(_tensor_ds(X[tr], y[tr]), None, _tensor_ds(X[te], y[te]), k, (X.shape[1],),
                       {"classes": [str(c) for c in range(k)], "name": name})

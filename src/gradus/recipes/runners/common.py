@@ -1,0 +1,120 @@
+"""Helpers the recipe runners share: config sections, output, plots, predictions, dataset arrays."""
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .. import describe_target, target_reached
+
+__all__ = ["section", "say", "pyplot", "predict_fn", "dataset_inputs", "dataset_targets", "jsonable",
+           "count_params", "mnist_arrays", "print_target"]
+
+
+def section(config: Mapping[str, Any], name: str) -> dict:
+    """A copy of the table ``[name]`` of a recipe (``{}`` when it is missing)."""
+    return dict(config.get(name) or {})
+
+
+def say(progress: bool, text: str) -> None:
+    """Print ``text`` (flushed) when ``progress`` is on."""
+    if progress:
+        print(text, flush=True)
+
+
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` with the file-only Agg backend, or None when matplotlib is missing."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        return plt
+    except ImportError:
+        return None
+
+
+def predict_fn(model: Any):
+    """``X (M, ...) ndarray -> model outputs ndarray``, in eval mode and without recording a graph
+    (the model's training mode is restored afterwards); what the decision-boundary plots call."""
+    from ... import no_grad, tensor
+    from ...train.metrics import to_numpy
+
+    def fn(X: np.ndarray) -> np.ndarray:
+        was = getattr(model, "training", True)
+        model.eval()
+        try:
+            with no_grad():
+                return to_numpy(model(tensor(X)))
+        finally:
+            model.train(was)
+
+    return fn
+
+
+def dataset_inputs(ds: Any) -> np.ndarray | None:
+    """The input array of a TensorDataset (``arrays[0]``) or of a dataset with ``X``; else None."""
+    arrays = getattr(ds, "arrays", None)
+    if arrays:
+        return arrays[0]
+    return getattr(ds, "X", None)
+
+
+def dataset_targets(ds: Any) -> np.ndarray | None:
+    """The label array of a TensorDataset (``arrays[1]``) or of a dataset with ``y``; else None."""
+    arrays = getattr(ds, "arrays", None)
+    if arrays and len(arrays) > 1:
+        return arrays[1]
+    return getattr(ds, "y", None)
+
+
+def jsonable(d: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of ``d`` that JSON can hold (NumPy scalars become Python numbers)."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, (np.floating, np.integer)):
+            v = v.item()
+        if isinstance(v, (int, float, str, bool)) or v is None:
+            out[k] = v
+    return out
+
+
+def count_params(model: Any) -> int:
+    """Number of parameter elements of ``model``."""
+    return int(sum(p.data.size for p in model.parameters()))
+
+
+def mnist_arrays(data: Mapping[str, Any], subset: int | None = None, test_subset: int | None = None,
+                 seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """MNIST ``X, y, X_test, y_test`` (flattened, in [0, 1]) from ``data.root`` (None: ``$GRADUS_DATA``,
+    then ``~/.cache/gradus``); ``subset``: a seeded random sample of the training set (kept in order),
+    ``test_subset``: the first n test images."""
+    from ...data.datasets import load_mnist_arrays
+
+    root = data.get("root")
+    X, y = load_mnist_arrays(root=root, train=True)
+    X_test, y_test = load_mnist_arrays(root=root, train=False)
+    rng = np.random.default_rng(seed)
+    if subset:
+        idx = np.sort(rng.permutation(len(X))[:int(subset)])
+        X, y = X[idx], y[idx]
+    if test_subset:
+        X_test, y_test = X_test[:int(test_subset)], y_test[:int(test_subset)]
+    return X, y, X_test, y_test
+
+
+def print_target(config: Mapping[str, Any], results: Mapping[str, Any], out: Any = None) -> None:
+    """``target test_accuracy >= 0.95: reached (0.9721)``."""
+    out = out or sys.stdout
+    desc = describe_target(config)
+    if not desc:
+        return
+    reached = target_reached(config, results)
+    metric = config["recipe"]["target"]["metric"]
+    if reached is None:
+        print(f"target {desc}: not reported by this run", file=out)
+    else:
+        verdict = "reached" if reached else "NOT reached"
+        print(f"target {desc}: {verdict} ({float(results[metric]):.4f})", file=out)
