@@ -70,16 +70,6 @@ SKIP: dict[str, str] = {
     "__init__.py": "the package root re-exports the public API of layers 1-3 and loads the rest lazily",
 }
 
-# Violations in code owned by other work in progress (issue 8), tolerated until fixed there:
-# (module, text in the violation) -> note. test_pending_violations_still_occur fails once one is
-# fixed, so that its entry is removed here and the rule holds for it from then on.
-PENDING: dict[tuple[str, str], str] = {
-    ("autograd/function.py", "'backend._cupy'"): "autograd reads backend's private CuPy handle",
-    ("nn/loss.py", "'L._reduction'"): "nn losses call functional.loss's private reduction parser",
-    ("tensor.py", "'_index_arrays'"): "Tensor.__setitem__ imports a private helper of ops.indexing",
-    ("tensor.py", "'_function._Tensor'"): "tensor.py sets a private global of autograd.function",
-}
-
 
 @dataclass(frozen=True)
 class Violation:
@@ -267,19 +257,8 @@ def check_tree(src: Path = SRC, used: set | None = None) -> list[Violation]:
     return sorted(set(out), key=lambda x: (x.module, x.line, x.why))
 
 
-def _pending(v: Violation) -> tuple[str, str] | None:
-    for key in PENDING:
-        module, text = key
-        if v.module == module and text in str(v):
-            return key
-    return None
-
-
-# --------------------------------------------------------------------------- tests
-
-
 def test_the_tree_respects_the_layering():
-    violations = [v for v in check_tree(SRC) if _pending(v) is None]
+    violations = check_tree(SRC)
     assert not violations, "layering violations (docs/architecture.md, Layers):\n" + "\n".join(
         map(str, violations))
 
@@ -295,17 +274,11 @@ def test_exceptions_have_reasons_and_are_needed():
     """The exception lists stay minimal: each entry has a reason and is still used by the tree."""
     used: set = set()
     check_tree(SRC, used)
-    for table in (PEER_IMPORTS, LAZY_UPWARD, SKIP, PENDING):
+    for table in (PEER_IMPORTS, LAZY_UPWARD, SKIP):
         for key, reason in table.items():
             assert reason, f"{key}: every exception needs its reason"
     unused = (set(PEER_IMPORTS) | set(LAZY_UPWARD)) - used
     assert not unused, f"no module needs these exceptions any more, remove them: {sorted(unused)}"
-
-
-def test_pending_violations_still_occur():
-    found = {_pending(v) for v in check_tree(SRC)}
-    fixed = set(PENDING) - found
-    assert not fixed, f"fixed: remove from PENDING in tests/test_layering.py: {sorted(fixed)}"
 
 
 def _check_snippet(tmp_path: Path, files: dict[str, str]) -> list[str]:

@@ -105,7 +105,7 @@ class _FakeCupyArray(np.ndarray):
 
 
 def test_device_mixing_names_both_devices(monkeypatch):
-    monkeypatch.setattr(backend, "_cupy", SimpleNamespace(ndarray=_FakeCupyArray))
+    monkeypatch.setattr(backend, "loaded_cupy", SimpleNamespace(ndarray=_FakeCupyArray))
     a = gradus.Tensor._make(np.ones(3).view(_FakeCupyArray))
     b = gradus.ones(3, 2)
     assert a.device == "cuda:0" and b.device == "cpu"

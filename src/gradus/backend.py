@@ -9,22 +9,22 @@ import numpy as np
 
 from .errors import DeviceError
 
-_cupy = None          # the cupy module once imported
+loaded_cupy = None    # the cupy module once imported, else None (read on the hot path of every op)
 _cupy_error = None    # why importing it failed, for the error message
 
 
 def _import_cupy():
     """Import CuPy on first use; remember the failure so the error can explain it."""
-    global _cupy, _cupy_error
-    if _cupy is None and _cupy_error is None:
+    global loaded_cupy, _cupy_error
+    if loaded_cupy is None and _cupy_error is None:
         try:
             import cupy  # noqa: PLC0415 (lazy on purpose)
 
             cupy.cuda.runtime.getDeviceCount()  # raises when there is no usable GPU
-            _cupy = cupy
+            loaded_cupy = cupy
         except Exception as e:  # ImportError, CUDARuntimeError, ...
             _cupy_error = e
-    return _cupy
+    return loaded_cupy
 
 
 def cuda_is_available() -> bool:
@@ -34,16 +34,16 @@ def cuda_is_available() -> bool:
 
 def get_array_module(*xs):
     """Return ``cupy`` if any argument is a CuPy array (or a Tensor holding one), else ``numpy``."""
-    if _cupy is not None:
+    if loaded_cupy is not None:
         for x in xs:
             data = getattr(x, "data", x)
-            if isinstance(data, _cupy.ndarray):
-                return _cupy
+            if isinstance(data, loaded_cupy.ndarray):
+                return loaded_cupy
     return np
 
 
 def is_cupy_array(a) -> bool:
-    return _cupy is not None and isinstance(a, _cupy.ndarray)
+    return loaded_cupy is not None and isinstance(a, loaded_cupy.ndarray)
 
 
 class Device:

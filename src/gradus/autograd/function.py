@@ -194,7 +194,7 @@ class Function:
                 arrays.append(a.data)
                 if a.requires_grad:
                     any_requires_grad = True
-                if backend._cupy is not None:
+                if backend.loaded_cupy is not None:
                     first_cupy = _check_same_device(cls, a, first_cupy)
             else:
                 arrays.append(a)
@@ -257,8 +257,14 @@ class FusedFunction(Function):
 _Tensor = None  # set by gradus.tensor once the class exists (avoids an import per op call)
 
 
+def register_tensor_class(cls) -> None:
+    """Called once by ``gradus.tensor``: the Tensor class that ``Function.apply`` wraps arrays in."""
+    global _Tensor
+    _Tensor = cls
+
+
 def _ndarray_types():
-    return (np.ndarray, backend._cupy.ndarray) if backend._cupy is not None else np.ndarray
+    return (np.ndarray, backend.loaded_cupy.ndarray) if backend.loaded_cupy is not None else np.ndarray
 
 
 def _asarray(o):

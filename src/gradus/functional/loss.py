@@ -39,7 +39,7 @@ xp_of = backend.get_array_module
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _reduction(size_average, reduce, reduction: str, who: str) -> str:
+def legacy_reduction(size_average, reduce, reduction: str, who: str) -> str:
     """PyTorch's legacy ``size_average``/``reduce`` flags, else ``reduction`` (validated)."""
     if size_average is not None or reduce is not None:
         sa = True if size_average is None else size_average
@@ -82,7 +82,7 @@ def _check_same_size(input, target, who: str, strict: bool = False) -> None:  # 
 # ---------------------------------------------------------------------------------------------
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:  # noqa: A002
     """(input - target)^2, reduced."""
-    reduction = _reduction(size_average, reduce, reduction, "mse_loss")
+    reduction = legacy_reduction(size_average, reduce, reduction, "mse_loss")
     target = _as_tensor(target, input)
     _check_same_size(input, target, "mse_loss")
     d = input - target
@@ -91,7 +91,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:  # noqa: A002
     """|input - target|, reduced."""
-    reduction = _reduction(size_average, reduce, reduction, "l1_loss")
+    reduction = legacy_reduction(size_average, reduce, reduction, "l1_loss")
     target = _as_tensor(target, input)
     _check_same_size(input, target, "l1_loss")
     return _reduce(ew.abs(input - target), reduction)
@@ -100,7 +100,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",  # noqa: A002
                    beta: float = 1.0) -> Tensor:
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target); beta = 0 is L1."""
-    reduction = _reduction(size_average, reduce, reduction, "smooth_l1_loss")
+    reduction = legacy_reduction(size_average, reduce, reduction, "smooth_l1_loss")
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     target = _as_tensor(target, input)
@@ -115,7 +115,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
 
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:  # noqa: A002
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta) (d = input - target)."""
-    reduction = _reduction(None, None, reduction, "huber_loss")
+    reduction = legacy_reduction(None, None, reduction, "huber_loss")
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     target = _as_tensor(target, input)
@@ -261,7 +261,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     ``ignore_index`` targets contribute nothing; ``label_smoothing`` eps mixes the target with the
     uniform distribution: (1 - eps) * target + eps / C.
     """
-    reduction = _reduction(size_average, reduce, reduction, "cross_entropy")
+    reduction = legacy_reduction(size_average, reduce, reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     if input.ndim == 0:
@@ -315,7 +315,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
 
     Shapes as ``cross_entropy`` with class indices. 'mean' divides by sum_n w[t_n] over non-ignored n.
     """
-    reduction = _reduction(size_average, reduce, reduction, "nll_loss")
+    reduction = legacy_reduction(size_average, reduce, reduction, "nll_loss")
     if input.ndim == 0:
         raise ShapeError("nll_loss: input must have a class dimension, got a 0-d tensor")
     C = input.shape[0] if input.ndim == 1 else input.shape[1]
@@ -387,7 +387,7 @@ class BinaryCrossEntropy(Function):
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,  # noqa: A002
                          reduction: str = "mean") -> Tensor:
     """BCE between probabilities ``input`` in [0, 1] and ``target`` (same shape); ``weight`` broadcasts."""
-    reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy")
+    reduction = legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy")
     target = _as_tensor(target, input)
     _check_same_size(input, target, "binary_cross_entropy", strict=True)
     x = input.data
@@ -404,7 +404,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                                      reduction: str = "mean", pos_weight=None) -> Tensor:
     """BCE on logits, stable for any logit: loss = (1 - t) x - (1 + (pw - 1) t) log sigmoid(x), times
     ``weight``. ``pos_weight`` (broadcast over the last dim, e.g. (C,)) weighs positive examples."""
-    reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy_with_logits")
+    reduction = legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy_with_logits")
     target = _as_tensor(target, input)
     _check_same_size(input, target, "binary_cross_entropy_with_logits", strict=True)
     ls = logsigmoid(input)
@@ -426,7 +426,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
     ``reduction='batchmean'`` divides the sum by the batch size (the true KL divergence); 'mean'
     averages over all elements, as PyTorch (which warns about it).
     """
-    reduction = _reduction(size_average, reduce, reduction, "kl_div")
+    reduction = legacy_reduction(size_average, reduce, reduction, "kl_div")
     target = _as_tensor(target, input)
     if log_target:
         loss = ew.exp(target) * (target - input)

@@ -25,7 +25,7 @@ __all__ = ["MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss",
 class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
-        self.reduction = L._reduction(size_average, reduce, reduction, type(self).__name__)
+        self.reduction = L.legacy_reduction(size_average, reduce, reduction, type(self).__name__)
 
 
 class _WeightedLoss(_Loss):
@@ -123,7 +123,7 @@ class KLDivLoss(_Loss):
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
         # validated here (batchmean is allowed only for KL)
         super(_Loss, self).__init__()
-        self.reduction = L._reduction(size_average, reduce, reduction, "kl_div")
+        self.reduction = L.legacy_reduction(size_average, reduce, reduction, "kl_div")
         self.log_target = log_target
 
     def forward(self, input, target):  # noqa: A002

@@ -13,10 +13,10 @@ from ..tensor import Tensor
 xp_of = backend.get_array_module
 
 
-def _index_arrays(idx):
+def index_arrays(idx):
     """Replace Tensors / lists inside an index by arrays (bool masks stay bool)."""
     if isinstance(idx, tuple):
-        return tuple(_index_arrays(i) for i in idx)
+        return tuple(index_arrays(i) for i in idx)
     if isinstance(idx, Tensor):
         return idx.data
     if isinstance(idx, list):
@@ -75,7 +75,7 @@ def _scatter_add_gpu(y, idx, x):
 
 def getitem(x, idx) -> Tensor:
     """``x[idx]`` with ints, slices, None, ..., integer arrays and bool masks (PyTorch semantics)."""
-    idx = _index_arrays(idx)
+    idx = index_arrays(idx)
     if isinstance(idx, np.ndarray) and idx.dtype == np.bool_ and idx.shape != x.shape[: idx.ndim]:
         raise GradIndexError(f"getitem: boolean mask of shape {idx.shape} does not match the indexed "
                              f"tensor of shape {tuple(x.shape)}")
