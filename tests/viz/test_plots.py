@@ -69,7 +69,7 @@ def test_plot_decision_boundary(tmp_path):
     y = (X[:, 0] + X[:, 1] > 0).astype(np.int64)
 
     def predict(P):
-        return np.stack([-(P[:, 0] + P[:, 1]), P[:, 0] + P[:, 1]], axis=1)  # scores (M, 2)
+        return (P[:, 0] + P[:, 1] > 0).astype(np.int64)  # labels (M,)
 
     img = check_png(plots.plot_decision_boundary(predict, X, y, tmp_path / "db.png"))
     assert img.shape[0] > 200
@@ -77,13 +77,10 @@ def test_plot_decision_boundary(tmp_path):
         plots.plot_decision_boundary(predict, np.zeros((5, 3)), np.zeros(5), tmp_path / "x.png")
 
 
-def test_decision_boundary_reads_predictions_like_the_metrics():
-    """viz does not import train (peers): its label reading must agree with train.metrics.predictions."""
-    from gradus.train.metrics import predictions
-
-    rng = np.random.default_rng(0)
-    for out in (rng.normal(size=(7, 3)), rng.normal(size=(7, 1)), rng.integers(0, 3, 7),
-                gradus.tensor(rng.normal(size=(7, 4)).astype(np.float32))):
-        np.testing.assert_array_equal(plots._labels(out), predictions(out))
-    with pytest.raises(ValueError, match="labels"):
-        plots._labels(np.zeros((2, 2, 2)))
+def test_decision_boundary_wants_labels(tmp_path):
+    """Scores must be turned into labels by the caller (viz does not import train.metrics)."""
+    X, y = np.zeros((4, 2)), np.zeros(4)
+    with pytest.raises(ValueError, match="integer labels of shape"):
+        plots.plot_decision_boundary(lambda P: np.zeros((len(P), 2)), X, y, tmp_path / "x.png")
+    with pytest.raises(ValueError, match="integer labels of shape"):
+        plots.plot_decision_boundary(lambda P: np.zeros(len(P)), X, y, tmp_path / "x.png")  # floats

@@ -72,18 +72,14 @@ def _to_display(img: np.ndarray, image_shape: Sequence[int] | None = None) -> tu
     return a, ("gray_r" if a.ndim == 2 else None)
 
 
-def _labels(output: Any) -> np.ndarray:
-    """Labels ``(M,)`` from what a ``predict_fn`` returns: labels ``(M,)`` as they are, scores ``(M, C)``
-    arg-maxed, a single column ``(M, 1)`` read as a logit (class 1 when > 0). The convention of
-    ``gradus.train.metrics.predictions`` (viz does not import train: they are peers)."""
+def _labels(output: Any, n: int) -> np.ndarray:
+    """The ``(n,)`` integer labels a ``predict_fn`` must return (scores are turned into labels by the
+    caller, e.g. with ``gradus.train.metrics.predictions``: viz does not import train, they are peers)."""
     out = _np(output)
-    if out.ndim == 1:
-        return out.astype(np.int64, copy=False)
-    if out.ndim != 2:
-        raise ValueError(f"predict_fn must return labels (M,) or scores (M, C), got shape {out.shape}")
-    if out.shape[1] == 1:
-        return (out[:, 0] > 0).astype(np.int64)
-    return out.argmax(axis=1).astype(np.int64)
+    if out.shape != (n,) or out.dtype.kind not in "iub":
+        raise ValueError(f"predict_fn must return integer labels of shape ({n},), got {out.dtype} of shape "
+                         f"{out.shape}; turn scores into labels first (gradus.train.metrics.predictions)")
+    return out.astype(np.int64, copy=False)
 
 
 def image_grid(n: int, max_cols: int = 10) -> tuple[int, int]:
@@ -322,8 +318,7 @@ def plot_decision_boundary(predict_fn: Callable[[np.ndarray], Any], X: Any, y: A
     """The regions a classifier assigns to each class over the plane, with the data on top.
 
     Args:
-        predict_fn: maps float32 points ``(M, 2)`` to labels ``(M,)`` or scores ``(M, C)`` (arg-max
-            taken; a single column is read as a logit, class 1 when > 0).
+        predict_fn: maps float32 points ``(M, 2)`` to integer labels ``(M,)``.
         X: ``(N, 2)`` inputs; y: ``(N,)`` labels.
     """
     X, y = _np(X).astype(np.float64), _np(y).reshape(-1)
@@ -333,7 +328,7 @@ def plot_decision_boundary(predict_fn: Callable[[np.ndarray], Any], X: Any, y: A
     y0, y1 = X[:, 1].min() - margin, X[:, 1].max() + margin
     xx, yy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
     grid = np.stack([xx.ravel(), yy.ravel()], axis=1).astype(np.float32)
-    zz = _labels(predict_fn(grid)).reshape(xx.shape)
+    zz = _labels(predict_fn(grid), len(grid)).reshape(xx.shape)
     classes = np.unique(np.concatenate([np.unique(y), np.unique(zz)])).astype(int)
     k = int(classes.max()) + 1 if len(classes) else 1
     cmap = plt.get_cmap("tab10" if k <= 10 else "tab20")
@@ -343,7 +338,7 @@ def plot_decision_boundary(predict_fn: Callable[[np.ndarray], Any], X: Any, y: A
     ax.contour(xx, yy, zz, levels=np.arange(0.5, k - 0.5), colors="k", linewidths=0.6)
     ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap, vmin=-0.5, vmax=(10 if k <= 10 else 20) - 0.5,
                edgecolors="k", linewidths=0.5, s=22)
-    acc = float(np.mean(_labels(predict_fn(X.astype(np.float32))) == y)) if len(y) else float("nan")
+    acc = float(np.mean(_labels(predict_fn(X.astype(np.float32)), len(X)) == y)) if len(y) else float("nan")
     ax.set_title(title or f"decision boundary (accuracy {acc:.3f})")
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")

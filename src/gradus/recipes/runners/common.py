@@ -37,17 +37,18 @@ def pyplot() -> Any:
 
 
 def predict_fn(model: Any):
-    """``X (M, ...) ndarray -> model outputs ndarray``, in eval mode and without recording a graph
-    (the model's training mode is restored afterwards); what the decision-boundary plots call."""
+    """``X (M, ...) ndarray -> predicted labels (M,)`` (``train.metrics.predictions`` of the outputs),
+    in eval mode and without recording a graph (the model's training mode is restored afterwards);
+    what the decision-boundary plots call."""
     from ... import no_grad, tensor
-    from ...train.metrics import to_numpy
+    from ...train.metrics import predictions
 
     def fn(X: np.ndarray) -> np.ndarray:
         was = getattr(model, "training", True)
         model.eval()
         try:
             with no_grad():
-                return to_numpy(model(tensor(X)))
+                return predictions(model(tensor(X)))
         finally:
             model.train(was)
 
