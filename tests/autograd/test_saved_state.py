@@ -186,7 +186,18 @@ _FUSED = {
     "normalize": lambda: F.normalize(_r(4, 3)),
     "prod_with_zeros": lambda: (_r(3, 4) * gradus.tensor(np.array([1.0, 0.0, 1.0, 1.0]))).prod(1),
     "backward_hook_module": lambda: _hooked_linear()(_r(3, 4)),
+    "lstm_cell": lambda: F.lstm_cell(_r(2, 8), _r(2, 8, seed=1), _r(2, 2, seed=2)),
+    "gru_cell": lambda: F.gru_cell(_r(2, 6), _r(2, 6, seed=1), _r(2, 2, seed=2)),
+    "lstm_packed_bidirectional": lambda: _packed_lstm(),
 }
+
+
+def _packed_lstm():
+    from gradus.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    lstm = nn.LSTM(3, 4, num_layers=2, bidirectional=True).double()
+    out, (h, c) = lstm(pack_padded_sequence(_r(5, 3, 3), [2, 5, 3], enforce_sorted=False))
+    return [pad_packed_sequence(out)[0], h, c]
 
 
 def _hooked_linear():
@@ -220,6 +231,9 @@ _ZOO = {
     "spam_mlp": (lambda: models.spam_mlp(n_features=50), (4, 50)),
     "spiral_mlp": (lambda: models.spiral_mlp(), (4, 2)),
     "digits_mlp": (lambda: models.digits_mlp(), (4, 64)),
+    "rnn_relu_2layer": (lambda: nn.RNN(3, 5, 2, nonlinearity="relu", dropout=0.3), (4, 2, 3)),
+    "lstm_bidirectional": (lambda: nn.LSTM(3, 5, 2, bidirectional=True, batch_first=True), (2, 4, 3)),
+    "gru": (lambda: nn.GRU(3, 5), (4, 2, 3)),
 }
 
 
@@ -230,8 +244,11 @@ def test_zoo_model_frees_saved_state(name):
     net = make()
     net.train()
     out = net(SeededInputs(0).tensor(*shape))
-    if isinstance(out, tuple):                       # GoogLeNet with aux heads
-        out = [o for o in out if o is not None]
+    if isinstance(out, tuple):                       # GoogLeNet's aux heads, RNNs' (output, states)
+        flat = []
+        for o in out:
+            flat += list(o) if isinstance(o, tuple) else [o]
+        out = [o for o in flat if o is not None]
     before, after = _backward_and_check(out)
     assert before, f"{name}: the walk found nothing saved before backward"
     assert after == [], f"{name}: still held after backward: {after[:10]}"

@@ -13,3 +13,4 @@ from .loss import *  # noqa: F401,F403
 from .norm import *  # noqa: F401,F403
 from .patches import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .recurrent import *  # noqa: F401,F403

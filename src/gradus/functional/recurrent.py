@@ -1,0 +1,181 @@
+"""Recurrent cell steps, fused: one graph node per time step for the gate math of an LSTM or GRU.
+
+The recurrent layers (``nn.RNN``/``nn.LSTM``/``nn.GRU``) run the input projection of all time steps
+as one GEMM per layer and direction (``gi = x W_ih^T + b_ih``, shape (T, B, G*H)), then per step one
+GEMM for the hidden projection (``gh = h W_hh^T + b_hh``) and one of these fused cell ops, whose
+forward and backward are written on raw arrays (``backward_raw``) with a Tensor-op twin for double
+backward (``backward_composed``, a ``FusedFunction``). Gate orders and formulas are PyTorch's:
+
+LSTM (gates i, f, g, o)::
+
+    [i, f, g, o] = [sigmoid, sigmoid, tanh, sigmoid](gi + gh)
+    c' = f * c + i * g,   h' = o * tanh(c')
+
+GRU (gates r, z, n; note the reset gate multiplies the *projected* hidden state, bias included)::
+
+    r = sigmoid(gi_r + gh_r),  z = sigmoid(gi_z + gh_z),  n = tanh(gi_n + r * gh_n)
+    h' = (1 - z) * n + z * h
+
+``sigmoid(x) = 0.5 * tanh(x / 2) + 0.5``: one stable NumPy call (no overflow for any x).
+"""
+from __future__ import annotations
+
+from .. import backend
+from ..autograd.function import FusedFunction
+from ..errors import ShapeError
+from ..ops import elementwise as ew
+from ..ops.movement import cat
+from ..tensor import Tensor
+
+__all__ = ["lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"]
+
+xp_of = backend.get_array_module
+
+
+def _sigmoid_into(x, out):
+    xp = xp_of(x)
+    xp.multiply(x, 0.5, out=out)
+    xp.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    return out
+
+
+class LSTMCellStep(FusedFunction):
+    """(h', c') from gate pre-activations gi, gh (B, 4H) and the cell state c (B, H)."""
+
+    @staticmethod
+    def forward(ctx, gi, gh, c):
+        xp = xp_of(gi)
+        H = c.shape[-1]
+        act = gi + gh                                   # (B, 4H) pre-activations, then activations
+        _sigmoid_into(act[..., :2 * H], act[..., :2 * H])
+        xp.tanh(act[..., 2 * H:3 * H], out=act[..., 2 * H:3 * H])
+        _sigmoid_into(act[..., 3 * H:], act[..., 3 * H:])
+        i, f, g, o = act[..., :H], act[..., H:2 * H], act[..., 2 * H:3 * H], act[..., 3 * H:]
+        c_new = f * c
+        c_new += i * g
+        tc = xp.tanh(c_new)
+        h_new = o * tc
+        ctx.save_for_backward(gi, gh, c)
+        ctx.save_raw(act=act, tc=tc)
+        return h_new, c_new
+
+    @staticmethod
+    def backward_raw(ctx, gh_out, gc_out):
+        xp = xp_of(gh_out)
+        _, _, c = ctx.saved_arrays
+        act, tc = ctx.act, ctx.tc
+        H = c.shape[-1]
+        i, f, g, o = act[..., :H], act[..., H:2 * H], act[..., 2 * H:3 * H], act[..., 3 * H:]
+        gc = gh_out * o
+        gc *= 1 - tc * tc
+        gc += gc_out                                    # total gradient of c'
+        d = xp.empty_like(act)
+        xp.multiply(gc, g, out=d[..., :H])
+        d[..., :H] *= i * (1 - i)
+        xp.multiply(gc, c, out=d[..., H:2 * H])
+        d[..., H:2 * H] *= f * (1 - f)
+        xp.multiply(gc, i, out=d[..., 2 * H:3 * H])
+        d[..., 2 * H:3 * H] *= 1 - g * g
+        xp.multiply(gh_out, tc, out=d[..., 3 * H:])
+        d[..., 3 * H:] *= o * (1 - o)
+        needs = ctx.needs_input_grad
+        return (d if needs[0] else None, d if needs[1] else None, gc * f if needs[2] else None)
+
+    @staticmethod
+    def backward_composed(ctx, gh_out, gc_out):
+        gi, gh, c = ctx.saved_tensors
+        H = c.shape[-1]
+        pre = gi + gh
+        i, f = ew.sigmoid(pre[..., :H]), ew.sigmoid(pre[..., H:2 * H])
+        g, o = ew.tanh(pre[..., 2 * H:3 * H]), ew.sigmoid(pre[..., 3 * H:])
+        tc = ew.tanh(f * c + i * g)
+        gc = gh_out * o * (1 - tc * tc) + gc_out
+        d = cat([gc * g * i * (1 - i), gc * c * f * (1 - f), gc * i * (1 - g * g),
+                 gh_out * tc * o * (1 - o)], -1)
+        return d, d, gc * f
+
+
+class GRUCellStep(FusedFunction):
+    """h' from the projections gi = x W_ih^T + b_ih, gh = h W_hh^T + b_hh (B, 3H) and h (B, H)."""
+
+    @staticmethod
+    def forward(ctx, gi, gh, h):
+        xp = xp_of(gi)
+        H = h.shape[-1]
+        act = gi[..., :2 * H] + gh[..., :2 * H]         # r, z
+        _sigmoid_into(act, act)
+        r, z = act[..., :H], act[..., H:]
+        n = r * gh[..., 2 * H:]
+        n += gi[..., 2 * H:]
+        xp.tanh(n, out=n)
+        h_new = h - n
+        h_new *= z
+        h_new += n                                      # (1 - z) n + z h
+        ctx.save_for_backward(gi, gh, h)
+        ctx.save_raw(act=act, n=n)
+        return h_new
+
+    @staticmethod
+    def backward_raw(ctx, g):
+        xp = xp_of(g)
+        _, gh, h = ctx.saved_arrays
+        act, n = ctx.act, ctx.n
+        H = h.shape[-1]
+        r, z = act[..., :H], act[..., H:]
+        dn = g * (1 - z)
+        dn *= 1 - n * n                                 # d pre-activation of n
+        shape = g.shape[:-1] + (3 * H,)
+        d_gi = xp.empty(shape, dtype=g.dtype)
+        xp.multiply(dn, gh[..., 2 * H:], out=d_gi[..., :H])
+        d_gi[..., :H] *= r * (1 - r)
+        xp.multiply(g, h - n, out=d_gi[..., H:2 * H])
+        d_gi[..., H:2 * H] *= z * (1 - z)
+        d_gi[..., 2 * H:] = dn
+        d_gh = d_gi.copy()
+        d_gh[..., 2 * H:] *= r
+        needs = ctx.needs_input_grad
+        return (d_gi if needs[0] else None, d_gh if needs[1] else None, g * z if needs[2] else None)
+
+    @staticmethod
+    def backward_composed(ctx, g):
+        gi, gh, h = ctx.saved_tensors
+        H = h.shape[-1]
+        r = ew.sigmoid(gi[..., :H] + gh[..., :H])
+        z = ew.sigmoid(gi[..., H:2 * H] + gh[..., H:2 * H])
+        n = ew.tanh(gi[..., 2 * H:] + r * gh[..., 2 * H:])
+        dn = g * (1 - z) * (1 - n * n)
+        dr = dn * gh[..., 2 * H:] * r * (1 - r)
+        dz = g * (h - n) * z * (1 - z)
+        return cat([dr, dz, dn], -1), cat([dr, dz, dn * r], -1), g * z
+
+
+def _check(op, gi, gh, state, gates):
+    H = state.shape[-1]
+    if gi.shape[-1] != gates * H or gh.shape != gi.shape or gi.shape[:-1] != state.shape[:-1]:
+        raise ShapeError(f"{op}: expected projections of shape (*, {gates}*{H}) = (*, {gates * H}) matching "
+                         f"the state {tuple(state.shape)}, got {tuple(gi.shape)} and {tuple(gh.shape)}")
+
+
+def lstm_cell(gi: Tensor, gh: Tensor, c: Tensor) -> tuple[Tensor, Tensor]:
+    """One LSTM step from the projections gi = x W_ih^T + b_ih, gh = h W_hh^T + b_hh (B, 4H), gates in
+    PyTorch's order i, f, g, o, and the cell state c (B, H) -> (h', c')."""
+    _check("lstm_cell", gi, gh, c, 4)
+    return LSTMCellStep.apply(gi, gh, c)
+
+
+def gru_cell(gi: Tensor, gh: Tensor, h: Tensor) -> Tensor:
+    """One GRU step from the projections gi, gh (B, 3H), gates in PyTorch's order r, z, n -> h'."""
+    _check("gru_cell", gi, gh, h, 3)
+    return GRUCellStep.apply(gi, gh, h)
+
+
+def rnn_tanh_cell(gi: Tensor, gh: Tensor) -> Tensor:
+    """Elman step h' = tanh(gi + gh)."""
+    return ew.tanh(gi + gh)
+
+
+def rnn_relu_cell(gi: Tensor, gh: Tensor) -> Tensor:
+    """Elman step h' = relu(gi + gh)."""
+    return ew.relu(gi + gh)
