@@ -87,3 +87,40 @@ def test_recurrent_classifier_overfits_one_batch(kind):
     X, y = s.tensor(8, 7, 5), gradus.tensor(np.arange(8) % 4)
     r = overfit_one_batch(Net(), X, y, steps=80, lr=1e-2)
     assert r.eval_accuracy == 1.0 and r.last_loss < 0.1 * r.first_loss, r
+
+
+def _layer_inputs(seed, bias=True):
+    s = SeededInputs(seed, np.float64)
+    xs = [s.tensor(3, 2, 4 * H, requires_grad=True), s.tensor(2, H, requires_grad=True),
+          s.tensor(2, H, requires_grad=True), s.tensor(4 * H, H, scale=0.5, requires_grad=True)]
+    return xs + ([s.tensor(4 * H, requires_grad=True)] if bias else [])
+
+
+def _layer_by_steps(gi, h, c, w, b=None, reverse=False):
+    """The twin of F.lstm_layer: one lstm_cell per step."""
+    outs = [None] * gi.shape[0]
+    for t in (range(gi.shape[0] - 1, -1, -1) if reverse else range(gi.shape[0])):
+        h, c = F.lstm_cell(gi[t], F.linear(h, w, b), c)
+        outs[t] = h
+    return gradus.stack(outs, 0), h, c
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
+def test_lstm_layer_matches_the_step_by_step_twin(reverse, bias):
+    xs = _layer_inputs(0, bias)
+    fused = F.lstm_layer(*xs, reverse=reverse) if bias else F.lstm_layer(*xs, None, reverse=reverse)
+    steps = _layer_by_steps(*xs, reverse=reverse) if bias else _layer_by_steps(*xs, None, reverse=reverse)
+    for a, b in zip(fused, steps):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-14)
+    w = [SeededInputs(5, np.float64).tensor(*a.shape) for a in fused]
+    ga = gradus.autograd.grad(sum((a * v).sum() for a, v in zip(fused, w)), xs)
+    gb = gradus.autograd.grad(sum((a * v).sum() for a, v in zip(steps, w)), xs)
+    for a, b in zip(ga, gb):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-11, atol=1e-13)
+
+    def fn(*args):
+        return F.lstm_layer(*args, reverse=reverse) if bias else F.lstm_layer(*args, None, reverse=reverse)
+
+    assert gradcheck(fn, _layer_inputs(1, bias), eps=1e-6, atol=1e-6, rtol=1e-4)
+    assert gradgradcheck(fn, _layer_inputs(2, bias), eps=1e-6, atol=1e-6, rtol=1e-4)

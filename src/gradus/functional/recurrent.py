@@ -27,7 +27,7 @@ from ..ops import elementwise as ew
 from ..ops.movement import cat
 from ..tensor import Tensor
 
-__all__ = ["lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"]
+__all__ = ["lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell", "lstm_layer"]
 
 xp_of = backend.get_array_module
 
@@ -149,6 +149,133 @@ class GRUCellStep(FusedFunction):
         dr = dn * gh[..., 2 * H:] * r * (1 - r)
         dz = g * (h - n) * z * (1 - z)
         return cat([dr, dz, dn], -1), cat([dr, dz, dn * r], -1), g * z
+
+
+class LSTMLayer(FusedFunction):
+    """A whole LSTM layer in one direction: T steps of ``LSTMCellStep`` in ONE graph node.
+
+    gi (T, B, 4H) = x W_ih^T + b_ih for all steps (one GEMM, done by the caller), h0, c0 (B, H),
+    W_hh (4H, H), b_hh (4H,) or None -> (output (T, B, H), h_T, c_T); ``reverse`` runs t = T-1 .. 0.
+    Why one node: per step, backward then needs only the recurrent GEMM ``dh = d_t W_hh`` and the
+    gate math; the weight gradient of all steps is ONE GEMM at the end,
+    ``gW_hh = sum_t d_t^T h_{t-1}`` ((4H, T*B) @ (T*B, H)), instead of T small ones, and no per-step
+    graph bookkeeping. The composed backward (create_graph) replays the same recursion with Tensor ops.
+    """
+
+    @staticmethod
+    def forward(ctx, gi, h0, c0, w_hh, b_hh, reverse):
+        xp = xp_of(gi)
+        T, B, G = gi.shape
+        H = G // 4
+        order = range(T - 1, -1, -1) if reverse else range(T)
+        acts = xp.empty_like(gi)                       # gate activations per time step
+        tcs = xp.empty((T, B, H), dtype=gi.dtype)      # tanh(c_t)
+        hs = xp.empty((T + 1, B, H), dtype=gi.dtype)   # states in processing order: hs[0] = h0
+        cs = xp.empty((T + 1, B, H), dtype=gi.dtype)
+        hs[0], cs[0] = h0, c0
+        out = xp.empty((T, B, H), dtype=gi.dtype)
+        wt = w_hh.T
+        for k, t in enumerate(order):
+            a = acts[t]
+            xp.matmul(hs[k], wt, out=a)
+            a += gi[t]
+            if b_hh is not None:
+                a += b_hh
+            _sigmoid_into(a[:, :2 * H], a[:, :2 * H])
+            xp.tanh(a[:, 2 * H:3 * H], out=a[:, 2 * H:3 * H])
+            _sigmoid_into(a[:, 3 * H:], a[:, 3 * H:])
+            c = cs[k + 1]
+            xp.multiply(a[:, H:2 * H], cs[k], out=c)
+            c += a[:, :H] * a[:, 2 * H:3 * H]
+            xp.tanh(c, out=tcs[t])
+            xp.multiply(a[:, 3 * H:], tcs[t], out=hs[k + 1])
+            out[t] = hs[k + 1]
+        ctx.save_for_backward(gi, h0, c0, w_hh, b_hh)
+        ctx.save_raw(acts=acts, tcs=tcs, hs=hs, cs=cs)
+        ctx.reverse = reverse
+        return out, hs[T].copy(), cs[T].copy()
+
+    @staticmethod
+    def backward_raw(ctx, g_out, g_h, g_c):
+        xp = xp_of(g_out)
+        _, _, _, w_hh, b_hh = ctx.saved_arrays
+        acts, tcs, hs, cs = ctx.acts, ctx.tcs, ctx.hs, ctx.cs
+        T, B, G = acts.shape
+        H = G // 4
+        order = range(T - 1, -1, -1) if ctx.reverse else range(T)
+        D = xp.empty_like(acts)                        # d(gate pre-activations) per time step
+        dh, dc = g_h.copy(), g_c.copy()
+        for k in range(T - 1, -1, -1):
+            t = order[k]
+            dh += g_out[t]
+            a, tc = acts[t], tcs[t]
+            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+            gc = dh * o
+            gc *= 1 - tc * tc
+            gc += dc
+            d = D[t]
+            xp.multiply(gc, g, out=d[:, :H])
+            d[:, :H] *= i * (1 - i)
+            xp.multiply(gc, cs[k], out=d[:, H:2 * H])
+            d[:, H:2 * H] *= f * (1 - f)
+            xp.multiply(gc, i, out=d[:, 2 * H:3 * H])
+            d[:, 2 * H:3 * H] *= 1 - g * g
+            xp.multiply(dh, tc, out=d[:, 3 * H:])
+            d[:, 3 * H:] *= o * (1 - o)
+            dc = gc * f
+            dh = d @ w_hh
+        needs = ctx.needs_input_grad
+        gw = gb = None
+        if needs[3]:
+            Dp = D[::-1] if ctx.reverse else D         # in processing order, aligned with hs[:-1]
+            gw = xp.matmul(Dp.reshape(T * B, G).T, hs[:-1].reshape(T * B, H))
+        if b_hh is not None and needs[4]:
+            gb = D.sum(axis=(0, 1))
+        return (D if needs[0] else None, dh if needs[1] else None, dc if needs[2] else None, gw, gb, None)
+
+    @staticmethod
+    def backward_composed(ctx, g_out, g_h, g_c):
+        gi, h0, c0, w_hh, b_hh = ctx.saved_tensors
+        T, H = gi.shape[0], h0.shape[-1]
+        order = list(range(T - 1, -1, -1) if ctx.reverse else range(T))
+        hs, cs, gates = [h0], [c0], []
+        for t in order:                                # replay the forward with Tensor ops
+            pre = gi[t] + hs[-1] @ w_hh.T + (b_hh if b_hh is not None else 0.0)
+            i, f = ew.sigmoid(pre[:, :H]), ew.sigmoid(pre[:, H:2 * H])
+            g, o = ew.tanh(pre[:, 2 * H:3 * H]), ew.sigmoid(pre[:, 3 * H:])
+            cs.append(f * cs[-1] + i * g)
+            hs.append(o * ew.tanh(cs[-1]))
+            gates.append((i, f, g, o))
+        dh, dc = g_h, g_c
+        D = [None] * T
+        for k in range(T - 1, -1, -1):
+            t = order[k]
+            dh = dh + g_out[t]
+            i, f, g, o = gates[k]
+            tc = ew.tanh(cs[k + 1])
+            gc = dh * o * (1 - tc * tc) + dc
+            D[t] = cat([gc * g * i * (1 - i), gc * cs[k] * f * (1 - f), gc * i * (1 - g * g),
+                        dh * tc * o * (1 - o)], -1)
+            dc = gc * f
+            dh = D[t] @ w_hh
+        from ..ops.movement import stack
+
+        Dt = stack(D, 0)
+        Dp = stack([D[t] for t in order], 0)
+        gw = Dp.reshape(-1, 4 * H).T @ stack(hs[:-1], 0).reshape(-1, H)
+        gb = Dt.sum((0, 1)) if b_hh is not None else None
+        return Dt, dh, dc, gw, gb, None
+
+
+def lstm_layer(gi: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, b_hh=None, reverse: bool = False):
+    """A whole LSTM layer (one direction) over gi (T, B, 4H) = x W_ih^T + b_ih -> (output (T, B, H),
+    h_T, c_T); see ``LSTMLayer``."""
+    if gi.ndim != 3 or gi.shape[-1] != 4 * h0.shape[-1] or tuple(h0.shape) != (gi.shape[1], h0.shape[-1]):
+        raise ShapeError(f"lstm_layer: expected gi (T, B, 4H) and h0, c0 (B, H), got {tuple(gi.shape)}, "
+                         f"{tuple(h0.shape)}")
+    if b_hh is None:
+        return LSTMLayer.apply(gi, h0, c0, w_hh, None, bool(reverse))
+    return LSTMLayer.apply(gi, h0, c0, w_hh, b_hh, bool(reverse))
 
 
 def _check(op, gi, gh, state, gates):

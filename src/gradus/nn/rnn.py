@@ -15,7 +15,9 @@ initialisation (every weight and bias ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_si
 
 How a layer runs (for input (T, B, I)): per layer and direction, the input projection of *all* time
 steps is one GEMM, ``gi = x W_ih^T + b_ih`` (T, B, G*H); then per step one GEMM ``gh = h W_hh^T + b_hh``
-and one fused cell op (``functional/recurrent.py``). Backpropagation through time is the engine's
+and one fused cell op (``functional/recurrent.py``). The LSTM runs the whole recursion of a layer as
+one fused node (``F.lstm_layer``), whose backward computes the recurrent weight gradient of all steps
+as one GEMM. Backpropagation through time is the engine's
 ordinary reverse pass over that unrolled graph. Packed sequences (``nn.utils.rnn``) run on the padded
 batch with a per-step mask: a sequence that has ended keeps its state (so ``h_n`` is the state at its
 last valid step) and its outputs are zero, exactly like PyTorch's packed kernels.
@@ -30,7 +32,7 @@ from ..backend import get_array_module
 from ..errors import DTypeError, ShapeError
 from ..functional.dropout import dropout
 from ..functional.linear import linear
-from ..functional.recurrent import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell
+from ..functional.recurrent import gru_cell, lstm_cell, lstm_layer, rnn_relu_cell, rnn_tanh_cell
 from ..ops.indexing import index_select
 from ..ops.movement import cat, reshape, stack, unbind
 from ..tensor import Tensor
@@ -171,6 +173,12 @@ class RNNBase(Module):
                 h = h0[k]
                 c = c0[k] if c0 is not None else None
                 gi_all = linear(layer_in, w_ih, b_ih)          # (T, B, G*H): one GEMM for all steps
+                if self.mode == "LSTM" and mask is None:       # the whole layer in one fused node
+                    out, h, c = lstm_layer(gi_all, h, c, w_hh, b_hh, reverse=bool(d))
+                    outs.append(out)
+                    h_n.append(h)
+                    c_n.append(c)
+                    continue
                 gis = unbind(gi_all, 0)
                 order = range(T - 1, -1, -1) if d else range(T)
                 ys = [None] * T
