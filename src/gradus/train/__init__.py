@@ -24,10 +24,10 @@ from .callbacks import (
 )
 from .checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
 from .metrics import accuracy, classification_report, confusion_matrix, precision_recall_f1, top_k_accuracy
-from .trainer import Trainer, TrainingDivergedError, evaluate, fit, l2_penalty, predict
+from .trainer import Trainer, TrainingDivergedError, detach_state, evaluate, fit, l2_penalty, predict
 
 __all__ = [
-    "Trainer", "fit", "evaluate", "predict", "TrainingDivergedError", "l2_penalty",
+    "Trainer", "fit", "evaluate", "predict", "TrainingDivergedError", "l2_penalty", "detach_state",
     "Callback", "CallbackList", "LambdaCallback", "ProgressBar", "EarlyStopping", "ModelCheckpoint",
     "CSVLogger", "JSONLLogger", "TensorBoardLogger",
     "save_checkpoint", "load_checkpoint", "read_checkpoint", "CheckpointError",

@@ -137,6 +137,14 @@ def _sampler_generator(loader: Any) -> np.random.Generator | None | str:
 # --------------------------------------------------------------------------- evaluation
 
 
+def detach_state(state: Any) -> Any:
+    """``state`` with every Tensor detached from its graph (tuples/lists kept): what truncated BPTT
+    does between batches (PyTorch's word-LM example calls it ``repackage_hidden``)."""
+    if isinstance(state, (tuple, list)):
+        return type(state)(detach_state(s) for s in state)
+    return state.detach() if hasattr(state, "detach") else state
+
+
 def evaluate(
     model: Any,
     loader: Iterable,
@@ -144,8 +152,12 @@ def evaluate(
     *,
     topk: int = 5,
     return_outputs: bool = False,
+    stateful: bool = False,
 ) -> dict[str, Any]:
     """Evaluate ``model`` on every batch of ``loader`` (eval mode, no graph).
+
+    ``stateful``: the model is called as ``model(X, state) -> (output, state)`` and the state is
+    carried from batch to batch (contiguous language-model streams), starting from ``None``.
 
     Returns:
         ``{"loss": mean loss over samples, "accuracy": ..., f"top{topk}_accuracy": ...}`` (accuracy
@@ -159,11 +171,15 @@ def evaluate(
     model.eval()
     running = M.RunningMean()
     outs, ys = [], []
+    state = None
     try:
         with no_grad():
             for batch in loader:
                 X, y = _as_batch(batch)
-                out = model(X)
+                if stateful:
+                    out, state = model(X, state)
+                else:
+                    out = model(X)
                 n = _batch_size(y)
                 running.update(float(loss_fn(out, y).item()), n)
                 outs.append(_array(out))
@@ -228,6 +244,12 @@ class Trainer:
         check_finite: stop with :class:`TrainingDivergedError` as soon as the loss or a gradient is
             NaN/Inf.
         config: a JSON-able dict (the recipe) stored in every checkpoint.
+        stateful: truncated backpropagation through time for recurrent models on contiguous streams
+            (batches are consecutive chunks of k time steps of the same ``B`` sequences, e.g.
+            ``TinyShakespeare`` batchified): the model is called as ``model(X, state) -> (output,
+            state)``; the state returned for one batch is detached (``detach_state``) and fed to the
+            next, so gradients flow through at most the k steps of a batch while the hidden state
+            carries over all of them. It starts from ``None`` each epoch and each evaluation.
 
     Attributes:
         epoch: completed epochs; ``global_step``: completed optimisation steps; ``history``: one
@@ -256,6 +278,7 @@ class Trainer:
         seed: int | None = None,
         check_finite: bool = True,
         config: Mapping[str, Any] | None = None,
+        stateful: bool = False,
     ) -> None:
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}")
@@ -273,6 +296,8 @@ class Trainer:
         self.seed = seed
         self.check_finite = check_finite
         self.config = dict(config) if config is not None else None
+        self.stateful = bool(stateful)
+        self.state: Any = None  # the carried recurrent state (stateful training only)
 
         from .. import random as grandom
 
@@ -483,7 +508,11 @@ class Trainer:
     def training_step(self, X: Any, y: Any) -> dict[str, Any]:
         """One optimisation step on ``(X, y)``; returns ``{"loss", "batch_size", ...}``."""
         self.optimizer.zero_grad()
-        out = self.model(X)
+        if self.stateful:
+            out, state = self.model(X, self.state)
+            self.state = detach_state(state)  # truncated BPTT: the next batch starts from a constant
+        else:
+            out = self.model(X)
         loss = self.loss_fn(out, y)
         obj = loss
         logs: dict[str, Any] = {}
@@ -521,6 +550,7 @@ class Trainer:
         from .. import random as grandom
 
         self.model.train()
+        self.state = None
         pending = self._pending_resume
         self._pending_resume = None
         skip = self.batch_in_epoch if pending else 0
@@ -637,6 +667,7 @@ class Trainer:
     def evaluate(self, data: Any, batch_size: int = 256, **kwargs: Any) -> dict[str, Any]:
         """:func:`evaluate` of this trainer's model and loss on a DataLoader or Dataset."""
         loader = self.make_loader(data, batch_size, shuffle=False)
+        kwargs.setdefault("stateful", self.stateful)
         return evaluate(self.model, loader, self.loss_fn, **kwargs)
 
 
