@@ -1,5 +1,6 @@
 """The model zoo: one readable file per family, a config dataclass, shape comments, presets."""
 from .alexnet import *  # noqa: F401,F403
+from .char_rnn import *  # noqa: F401,F403
 from .googlenet import *  # noqa: F401,F403
 from .lenet import *  # noqa: F401,F403
 from .mlp import *  # noqa: F401,F403
