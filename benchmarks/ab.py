@@ -5,11 +5,14 @@ during which others used > 0.15 core discarded, trees alternated, the median of 
 and the ratio of medians reported.
 
     python benchmarks/ab.py --a /tmp/before --b . mlp dmlp lenet resnet ops
+    python benchmarks/ab.py --a . --b torch lstm        # gradus vs PyTorch, same protocol
 
 ``--a`` / ``--b`` are repository roots (their ``src/`` goes first on ``PYTHONPATH``; make one with
-``git worktree add /tmp/before <commit>``). Workloads (float32, forward + backward + SGD-momentum
+``git worktree add /tmp/before <commit>``), or ``torch`` for the same workload in PyTorch (same
+thread count: ``torch.set_num_threads``). Workloads (float32, forward + backward + SGD-momentum
 step, 2 threads): ``mlp`` 784-1000-1000-10 batch 128 (workload A), ``dmlp`` 784-2500-2000-1500-
-1000-500-10 batch 128 (B), ``lenet`` LeNet-5 batch 64 (C), ``resnet`` ResNet-20 batch 64 (D), ``ops``
+1000-500-10 batch 128 (B), ``lenet`` LeNet-5 batch 64 (C), ``resnet`` ResNet-20 batch 64 (D), ``lstm``
+2-layer LSTM, input 128, hidden 256, T = 64, batch 32, loss on the last step (E), ``ops``
 fwd+bwd time per tiny op (4x4 tensors, geometric mean over the ops of ``bench_ops.py``, 1 thread).
 Ratio > 1 means B is faster.
 """
@@ -59,14 +62,16 @@ def wait_quiet(max_wait: float = 600.0) -> float:
         print(f"  waiting for a quiet machine (others use {load:.2f} cores)", flush=True)
 
 
-def run_once(tree: Path, workload: str, threads: int) -> tuple[float, float]:
+def run_once(tree: Path | str, workload: str, threads: int) -> tuple[float, float]:
     """(seconds per step, cores used by other processes during the run)."""
-    env = dict(os.environ, PYTHONPATH=str(tree / "src"), OMP_NUM_THREADS=str(threads),
-               OPENBLAS_NUM_THREADS=str(threads))
+    framework = "torch" if str(tree) == "torch" else "gradus"
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+    if framework == "gradus":
+        env["PYTHONPATH"] = str(Path(tree) / "src")
     b0, t0 = _busy_jiffies()
     c0, w0 = _children_cpu(), time.perf_counter()
-    out = subprocess.run([sys.executable, __file__, "--worker", workload, "--threads", str(threads)],
-                         env=env, capture_output=True, text=True, cwd=HERE)
+    out = subprocess.run([sys.executable, __file__, "--worker", workload, "--threads", str(threads),
+                          "--framework", framework], env=env, capture_output=True, text=True, cwd=HERE)
     wall, own = time.perf_counter() - w0, _children_cpu() - c0
     b1, t1 = _busy_jiffies()
     if out.returncode:
@@ -79,7 +84,41 @@ def run_once(tree: Path, workload: str, threads: int) -> tuple[float, float]:
 # ---------------------------------------------------------------------------------------------
 # the worker: one workload, one process
 # ---------------------------------------------------------------------------------------------
-def _worker(workload: str, threads: int) -> None:
+def _lstm_step(framework: str):
+    """Workload E: 2-layer LSTM (input 128, hidden 256), T = 64, batch 32, linear head on the last
+    step, cross-entropy, SGD momentum."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 32, 128)).astype(np.float32)
+    y = rng.integers(0, 10, 32).astype(np.int64)
+    if framework == "torch":
+        import torch as lib
+        import torch.nn.functional as F
+        from torch import nn, optim
+
+        Xt, yt = lib.from_numpy(X), lib.from_numpy(y)
+    else:
+        import gradus as lib
+        import gradus.functional as F
+        from gradus import nn, optim
+
+        Xt, yt = lib.tensor(X), lib.tensor(y)
+    lib.manual_seed(0)
+    lstm, head = nn.LSTM(128, 256, 2), nn.Linear(256, 10)
+    opt = optim.SGD(list(lstm.parameters()) + list(head.parameters()), lr=0.01, momentum=0.9)
+
+    def step():
+        out, _ = lstm(Xt)
+        loss = F.cross_entropy(head(out[-1]), yt)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def _worker(workload: str, threads: int, framework: str = "gradus") -> None:
     try:  # the parent also sets OPENBLAS_NUM_THREADS / OMP_NUM_THREADS, read when NumPy loads
         from threadpoolctl import threadpool_limits
 
@@ -88,6 +127,21 @@ def _worker(workload: str, threads: int) -> None:
         pass
     import numpy as np
 
+    if framework == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+    if workload == "lstm":
+        step, steps = _lstm_step(framework), 5
+        for _ in range(2):
+            step()
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            step()
+        print(json.dumps({"seconds": (time.perf_counter() - t0) / steps}))
+        return
+    if framework == "torch":
+        raise SystemExit(f"ab.py: workload {workload!r} has no PyTorch twin here (use benchmarks/bench_*.py)")
     import gradus
 
     if workload == "ops":
@@ -134,11 +188,12 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5, help="clean runs per tree (default 5)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--framework", default="gradus", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        _worker(args.worker, args.threads)
+        _worker(args.worker, args.threads, args.framework)
         return 0
-    trees = {"A": args.a.resolve(), "B": args.b.resolve()}
+    trees = {k: (v if str(v) == "torch" else v.resolve()) for k, v in (("A", args.a), ("B", args.b))}
     print(f"# A = {trees['A']}\n# B = {trees['B']}\n# {os.cpu_count()} cores; {args.runs} clean runs per "
           f"tree, alternated; others < {QUIET} core to start, runs with others > {DISCARD} discarded")
     rows = []
