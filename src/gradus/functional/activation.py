@@ -1,5 +1,5 @@
-"""Activation functions (PyTorch names and defaults), plus ``erf`` and the fused ``softmax`` /
-``log_softmax``.
+"""Activation functions (PyTorch names and defaults), plus the fused ``softmax`` / ``log_softmax``;
+``erf`` is re-exported from ``ops.special``, where it is implemented.
 
     >>> import gradus
     >>> import gradus.functional as F
@@ -21,13 +21,12 @@ from __future__ import annotations
 import math
 import warnings
 
-import numpy as np
-
 from .. import backend
 from ..autograd.function import Function, FusedFunction
 from ..errors import DTypeError
 from ..ops import elementwise as ew
 from ..ops.reduce import sum as _sum
+from ..ops.special import erf, erf_array  # noqa: F401 (erf is re-exported: F.erf)
 from ..tensor import Tensor
 
 __all__ = ["erf", "step", "threshold", "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu",
@@ -44,94 +43,6 @@ def _float(x, op: str) -> Tensor:
     if x.data.dtype.kind not in "fc":
         raise DTypeError(f"{op}: expects a floating point tensor, got gradus.{x.dtype.name}; use .float()")
     return x
-
-
-# ---------------------------------------------------------------------------------------------
-# erf: NumPy has none. Rational approximations of Sun's fdlibm (s_erf.c; W. J. Cody's method),
-# accurate to ~1 ulp in float64, vectorised over four intervals of |x|.
-# ---------------------------------------------------------------------------------------------
-_ERX = 8.45062911510467529297e-01
-_PP = (1.28379167095512558561e-01, -3.25042107247001499370e-01, -2.84817495755985104766e-02,
-       -5.77027029648944159157e-03, -2.37630166566501626084e-05)
-_QQ = (1.0, 3.97917223959155352819e-01, 6.50222499887672944485e-02, 5.08130628187576562776e-03,
-       1.32494738004321644526e-04, -3.96022827877536812320e-06)
-_PA = (-2.36211856075265944077e-03, 4.14856118683748331666e-01, -3.72207876035701323847e-01,
-       3.18346619901161753674e-01, -1.10894694282396677476e-01, 3.54783043256182359371e-02,
-       -2.16637559486879084300e-03)
-_QA = (1.0, 1.06420880400844228286e-01, 5.40397917702171048937e-01, 7.18286544141962662868e-02,
-       1.26171219808761642112e-01, 1.36370839120290507362e-02, 1.19844998467991074170e-02)
-_RA = (-9.86494403484714822705e-03, -6.93858572707181764372e-01, -1.05586262253232909814e+01,
-       -6.23753324503260060396e+01, -1.62396669462573470355e+02, -1.84605092906711035994e+02,
-       -8.12874355063065934246e+01, -9.81432934416914548592e+00)
-_SA = (1.0, 1.96512716674392571292e+01, 1.37657754143519042600e+02, 4.34565877475229228821e+02,
-       6.45387271733267880336e+02, 4.29008140027567833386e+02, 1.08635005541779435134e+02,
-       6.57024977031928170135e+00, -6.04244152148580987438e-02)
-_RB = (-9.86494292470009928597e-03, -7.99283237680523006574e-01, -1.77579549177547519889e+01,
-       -1.60636384855821916062e+02, -6.37566443368389627722e+02, -1.02509513161107724954e+03,
-       -4.83519191608651397019e+02)
-_SB = (1.0, 3.03380607434824582924e+01, 3.25792512996573918826e+02, 1.53672958608443695994e+03,
-       3.19985821950859553908e+03, 2.55305040643316442583e+03, 4.74528541206955367215e+02,
-       -2.24409524465858183362e+01)
-
-
-def _horner(z, coeffs):
-    r = coeffs[-1]
-    for c in reversed(coeffs[:-1]):
-        r = r * z + c
-    return r
-
-
-def _erf_array(x):
-    """erf(x) for a float array, computed in float64 and returned in x's dtype."""
-    xp = xp_of(x)
-    a = xp.abs(x.astype(np.float64))
-    out = xp.empty_like(a)
-    # |x| < 0.84375: erf(x) = x + x * P(x^2)/Q(x^2)
-    m0 = a < 0.84375
-    if m0.any():
-        s = a[m0]
-        z = s * s
-        out[m0] = s + s * (_horner(z, _PP) / _horner(z, _QQ))
-    # 0.84375 <= |x| < 1.25: erf(x) = erx + P(s)/Q(s), s = |x| - 1
-    m1 = (a >= 0.84375) & (a < 1.25)
-    if m1.any():
-        s = a[m1] - 1.0
-        out[m1] = _ERX + _horner(s, _PA) / _horner(s, _QA)
-    # 1.25 <= |x| < 6: erf = 1 - erfc, erfc(x) = exp(-x^2 - 0.5625 + R(1/x^2)/S(1/x^2)) / x
-    m2 = (a >= 1.25) & (a < 6.0)
-    if m2.any():
-        s = a[m2]
-        z = 1.0 / (s * s)
-        small = s < 1 / 0.35
-        rs = xp.where(small, _horner(z, _RA) / _horner(z, _SA), _horner(z, _RB) / _horner(z, _SB))
-        # split s = hi + lo with hi exactly representable in 24 bits so that hi*hi is exact
-        hi = s.astype(np.float32).astype(np.float64)
-        erfc = xp.exp(-hi * hi - 0.5625) * xp.exp((hi - s) * (hi + s) + rs) / s
-        out[m2] = 1.0 - erfc
-    m3 = ~(m0 | m1 | m2)  # |x| >= 6 (and NaN, which propagates through the sign below)
-    if m3.any():
-        out[m3] = xp.where(xp.isnan(a[m3]), xp.nan, 1.0)
-    out = xp.copysign(out, x)
-    return out.astype(x.dtype, copy=False)
-
-
-class Erf(Function):
-    """y = erf(x) = 2/sqrt(pi) * integral_0^x exp(-t^2) dt;  gx = gy * 2/sqrt(pi) * exp(-x^2)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _erf_array(x)
-
-    @staticmethod
-    def backward(ctx, gy):
-        (x,) = ctx.saved_tensors
-        return gy * (ew.exp(-(x * x)) * (2.0 / math.sqrt(math.pi)))
-
-
-def erf(input) -> Tensor:  # noqa: A002
-    """The error function (elementwise), accurate to ~1e-16 in float64."""
-    return Erf.apply(_float(input, "erf"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -336,7 +247,7 @@ class Gelu(FusedFunction):
         if approximate == "tanh":
             y = 0.5 * x * (1 + xp.tanh(_SQRT_2_PI * (x + 0.044715 * x * x * x)))
         else:
-            y = 0.5 * x * (1 + _erf_array(x * _SQRT1_2))
+            y = 0.5 * x * (1 + erf_array(x * _SQRT1_2))
         return y.astype(x.dtype, copy=False)
 
     @staticmethod
@@ -347,7 +258,7 @@ class Gelu(FusedFunction):
             t = xp.tanh(_SQRT_2_PI * (a + 0.044715 * a * a * a))
             d = 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * a * a)
         else:
-            d = 0.5 * (1 + _erf_array(a * _SQRT1_2)) + a * xp.exp(-0.5 * a * a) * _INV_SQRT_2PI
+            d = 0.5 * (1 + erf_array(a * _SQRT1_2)) + a * xp.exp(-0.5 * a * a) * _INV_SQRT_2PI
         return gy * d.astype(gy.dtype, copy=False), None
 
     @staticmethod

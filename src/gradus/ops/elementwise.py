@@ -5,6 +5,8 @@ Every backward is written with Tensor ops, so it can be differentiated again.
 """
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from .. import backend
@@ -156,9 +158,14 @@ class Pow(Function):
             ga = where(b == 0, 0.0, gy * b * pow(a, b - 1))
         gb = None
         if ctx.needs_input_grad[1]:
-            # PyTorch's convention: d(a^b)/db := 0 where a == 0 (and b >= 0), instead of 0 * -inf
-            safe = where(a == 0, 1.0, a)
-            gb = where((a == 0) & (b >= 0), 0.0, gy * y * log(safe))
+            # PyTorch's convention: d(a^b)/db := 0 where a == 0 and b >= 0 (instead of 0 * -inf = nan);
+            # where a == 0 and b < 0 it is inf * log(0) = -inf, as PyTorch. The masked base is 1, so a
+            # second derivative through the masked entries stays finite.
+            zero = (a.data == 0) & (b.data >= 0)
+            if bool(zero.any()):
+                gb = where(zero, 0.0, gy * y * log(where(zero, 1.0, a)))
+            else:
+                gb = gy * y * log(a)
         return ga, gb
 
 
@@ -181,12 +188,21 @@ def mul(a, b) -> Tensor:
 
 
 def div(a, b, rounding_mode=None) -> Tensor:
+    """a / b (true division: integers give the default float); ``rounding_mode="trunc"`` rounds the
+    quotient toward zero, ``"floor"`` toward -inf (both keep integer dtypes, no gradient)."""
     a, b = _binary_operands(a, b, "div")
+    if rounding_mode is None:
+        return Div.apply(a, b)
     if rounding_mode == "floor":
         return floor_divide(a, b)
     if rounding_mode == "trunc":
-        return Tensor._make(xp_of(a.data).trunc(a.data / b.data).astype(a.dtype))
-    return Div.apply(a, b)
+        xp = xp_of(a.data)
+        if a.data.dtype.kind in "iub" and b.data.dtype.kind in "iub":
+            # exact integer truncation: floor, moved up by one where the quotient is negative and inexact
+            q = xp.floor_divide(a.data, b.data)
+            return Tensor._make(q + ((q < 0) & (xp.remainder(a.data, b.data) != 0)))
+        return Tensor._make(xp.trunc(a.data / b.data))
+    raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
 
 
 def floor_divide(a, b) -> Tensor:
@@ -245,6 +261,100 @@ def pow(x, exponent) -> Tensor:  # noqa: A001 (PyTorch name)
         return PowScalar.apply(x, exponent)
     a, b = _binary_operands(x, exponent, "pow")
     return Pow.apply(a, b)
+
+
+class CopySign(Function):
+    """y = |a| with the sign (bit) of b;  ga = gy * y / a  (+-1; 0 where a == 0, as PyTorch),
+    gb = 0 (piecewise constant in b)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        y = xp_of(a, b).copysign(a, b)
+        ctx.save_for_backward(a, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, y = ctx.saved_tensors
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            xp = xp_of(a.data)
+            # the ratio y / a is a constant sign (second derivative 0): +-1, 0 at a == 0, NaN at NaN
+            flip = xp.signbit(a.data) != xp.signbit(y.data)
+            ratio = xp.where(a.data == 0, 0.0, xp.where(flip, -1.0, 1.0)).astype(gy.dtype, copy=False)
+            ratio = xp.where(xp.isnan(a.data), a.data, ratio)
+            ga = gy * Tensor._make(ratio)
+        if ctx.needs_input_grad[1]:
+            gb = Tensor._make(xp_of(gy.data).zeros(gy.shape, gy.dtype))
+        return ga, gb
+
+
+def copysign(input, other) -> Tensor:  # noqa: A002 (PyTorch's argument name)
+    """Elementwise |input| with the sign of ``other`` (including the sign of -0.0). Broadcasts;
+    integer operands become the default float, as in PyTorch."""
+    a, b = _binary_operands(input, other, "copysign")
+    if a.data.dtype.kind in "iub" and b.data.dtype.kind in "iub":
+        dt = get_default_dtype()
+        a, b = Tensor._make(a.data.astype(dt)), Tensor._make(b.data.astype(dt))
+    return CopySign.apply(a, b)
+
+
+class Lerp(Function):
+    """y = start + w (end - start), evaluated as end - (end - start)(1 - w) where |w| >= 1/2 (PyTorch's
+    kernel: exact at w = 1);  g_start = gy (1 - w),  g_end = gy w,  g_w = gy (end - start).
+    ``w`` is an array (a tensor weight) or a Python number."""
+
+    @staticmethod
+    def forward(ctx, start, end, w):
+        xp = xp_of(start, end)
+        d = end - start
+        if isinstance(w, (int, float)):
+            ctx.w = w
+            y = start + w * d if builtins.abs(w) < 0.5 else end - d * (1.0 - w)
+        else:
+            ctx.w = None
+            y = xp.where(xp.abs(w) < 0.5, start + w * d, end - d * (1.0 - w))
+        ctx.save_for_backward(start, end, *(() if ctx.w is not None else (w,)))
+        return y.astype(start.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, gy):
+        start, end, *rest = ctx.saved_tensors
+        w = ctx.w if ctx.w is not None else rest[0]
+        g_start = gy * (1.0 - w) if ctx.needs_input_grad[0] else None
+        g_end = gy * w if ctx.needs_input_grad[1] else None
+        g_w = gy * (end - start) if ctx.w is None and ctx.needs_input_grad[2] else None
+        return g_start, g_end, g_w
+
+
+def lerp(input, end, weight) -> Tensor:  # noqa: A002
+    """Linear interpolation input + weight * (end - input), elementwise; ``weight`` a number or a
+    tensor, all broadcast together. As PyTorch: floating point only, and ``end`` (and a weight tensor
+    that is not 0-d) must have input's dtype."""
+    start = input if isinstance(input, Tensor) else Tensor(input)
+    end = end if isinstance(end, Tensor) else as_operand(end, start)
+    if start.data.dtype.kind not in "fc":
+        raise DTypeError(f"lerp: expects floating point tensors, got input {start.dtype}; convert with "
+                         ".float()")
+    if end.dtype != start.dtype:
+        raise DTypeError(f"lerp: end has dtype {end.dtype} but input has {start.dtype}; they must match "
+                         "(convert one with .to())")
+    if isinstance(weight, Tensor):
+        if weight.dtype != start.dtype:
+            if weight.ndim:
+                raise DTypeError(f"lerp: weight has dtype {weight.dtype} but input has {start.dtype}; they "
+                                 "must match (convert one with .to())")
+            weight = weight.to(start.dtype)
+        shapes = (start.shape, end.shape, weight.shape)
+    else:
+        weight = float(weight)
+        shapes = (start.shape, end.shape)
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ShapeError(f"lerp: shapes {', '.join(str(tuple(s)) for s in shapes)} cannot be broadcast "
+                         "together") from None
+    return Lerp.apply(start, end, weight)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -317,6 +427,37 @@ class Expm1(Function):
         return gy * (y + 1.0)
 
 
+class LogBase(Function):
+    """y = log_base x (base 2 or 10, NumPy's exact kernels);  gx = gy / (x ln base)."""
+
+    @staticmethod
+    def forward(ctx, x, base):
+        ctx.save_for_backward(x)
+        ctx.ln_base = float(np.log(base))
+        xp = xp_of(x)
+        return xp.log2(x) if base == 2 else xp.log10(x)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return gy / (x * ctx.ln_base), None
+
+
+class Exp2(Function):
+    """y = 2^x;  gx = gy * y * ln 2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = xp_of(x).exp2(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * (y * float(np.log(2.0)))
+
+
 class Sqrt(Function):
     """y = sqrt(x);  gx = gy / (2 y)."""
 
@@ -372,6 +513,21 @@ class Cos(Function):
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
         return -(gy * sin(x))
+
+
+class Tan(Function):
+    """y = tan x;  gx = gy (1 + y^2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = xp_of(x).tan(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (y,) = ctx.saved_tensors
+        return gy * (y * y + 1.0)
 
 
 class Tanh(Function):
@@ -451,11 +607,18 @@ def expm1(x) -> Tensor:
 
 
 def log2(x) -> Tensor:
-    return log(x) * (1.0 / np.log(2.0))
+    """Elementwise base-2 logarithm (exact at powers of two: log2(8) == 3)."""
+    return LogBase.apply(_float_input(x, "log2"), 2)
 
 
 def log10(x) -> Tensor:
-    return log(x) * (1.0 / np.log(10.0))
+    """Elementwise base-10 logarithm (exact at powers of ten)."""
+    return LogBase.apply(_float_input(x, "log10"), 10)
+
+
+def exp2(x) -> Tensor:
+    """Elementwise 2^x (exact at integers). Integer inputs become the default float."""
+    return Exp2.apply(_float_input(x, "exp2"))
 
 
 def sqrt(x) -> Tensor:
@@ -491,7 +654,7 @@ def cos(x) -> Tensor:
 
 
 def tan(x) -> Tensor:
-    return sin(x) / cos(x)
+    return Tan.apply(_float_input(x, "tan"))
 
 
 def tanh(x) -> Tensor:
@@ -739,6 +902,40 @@ def bitwise_not(x) -> Tensor:
         raise DTypeError(f"bitwise_not (~): expects an integer or bool tensor, got {x.dtype}; use "
                          "logical_not for float tensors")
     return Tensor._make(xp_of(x.data).invert(x.data))
+
+
+def _shift(name: str, symbol: str, left: bool):
+    """``a << b`` / ``a >> b`` on integer tensors with PyTorch's rules for out-of-range counts: a
+    count < 0 or >= the bit width gives 0 for ``<<`` and the sign fill (0 or -1) for ``>>``, where
+    NumPy (C) would be undefined. Same promotion as the other integer ops; bool << bool, floats and
+    float counts are refused."""
+    def op(a, b) -> Tensor:
+        a, b = _binary_operands(a, b, name)
+        ka, kb = a.data.dtype.kind, b.data.dtype.kind
+        if ka not in "iub" or kb not in "iub" or (ka == "b" and kb == "b"):
+            raise DTypeError(f"{name} ({symbol}): expects integer tensors, got {a.dtype} and {b.dtype}; "
+                             "convert with .long()")
+        xp = xp_of(a.data)
+        dt = np.result_type(a.data.dtype, b.data.dtype)
+        x, n = a.data.astype(dt, copy=False), b.data.astype(dt, copy=False)
+        bits = dt.itemsize * 8
+        ok = (n >= 0) & (n < bits)
+        n = xp.where(ok, n, 0).astype(dt, copy=False)
+        if left:
+            y = xp.where(ok, xp.left_shift(x, n), 0)
+        else:  # the sign fill: x >> (bits - 1) for signed x (0 or -1), 0 for unsigned
+            fill = xp.right_shift(x, dt.type(bits - 1)) if dt.kind == "i" else 0
+            y = xp.where(ok, xp.right_shift(x, n), fill)
+        return Tensor._make(xp.asarray(y, dtype=dt))
+
+    op.__name__ = name
+    op.__doc__ = (f"Elementwise ``{name}`` (``{symbol}``) of integer tensors (not differentiable); counts "
+                  f"outside [0, bits) give {'0' if left else 'the sign fill, 0 or -1'}, as PyTorch.")
+    return op
+
+
+bitwise_left_shift = _shift("bitwise_left_shift", "<<", left=True)
+bitwise_right_shift = _shift("bitwise_right_shift", ">>", left=False)
 
 
 def isnan(x) -> Tensor:

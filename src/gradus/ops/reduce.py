@@ -1,7 +1,10 @@
-"""Reductions: sum, mean, prod, max/min (values and indices), logsumexp, cumsum, var/std, argmax.
+"""Reductions: sum, mean, prod, max/min (values and indices), logsumexp, var/std, norm, argmax,
+and the cumulative scans cumsum, cumprod, cummax/cummin, logcumsumexp.
 
 ``dim`` may be an int, a tuple of ints or None (all dimensions); ``keepdim`` keeps reduced
-dimensions as size 1, exactly as in PyTorch.
+dimensions as size 1, exactly as in PyTorch. PyTorch also takes NumPy's names ``axis`` and
+``keepdims`` for them; so do these functions (keyword-only, checked only when given, so the
+common call pays nothing for them).
 """
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function, FusedFunction
-from ..errors import GradIndexError
+from ..dtypes import to_dtype
+from ..errors import DTypeError, GradIndexError
 from ..tensor import Tensor
 from .movement import broadcast_to, flip, reshape
 
@@ -37,6 +41,41 @@ def normalize_dims(dim, ndim: int, op: str):
         out.append(d % ndim if ndim else None)
     # a 0-d tensor accepts dim 0 / -1 (as PyTorch) but has no axis to reduce
     return tuple(sorted(set(out))) if ndim else ()
+
+
+def numpy_names(op: str, dim, keepdim, axis, keepdims):
+    """``dim`` / ``keepdim`` from NumPy's ``axis`` / ``keepdims`` (PyTorch accepts both spellings);
+    called only when one of them was given."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}: got both dim={dim!r} and axis={axis!r}; axis is NumPy's name for dim, "
+                            "pass one of them")
+        dim = axis
+    if keepdims is not None:
+        if keepdim:
+            raise TypeError(f"{op}: got both keepdim and keepdims; keepdims is NumPy's name for keepdim, "
+                            "pass one of them")
+        keepdim = bool(keepdims)
+    return dim, keepdim
+
+
+def _dtype_arg(dtype, op: str):
+    """A ``dtype=`` argument as a NumPy dtype, or a DTypeError naming the op and what was given."""
+    try:
+        if isinstance(dtype, str) and not dtype.strip():
+            raise TypeError
+        return to_dtype(dtype)
+    except (TypeError, ValueError):
+        raise DTypeError(f"{op}: dtype={dtype!r} is not a dtype; expected one such as gradus.float32, "
+                         "gradus.float64 or gradus.int64") from None
+
+
+def _cast(x: Tensor, dtype, op: str) -> Tensor:
+    """x in ``dtype`` (a differentiable cast between float dtypes)."""
+    from .elementwise import astype
+
+    dt = _dtype_arg(dtype, op)
+    return x if dt == x.data.dtype else astype(x, dt)
 
 
 def _kept_shape(shape, axes):
@@ -209,19 +248,6 @@ class LogSumExp(Function):
         return gk * exp(x - yk), None, None
 
 
-class CumSum(Function):
-    """y_i = sum_{j <= i} x_j along ``axis``;  gx = reverse cumsum of gy."""
-
-    @staticmethod
-    def forward(ctx, x, axis):
-        ctx.axis = axis
-        return xp_of(x).cumsum(x, axis=axis)
-
-    @staticmethod
-    def backward(ctx, gy):
-        return flip(cumsum(flip(gy, ctx.axis), ctx.axis), ctx.axis), None
-
-
 def _floatify_for_mean(x: Tensor, op: str) -> Tensor:
     if x.data.dtype.kind in "iub":
         raise TypeError(f"{op}: input dtype should be floating point, got gradus.{x.dtype.name}; "
@@ -229,25 +255,39 @@ def _floatify_for_mean(x: Tensor, op: str) -> Tensor:
     return x
 
 
-def sum(x, dim=None, keepdim: bool = False, dtype=None) -> Tensor:  # noqa: A001
-    """Sum over ``dim`` (all dims if None). Bool/int inputs sum to int64 (as PyTorch)."""
+def sum(x, dim=None, keepdim: bool = False, dtype=None, *, axis=None, keepdims=None) -> Tensor:  # noqa: A001
+    """Sum over ``dim`` (all dims if None). Bool/int inputs sum to int64 (as PyTorch); ``dtype``
+    casts the input first."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("sum", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim, "sum")
     if dtype is not None:
-        x = x.to(dtype)
-    elif x.data.dtype.kind in "biu":
+        x = _cast(x, dtype, "sum")
+    if x.data.dtype.kind in "biu":
         return Tensor._make(x.data.sum(axis=axes, keepdims=keepdim, dtype=np.int64))
     return Sum.apply(x, axes, keepdim)
 
 
-def mean(x, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+def mean(x, dim=None, keepdim: bool = False, dtype=None, *, axis=None, keepdims=None) -> Tensor:
+    """Mean over ``dim`` (all dims if None); floating point input (or a floating ``dtype``) only."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("mean", dim, keepdim, axis, keepdims)
     if dtype is not None:
-        x = x.to(dtype)
+        x = _cast(x, dtype, "mean")
     x = _floatify_for_mean(x, "mean")
     return Mean.apply(x, normalize_dims(dim, x.ndim, "mean"), keepdim)
 
 
-def prod(x, dim=None, keepdim: bool = False) -> Tensor:
-    return Prod.apply(x, normalize_dims(dim, x.ndim, "prod"), keepdim)
+def prod(x, dim=None, keepdim: bool = False, dtype=None, *, axis=None, keepdims=None) -> Tensor:
+    """Product over ``dim`` (all dims if None); bool/int inputs give int64, as PyTorch."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("prod", dim, keepdim, axis, keepdims)
+    if dtype is not None:
+        x = _cast(x, dtype, "prod")
+    axes = normalize_dims(dim, x.ndim, "prod")
+    if x.data.dtype.kind in "biu":
+        return Tensor._make(xp_of(x.data).asarray(x.data.prod(axis=axes, keepdims=keepdim, dtype=np.int64)))
+    return Prod.apply(x, axes, keepdim)
 
 
 def _maxmin(x, dim, keepdim, is_max: bool, name: str):
@@ -262,34 +302,48 @@ def _maxmin(x, dim, keepdim, is_max: bool, name: str):
     return values_indices(*MaxMin.apply(x, axis, keepdim, is_max))
 
 
-def max(x, dim=None, keepdim: bool = False):  # noqa: A001
+def max(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):  # noqa: A001
     """``max(x)``: the largest value. ``max(x, dim)``: (values, indices) along ``dim``.
     ``max(a, b)`` with a Tensor second argument is the elementwise maximum."""
     if isinstance(dim, Tensor):
         from .elementwise import maximum
 
         return maximum(x, dim)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("max", dim, keepdim, axis, keepdims)
     return _maxmin(x, dim, keepdim, True, "max")
 
 
-def min(x, dim=None, keepdim: bool = False):  # noqa: A001
+def min(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):  # noqa: A001
+    """``min(x)``: the smallest value. ``min(x, dim)``: (values, indices) along ``dim``.
+    ``min(a, b)`` with a Tensor second argument is the elementwise minimum."""
     if isinstance(dim, Tensor):
         from .elementwise import minimum
 
         return minimum(x, dim)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("min", dim, keepdim, axis, keepdims)
     return _maxmin(x, dim, keepdim, False, "min")
 
 
-def amax(x, dim=None, keepdim: bool = False) -> Tensor:
+def amax(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
+    """Largest value over ``dim`` (all dims if None); the gradient is shared among ties."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("amax", dim, keepdim, axis, keepdims)
     return MaxMinAll.apply(x, normalize_dims(dim, x.ndim, "amax"), keepdim, True)
 
 
-def amin(x, dim=None, keepdim: bool = False) -> Tensor:
+def amin(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
+    """Smallest value over ``dim`` (all dims if None); the gradient is shared among ties."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("amin", dim, keepdim, axis, keepdims)
     return MaxMinAll.apply(x, normalize_dims(dim, x.ndim, "amin"), keepdim, False)
 
 
-def argmax(x, dim=None, keepdim: bool = False) -> Tensor:
+def argmax(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
     """Index of the largest value (in the flattened tensor when ``dim`` is None); int64, no grad."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("argmax", dim, keepdim, axis, keepdims)
     xp = xp_of(x.data)
     if dim is None:
         idx = xp.argmax(x.data)
@@ -300,7 +354,10 @@ def argmax(x, dim=None, keepdim: bool = False) -> Tensor:
     return Tensor._make(xp.argmax(x.data, axis=axis, keepdims=keepdim).astype(np.int64))
 
 
-def argmin(x, dim=None, keepdim: bool = False) -> Tensor:
+def argmin(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
+    """Index of the smallest value (in the flattened tensor when ``dim`` is None); int64, no grad."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("argmin", dim, keepdim, axis, keepdims)
     xp = xp_of(x.data)
     if dim is None:
         idx = xp.argmin(x.data)
@@ -311,24 +368,21 @@ def argmin(x, dim=None, keepdim: bool = False) -> Tensor:
     return Tensor._make(xp.argmin(x.data, axis=axis, keepdims=keepdim).astype(np.int64))
 
 
-def logsumexp(x, dim=None, keepdim: bool = False) -> Tensor:
+def logsumexp(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
+    """log(sum(exp(x))) over ``dim``, computed stably (shifted by the max)."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("logsumexp", dim, keepdim, axis, keepdims)
     return LogSumExp.apply(x, normalize_dims(dim, x.ndim, "logsumexp"), keepdim)
 
 
-def cumsum(x, dim: int) -> Tensor:
-    if not normalize_dims(dim, x.ndim, "cumsum"):  # 0-d: the sum of one element
-        from .elementwise import clone
-
-        return clone(x)
-    (axis,) = normalize_dims(dim, x.ndim, "cumsum")
-    return CumSum.apply(x, axis)
-
-
-def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, axis=None,
+        keepdims=None) -> Tensor:
     """Variance sum((x - mean)^2) / (N - correction); correction defaults to 1 (Bessel), as PyTorch.
 
     Composed of primitives, so it is differentiable to any order.
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("var", dim, keepdim, axis, keepdims)
     if correction is None:
         correction = 1 if unbiased is None else int(bool(unbiased))
     x = _floatify_for_mean(x, "var")
@@ -351,42 +405,370 @@ def _sqrt_zero_grad_at_zero(v: Tensor) -> Tensor:
     return where(nonzero, sqrt(where(nonzero, v, 1.0)), 0.0)
 
 
-def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, axis=None,
+        keepdims=None) -> Tensor:
     """Standard deviation sqrt(var) (see ``var``); its gradient is 0 where it is 0, as in PyTorch."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("std", dim, keepdim, axis, keepdims)
     return _sqrt_zero_grad_at_zero(var(x, dim, unbiased, keepdim, correction=correction))
 
 
-def var_mean(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+def var_mean(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, axis=None,
+             keepdims=None):
+    """(var, mean) over ``dim``, as two tensors."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("var_mean", dim, keepdim, axis, keepdims)
     return var(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
 
 
-def std_mean(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+def std_mean(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, axis=None,
+             keepdims=None):
+    """(std, mean) over ``dim``, as two tensors."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("std_mean", dim, keepdim, axis, keepdims)
     return std(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
 
 
-def norm(x, p=2, dim=None, keepdim: bool = False) -> Tensor:
-    """Vector p-norm (p = 1, 2, inf or any positive number) over ``dim``."""
+class PNorm(Function):
+    """y = (sum |x|^p)^(1/p) over ``axes`` for p not in {0, 1, 2, +-inf}, with PyTorch's gradient
+    (``norm_backward``), which fixes the values at zeros of x and of y:
+
+    - p < 1:      gx = sign(x) |x|^(p-1) * gy * y^(1-p),  with the first factor 0 where x == 0;
+    - 1 < p < 2:  gx = sign(x) |x|^(p-1) * gy / y^(p-1), 0 where y == 0;
+    - p > 2:      gx = x |x|^(p-2) * gy / y^(p-1), 0 where y == 0.
+    """
+
+    @staticmethod
+    def forward(ctx, x, p, axes, keepdims):
+        xp = xp_of(x)
+        ctx.p, ctx.in_shape, ctx.axes, ctx.keepdims = p, x.shape, axes, keepdims
+        with np.errstate(divide="ignore", over="ignore"):  # |0|^p for p < 0 is inf, as PyTorch
+            y = (xp.abs(x) ** p).sum(axis=axes, keepdims=keepdims) ** (1.0 / p)
+        y = xp.asarray(y, dtype=x.dtype)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        from .elementwise import abs as _abs
+        from .elementwise import sign, where
+
+        x, y = ctx.saved_tensors
+        p = ctx.p
+        if not ctx.keepdims:
+            kept = _kept_shape(ctx.in_shape, ctx.axes)
+            y, gy = reshape(y, kept), reshape(gy, kept)
+        if p < 1:
+            zero = x.data == 0
+            if bool(zero.any()):  # |x|^(p-1) is inf at 0: mask it (a masked base of 1 keeps it finite)
+                scaled = sign(x) * where(zero, 0.0, where(zero, 1.0, _abs(x)) ** (p - 1))
+            else:
+                scaled = sign(x) * _abs(x) ** (p - 1)
+            return scaled * (gy * y ** (1 - p)), None, None, None
+        scaled = sign(x) * _abs(x) ** (p - 1) if p < 2 else x * _abs(x) ** (p - 2)
+        zero = y.data == 0
+        if bool(zero.any()):
+            scale = where(zero, 0.0, gy / where(zero, 1.0, y) ** (p - 1))
+        else:
+            scale = gy / y ** (p - 1)
+        return scaled * scale, None, None, None
+
+
+class CountNonzeroNorm(Function):
+    """The "0-norm": the number of nonzero elements, in x's dtype; gradient 0 (PyTorch's)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        ctx.in_shape = x.shape
+        xp = xp_of(x)
+        return xp.asarray((x != 0).sum(axis=axes, keepdims=keepdims), dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return Tensor._make(xp_of(gy.data).zeros(ctx.in_shape, gy.dtype)), None, None
+
+
+def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """Vector p-norm (sum |x|^p)^(1/p) over ``dim`` (all elements if None), for any real p:
+    2 / ``"fro"`` (the default), 1, +-inf (max / min of |x|, the gradient shared among ties),
+    0 (the number of nonzeros, gradient 0) and any other number; floating point input only.
+    Gradients are PyTorch's, including its choices at zeros (0 where the norm is 0 for p >= 1)."""
     from .elementwise import abs as _abs
 
-    if p == 2 or p == "fro":
+    if dtype is not None:
+        x = _cast(x, dtype, "norm")
+    if x.data.dtype.kind not in "fc":
+        raise DTypeError(f"norm: expects a floating point tensor, got gradus.{x.dtype.name}; use .float()")
+    if isinstance(p, str):
+        if p != "fro":
+            raise ValueError(f"norm: p={p!r} is not supported; expected a number or 'fro' (matrix norms "
+                             "such as 'nuc' are not implemented)")
+        p = 2
+    if p == 2:
         return _sqrt_zero_grad_at_zero(sum(x * x, dim, keepdim))
     if p == 1:
         return sum(_abs(x), dim, keepdim)
     if p == float("inf"):
         return amax(_abs(x), dim, keepdim)
-    return sum(_abs(x) ** p, dim, keepdim) ** (1.0 / p)
+    if p == -float("inf"):
+        return amin(_abs(x), dim, keepdim)
+    axes = normalize_dims(dim, x.ndim, "norm")
+    if p == 0:
+        return CountNonzeroNorm.apply(x, axes, keepdim)
+    return PNorm.apply(x, float(p), axes, keepdim)
 
 
-def all(x, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def all(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:  # noqa: A001
+    """True where every element over ``dim`` is nonzero (a bool tensor)."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("all", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim, "all")
     return Tensor._make(xp_of(x.data).asarray(x.data.all(axis=axes, keepdims=keepdim)))
 
 
-def any(x, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def any(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:  # noqa: A001
+    """True where some element over ``dim`` is nonzero (a bool tensor)."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("any", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim, "any")
     return Tensor._make(xp_of(x.data).asarray(x.data.any(axis=axes, keepdims=keepdim)))
 
 
-def count_nonzero(x, dim=None) -> Tensor:
+def count_nonzero(x, dim=None, *, axis=None) -> Tensor:
+    """The number of nonzero elements over ``dim`` (int64)."""
+    if axis is not None:
+        dim, _ = numpy_names("count_nonzero", dim, False, axis, None)
     axes = normalize_dims(dim, x.ndim, "count_nonzero")
     return Tensor._make(xp_of(x.data).asarray((x.data != 0).sum(axis=axes), dtype=np.int64))
+
+
+# ---------------------------------------------------------------------------------------------
+# cumulative scans along one dim: cumsum, cumprod, cummax / cummin, logcumsumexp
+# ---------------------------------------------------------------------------------------------
+def _scan_axis(x: Tensor, dim, op: str):
+    """The one axis a scan runs along, or None for a 0-d tensor (which accepts dim 0 / -1)."""
+    if dim is None:
+        raise TypeError(f"{op}: missing the dim to scan along (an int)")
+    if not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    axes = normalize_dims(dim, x.ndim, op)
+    return axes[0] if axes else None
+
+
+def _reverse_cumsum(g: Tensor, axis: int) -> Tensor:
+    """r_k = sum_{j >= k} g_j along ``axis`` (Tensor ops)."""
+    return flip(cumsum(flip(g, axis), axis), axis)
+
+
+class CumSum(Function):
+    """y_i = sum_{j <= i} x_j along ``axis``;  gx = reverse cumsum of gy."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        return xp_of(x).cumsum(x, axis=axis)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _reverse_cumsum(gy, ctx.axis), None
+
+
+class CumProd(FusedFunction):
+    """y_j = prod_{i <= j} x_i along ``axis``;  gx_k = sum_{j >= k} gy_j prod_{i <= j, i != k} x_i.
+
+    Without zeros that is reverse_cumsum(gy * y) / x. With zeros (PyTorch's exact rule), along each
+    line with its first zero at z: the formula above for k < z; for k = z, reverse_cumsum(gy * y') at
+    z, with y' the cumprod of x with x_z replaced by 1; 0 for k > z (every product holds x_z = 0).
+    The composed path (double backward) with zeros forms all n exclusive cumprods (O(n^2) memory),
+    so that the second derivative is exact too.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        y = xp_of(x).cumprod(x, axis=axis)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward_raw(ctx, gy):
+        x, y = ctx.saved_arrays
+        xp, ax = xp_of(x), ctx.axis
+
+        def rcumsum(a):
+            return xp.flip(xp.cumsum(xp.flip(a, ax), axis=ax), ax)
+
+        zero = x == 0
+        if not bool(zero.any()):
+            return rcumsum(gy * y) / x, None
+        zeros_so_far = xp.cumsum(zero, axis=ax)
+        before = zeros_so_far == 0
+        first = zero & (zeros_so_far == 1)
+        y1 = xp.cumprod(xp.where(first, 1, x), axis=ax)
+        g_before = rcumsum(gy * y) / xp.where(before, x, 1)
+        gx = xp.where(before, g_before, xp.where(first, rcumsum(gy * y1), 0))
+        return gx.astype(gy.dtype, copy=False), None
+
+    @staticmethod
+    def backward_composed(ctx, gy):
+        from .elementwise import where
+        from .movement import movedim
+
+        x, y = ctx.saved_tensors
+        ax = ctx.axis
+        if not bool((x.data == 0).any()):
+            return _reverse_cumsum(gy * y, ax) / x, None
+        xt, gt = movedim(x, ax, -1), movedim(gy, ax, -1)       # (..., n)
+        n = xt.shape[-1]
+        xp = xp_of(x.data)
+        eye = xp.eye(n, dtype=bool)
+        rows = where(eye, 1.0, reshape(xt, xt.shape[:-1] + (1, n)))   # row k: x with x_k -> 1
+        excl = cumprod(rows, -1)                                        # [..., k, j] = prod_{i<=j, i!=k}
+        upper = xp.triu(xp.ones((n, n), dtype=bool))                    # j >= k
+        gk = sum(excl * reshape(gt, gt.shape[:-1] + (1, n)) * upper, -1)
+        return movedim(gk, -1, ax), None
+
+
+class CumMaxMin(Function):
+    """(values, indices) of the running max (or min) along ``axis``. PyTorch's rules: a tie moves the
+    index to the later element, a NaN propagates (its index, and each later NaN's). The gradient of
+    the values goes to the element each index points at (summed where several point at one)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, is_max):
+        xp = xp_of(x)
+        values = (xp.maximum if is_max else xp.minimum).accumulate(x, axis=axis)
+        shape = [1] * x.ndim
+        shape[axis] = x.shape[axis]
+        pos = xp.arange(x.shape[axis], dtype=np.int64).reshape(shape)
+        # the running index is the last position where x reached the running value (or was NaN)
+        reached = x == values
+        if x.dtype.kind in "fc":
+            reached |= xp.isnan(x)
+        idx = xp.maximum.accumulate(xp.where(reached, pos, 0), axis=axis)
+        ctx.in_shape, ctx.axis = x.shape, axis
+        ctx.save_raw(idx=idx)
+        return values, idx
+
+    @staticmethod
+    def backward(ctx, gy, _g_indices):
+        from .indexing import ScatterAddZeros
+
+        return ScatterAddZeros.apply(gy, ctx.axis, ctx.idx, ctx.in_shape), None, None
+
+
+class LogCumSumExp(Function):
+    """y_j = log sum_{i <= j} e^(x_i) along ``axis`` (a running log-add-exp: no overflow);
+    gx_k = sum_{j >= k} gy_j e^(x_k - y_j), computed as PyTorch does in log space, positive and
+    negative parts of gy apart: e^(x + rev_logcumsumexp(log gy+ - y)) - (the same for gy-)."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        y = xp_of(x).logaddexp.accumulate(x, axis=axis)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        from .elementwise import exp, log, where
+
+        x, y = ctx.saved_tensors
+        ax = ctx.axis
+        # "log 0": finite (PyTorch uses the lowest float), so that a line of them is not -inf - -inf = nan;
+        # half of it, so that subtracting y does not overflow
+        lowest = float(np.finfo(gy.dtype).min) / 2
+
+        def log_abs(mask, sign):  # log |gy| where mask, else "log 0"; the masked base 1 keeps it finite
+            return where(mask, log(where(mask, gy * sign, 1.0)), lowest)
+
+        def rev_lcse(t):
+            return flip(logcumsumexp(flip(t, ax), ax), ax)
+
+        pos, neg = gy.data > 0, gy.data < 0
+        gx = exp(rev_lcse(log_abs(pos, 1.0) - y) + x)
+        if bool(neg.any()):
+            gx = gx - exp(rev_lcse(log_abs(neg, -1.0) - y) + x)
+        return gx, None
+
+
+def _scan_int_dtype(x: Tensor):
+    """Scans of bool / integer tensors accumulate in int64, as PyTorch (NumPy would use uint64 for
+    unsigned inputs)."""
+    return np.int64 if x.data.dtype.kind in "biu" else None
+
+
+def cumsum(x, dim=None, *, dtype=None, axis=None) -> Tensor:
+    """Running sum along ``dim``: y_i = x_0 + ... + x_i (same shape). Bool/int inputs give int64."""
+    if axis is not None:
+        dim, _ = numpy_names("cumsum", dim, False, axis, None)
+    if dtype is not None:
+        x = _cast(x, dtype, "cumsum")
+    ax = _scan_axis(x, dim, "cumsum")
+    int_dt = _scan_int_dtype(x)
+    if int_dt is not None:
+        data = x.data if ax is None else xp_of(x.data).cumsum(x.data, axis=ax, dtype=int_dt)
+        return Tensor._make(data.astype(int_dt))
+    if ax is None:  # 0-d: the sum of one element
+        from .elementwise import clone
+
+        return clone(x)
+    return CumSum.apply(x, ax)
+
+
+def cumprod(x, dim=None, *, dtype=None, axis=None) -> Tensor:
+    """Running product along ``dim``: y_i = x_0 * ... * x_i (same shape). Bool/int inputs give int64.
+    The gradient is exact with zeros in x (PyTorch's rule; see ``CumProd``)."""
+    if axis is not None:
+        dim, _ = numpy_names("cumprod", dim, False, axis, None)
+    if dtype is not None:
+        x = _cast(x, dtype, "cumprod")
+    ax = _scan_axis(x, dim, "cumprod")
+    int_dt = _scan_int_dtype(x)
+    if int_dt is not None:
+        data = x.data if ax is None else xp_of(x.data).cumprod(x.data, axis=ax, dtype=int_dt)
+        return Tensor._make(data.astype(int_dt))
+    if ax is None:
+        from .elementwise import clone
+
+        return clone(x)
+    return CumProd.apply(x, ax)
+
+
+def _cummaxmin(x, dim, axis, is_max: bool, op: str):
+    if axis is not None:
+        dim, _ = numpy_names(op, dim, False, axis, None)
+    ax = _scan_axis(x, dim, op)
+    if ax is None:
+        from .elementwise import clone
+
+        return values_indices(clone(x), Tensor._make(xp_of(x.data).zeros((), np.int64)))
+    return values_indices(*CumMaxMin.apply(x, ax, is_max))
+
+
+def cummax(x, dim=None, *, axis=None):
+    """(values, indices): the running maximum along ``dim`` and where it was reached. As PyTorch, a
+    tie moves the index to the later element and NaN propagates. Any dtype; values are
+    differentiable (the gradient goes to the indexed elements)."""
+    return _cummaxmin(x, dim, axis, True, "cummax")
+
+
+def cummin(x, dim=None, *, axis=None):
+    """(values, indices): the running minimum along ``dim`` (ties: the later index; NaN
+    propagates)."""
+    return _cummaxmin(x, dim, axis, False, "cummin")
+
+
+def logcumsumexp(x, dim=None, *, axis=None) -> Tensor:
+    """y_i = log(e^x_0 + ... + e^x_i) along ``dim``, without overflow; floating point only."""
+    if axis is not None:
+        dim, _ = numpy_names("logcumsumexp", dim, False, axis, None)
+    if x.data.dtype.kind not in "fc":
+        raise DTypeError(f"logcumsumexp: expects a floating point tensor, got gradus.{x.dtype.name} (PyTorch "
+                         "has no integer kernel for it); use .float()")
+    ax = _scan_axis(x, dim, "logcumsumexp")
+    if ax is None:
+        from .elementwise import clone
+
+        return clone(x)
+    return LogCumSumExp.apply(x, ax)
