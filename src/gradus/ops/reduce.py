@@ -652,9 +652,9 @@ class CumMaxMin(Function):
 
     @staticmethod
     def backward(ctx, gy, _g_indices):
-        from .indexing import ScatterAddZeros
-
-        return ScatterAddZeros.apply(gy, ctx.axis, ctx.idx, ctx.in_shape), None, None
+        # gx = zeros.scatter_add(axis, idx, gy): linear in gy, differentiable again (adjoint: a gather)
+        zeros = Tensor._make(xp_of(gy.data).zeros(ctx.in_shape, gy.dtype))
+        return zeros.scatter_add(ctx.axis, Tensor._make(ctx.idx), gy), None, None
 
 
 class LogCumSumExp(Function):
