@@ -33,6 +33,7 @@ __all__ = [
     "ensure_file",
     "safe_extract_tar",
     "extract_zip_member",
+    "read_zip_member",
 ]
 
 ENV_VAR = "GRADUS_DATA"
@@ -290,6 +291,42 @@ def safe_extract_tar(
     return [dest / m.name for m in chosen if m.isfile()]
 
 
+def _zip_member(zf: zipfile.ZipFile, member_basename: str, zip_path: str | os.PathLike) -> zipfile.ZipInfo:
+    # The first regular member with this base name, wherever it sits in the archive (the name is
+    # only compared, never used as a path); macOS resource forks are skipped.
+    for info in zf.infolist():
+        if (
+            not info.is_dir()
+            and PurePosixPath(info.filename.replace("\\", "/")).name == member_basename
+            and not info.filename.startswith("__MACOSX/")
+        ):
+            return info
+    raise DatasetNotFoundError(f"{zip_path}: archive has no member named {member_basename!r}")
+
+
+def read_zip_member(
+    zip_path: str | os.PathLike, member_basename: str, max_bytes: int = 1 << 30
+) -> bytes:
+    """The contents of the zip member whose base name is ``member_basename``, read in memory.
+
+    Nothing is written to disk, so a hostile member name cannot place a file anywhere (and a
+    read-only data root is fine).  A member announcing more than ``max_bytes`` uncompressed bytes
+    (a zip bomb) is refused with :class:`UnsafeArchiveError`; the CRC is checked by ``zipfile``.
+    """
+    with zipfile.ZipFile(zip_path) as zf:
+        info = _zip_member(zf, member_basename, zip_path)
+        if info.file_size > max_bytes:
+            raise UnsafeArchiveError(
+                f"{zip_path}: member {info.filename!r} is {info.file_size} bytes uncompressed, "
+                f"over the {max_bytes}-byte limit"
+            )
+        with zf.open(info) as src:
+            data = src.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise UnsafeArchiveError(f"{zip_path}: member {info.filename!r} exceeds {max_bytes} bytes")
+        return data
+
+
 def extract_zip_member(
     zip_path: str | os.PathLike, member_basename: str, dest_file: str | os.PathLike
 ) -> Path:
@@ -300,18 +337,10 @@ def extract_zip_member(
     """
     dest_file = Path(dest_file)
     with zipfile.ZipFile(zip_path) as zf:
-        matches = [
-            info
-            for info in zf.infolist()
-            if not info.is_dir()
-            and PurePosixPath(info.filename.replace("\\", "/")).name == member_basename
-            and not info.filename.startswith("__MACOSX/")
-        ]
-        if not matches:
-            raise DatasetNotFoundError(f"{zip_path}: archive has no member named {member_basename!r}")
+        info = _zip_member(zf, member_basename, zip_path)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{dest_file.name}.", suffix=".part", dir=dest_file.parent)
         try:
-            with os.fdopen(fd, "wb") as out, zf.open(matches[0]) as src:
+            with os.fdopen(fd, "wb") as out, zf.open(info) as src:
                 shutil.copyfileobj(src, out, _CHUNK)
             os.replace(tmp_name, dest_file)
         finally:
