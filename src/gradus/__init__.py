@@ -47,6 +47,12 @@ from .creation import (
     zeros_like,
 )
 from .dtypes import get_default_dtype, set_default_dtype
+from .functional import methods as _functional_methods  # noqa: F401  (Tensor.softmax, ...: see there)
+from .functional.activation import hardshrink, log_softmax, prelu, softmax
+from .functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from .functional.convnd import conv3d, conv_transpose3d
+from .functional.pooling import adaptive_avg_pool1d, avg_pool1d, max_pool1d, max_pool2d
+from .functional.poolnd import max_pool3d
 from .ops import methods as _methods  # noqa: F401  (attaches operators to Tensor)
 from .ops.elementwise import (
     abs,

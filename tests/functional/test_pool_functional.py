@@ -261,10 +261,12 @@ def test_interpolate_gradcheck_and_errors():
     x = SeededInputs(10, np.float64).tensor(1, 1, 3, 2, requires_grad=True)
     assert gradgradcheck(lambda x: F.interpolate(x, scale_factor=1.5, mode="bilinear"), (x,))
     assert gradcheck(lambda x: F.interpolate(x, size=(5, 3)), (x,))
-    with pytest.raises(ValueError, match="exactly one"):
+    with pytest.raises(ValueError, match="interpolate: only one of size or scale_factor"):
         F.interpolate(x, size=2, scale_factor=2)
-    with pytest.raises(ValueError, match="unsupported mode"):
-        F.interpolate(x, scale_factor=2, mode="bicubic")
+    with pytest.raises(ValueError, match="interpolate: either size or scale_factor"):
+        F.interpolate(x)
+    with pytest.raises(ValueError, match="unsupported mode 'cubic'"):
+        F.interpolate(x, scale_factor=2, mode="cubic")
     with pytest.raises(ValueError, match="align_corners"):
         F.interpolate(x, scale_factor=2, align_corners=True)
 

@@ -6,6 +6,7 @@ from ..ops.indexing import one_hot  # noqa: F401
 from ..ops.movement import pad  # noqa: F401
 from .activation import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
+from .convnd import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .embedding import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
@@ -13,4 +14,7 @@ from .loss import *  # noqa: F401,F403
 from .norm import *  # noqa: F401,F403
 from .patches import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .poolnd import *  # noqa: F401,F403
 from .recurrent import *  # noqa: F401,F403
+from .resample import *  # noqa: F401,F403
+from .unpool import *  # noqa: F401,F403

@@ -1,7 +1,8 @@
 """Convolutions: ``conv1d``, ``conv2d``, ``conv_transpose1d``, ``conv_transpose2d`` (layouts NCL / NCHW,
-PyTorch's names, argument orders and defaults). ``unfold``/``fold``/``locally_connected2d`` live in
-``functional/patches.py``; the im2col machinery they all share (geometry, padding, im2col/col2im,
-the scratch workspace, and how a convolution becomes one GEMM) in ``functional/window.py``.
+PyTorch's names, argument orders and defaults). The 3-D ones live in ``functional/convnd.py``;
+``unfold``/``fold``/``locally_connected2d`` in ``functional/patches.py``; the im2col machinery they all
+share (geometry, padding, im2col/col2im, the scratch workspace, and how a convolution becomes one GEMM)
+in ``functional/window.py``.
 
 Higher-order derivatives
 ------------------------
@@ -34,6 +35,7 @@ from .window import (
     Geom,
     Im2col,
     as_tensor,
+    check_conv_args,
     check_fits,
     check_float_dtypes,
     col2im_array,
@@ -257,46 +259,12 @@ def _conv_transpose2d_backward_composed(ctx, gy):
 
 
 # ---------------------------------------------------------------------------------------------
-# argument checks
-# ---------------------------------------------------------------------------------------------
-def _check_conv_args(op, x, W, b, groups, nd, transposed=False):
-    """Shapes: input (N, C, *spatial) (or unbatched (C, *spatial)), weight, bias, groups."""
-    if W.ndim != nd + 2:
-        raise ShapeError(f"{op}: weight must have {nd + 2} dims, got shape {tuple(W.shape)}")
-    if x.ndim not in (nd + 1, nd + 2):
-        want = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
-        raise ShapeError(f"{op}: expected a {nd + 2}-D input {want} (or {nd + 1}-D unbatched), "
-                         f"got shape {tuple(x.shape)}")
-    if groups < 1:
-        raise ValueError(f"{op}: groups must be a positive integer, got {groups}")
-    c = x.shape[-nd - 1]
-    if transposed:
-        if W.shape[0] != c:
-            raise ShapeError(f"{op}: weight of shape {tuple(W.shape)} expects an input with {W.shape[0]} "
-                             f"channels, but got input of shape {tuple(x.shape)} with {c} channels")
-        if c % groups:
-            raise ShapeError(f"{op}: in_channels {c} is not divisible by groups={groups}")
-        oc = W.shape[1] * groups
-    else:
-        if W.shape[1] * groups != c:
-            raise ShapeError(
-                f"{op}: weight of shape {tuple(W.shape)} and groups={groups} expects an input with "
-                f"{W.shape[1] * groups} channels, but got input of shape {tuple(x.shape)} with {c} channels")
-        if W.shape[0] % groups:
-            raise ShapeError(f"{op}: out_channels {W.shape[0]} (weight shape {tuple(W.shape)}) is not "
-                             f"divisible by groups={groups}")
-        oc = W.shape[0]
-    if b is not None and tuple(b.shape) != (oc,):
-        raise ShapeError(f"{op}: bias must have shape ({oc},) (one per output channel), got {tuple(b.shape)}")
-
-
-# ---------------------------------------------------------------------------------------------
 # public functions
 # ---------------------------------------------------------------------------------------------
 def _prepare_conv2d(op, input, weight, bias, stride, padding, dilation, groups, padding_mode):
     """Normalise arguments; non-zero padding modes pad explicitly (differentiably) first."""
     x, W, b = as_tensor(input), as_tensor(weight), as_tensor(bias)
-    _check_conv_args(op, x, W, b, groups, 2)
+    check_conv_args(op, x, W, b, groups, 2)
     check_float_dtypes(op, x, W, b)
     unbatched = x.ndim == 3
     if unbatched:
@@ -363,7 +331,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
 
     Runs as ``conv2d`` on a height-1 image (the same single GEMM)."""
     x, W = as_tensor(input), as_tensor(weight)
-    _check_conv_args("conv1d", x, W, as_tensor(bias), groups, 1)
+    check_conv_args("conv1d", x, W, as_tensor(bias), groups, 1)
     stride = ntuple(stride, 1, "stride", "conv1d")
     dilation = ntuple(dilation, 1, "dilation", "conv1d")
     if not isinstance(padding, str):
@@ -375,7 +343,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
 
 def _prepare_conv_transpose2d(op, input, weight, bias, stride, padding, output_padding, groups, dilation):
     x, W, b = as_tensor(input), as_tensor(weight), as_tensor(bias)
-    _check_conv_args(op, x, W, b, groups, 2, transposed=True)
+    check_conv_args(op, x, W, b, groups, 2, transposed=True)
     check_float_dtypes(op, x, W, b)
     unbatched = x.ndim == 3
     if unbatched:
@@ -433,7 +401,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
                      dilation=1) -> Tensor:
     """1-D transposed convolution: input (N, IC, L), weight (IC, OC/groups, K) -> (N, OC, LO)."""
     x, W = as_tensor(input), as_tensor(weight)
-    _check_conv_args("conv_transpose1d", x, W, as_tensor(bias), groups, 1, transposed=True)
+    check_conv_args("conv_transpose1d", x, W, as_tensor(bias), groups, 1, transposed=True)
 
     def lead(v, name, first):  # the height-1 dimension gets stride/dilation 1 and no padding
         return (first,) + ntuple(v, 1, name, "conv_transpose1d")

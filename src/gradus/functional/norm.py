@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd.function import FusedFunction
-from ..errors import ShapeError
+from ..errors import GradIndexError, ShapeError
 from ..ops import elementwise as ew
 from ..ops.movement import pad as _pad
 from ..ops.movement import reshape
@@ -254,7 +254,18 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
 
 
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002
-    """x / max(||x||_p, eps) along ``dim``."""
-    n = _norm(input, p, dim, keepdim=True)
-    return input / ew.clamp(n, min=eps)
+    """y = x / max(||x||_p, eps) along ``dim`` (same shape as x), PyTorch's norms:
+    ``p = 0``: the number of nonzero entries (a step function: it contributes no gradient, as in
+    PyTorch); ``p = inf``: max |x|; ``p = -inf``: min |x|; otherwise (sum |x|^p)^(1/p).
+
+        >>> import gradus
+        >>> import gradus.functional as F
+        >>> F.normalize(gradus.tensor([[3.0, 0.0, 4.0]]), p=0)
+        tensor([[1.5000, 0.0000, 2.0000]])
+    """
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    if x.ndim == 0 or not -x.ndim <= dim < x.ndim:
+        raise GradIndexError(f"normalize: dim {dim} is out of range for a tensor of shape {tuple(x.shape)} "
+                             f"(expected a dim in [{-max(x.ndim, 1)}, {max(x.ndim, 1) - 1}])")
+    return x / ew.clamp(_norm(x, p, dim, keepdim=True), min=eps)
 

@@ -1,6 +1,7 @@
-"""Pooling and resampling: ``max_pool1d/2d``, ``avg_pool1d/2d``, ``adaptive_avg_pool1d/2d``,
-``adaptive_max_pool1d/2d`` and ``interpolate`` (+ the ``upsample*`` aliases), with PyTorch's names
-and defaults. (``local_response_norm`` lives in ``functional/norm.py``.)
+"""Pooling: ``max_pool1d/2d``, ``avg_pool1d/2d``, ``adaptive_avg_pool1d/2d``, ``adaptive_max_pool1d/2d``,
+with PyTorch's names and defaults. (3-D pools: ``functional/poolnd.py``; unpooling:
+``functional/unpool.py``; ``interpolate``: ``functional/resample.py``; ``local_response_norm``:
+``functional/norm.py``.)
 
 Design
 ------
@@ -16,13 +17,8 @@ Design
   ``gy / divisor`` back through the same slices; the two are each other's backward.
 * **Adaptive average pooling** with bins [floor(i*H/OH), ceil((i+1)*H/OH)) is separable: y = A_h x A_w^T
   with small averaging matrices — two matmuls, exact for non-divisible sizes, any-order differentiable.
-* **Nearest / bilinear interpolation** are also separable: nearest is ``index_select`` along each axis
-  (a broadcast-reshape for integer scale factors), bilinear is y = A_h x A_w^T with interpolation
-  matrices.
 """
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -30,14 +26,12 @@ from .. import backend
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _grad_state
 from ..errors import DTypeError, ShapeError
-from ..ops.indexing import index_select
 from ..ops.matmul import matmul
 from ..tensor import Tensor
 from .window import Geom, make_geom, ntuple, pad_array
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
-           "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "interpolate", "upsample",
-           "upsample_nearest", "upsample_bilinear"]
+           "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d"]
 
 xp_of = backend.get_array_module
 
@@ -395,7 +389,7 @@ def _bins(n: int, o: int):
     return (i * n) // o, -(-((i + 1) * n) // o)
 
 
-def _averaging_matrix(n: int, o: int, xp, dtype):
+def averaging_matrix(n: int, o: int, xp, dtype):
     """A (o, n) with A[i, j] = 1/len(bin i) for j in bin i: y = A @ x averages each bin."""
     start, end = _bins(n, o)
     j = np.arange(n)
@@ -403,7 +397,7 @@ def _averaging_matrix(n: int, o: int, xp, dtype):
     return Tensor._make(xp.asarray(m / (end - start)[:, None], dtype=dtype))
 
 
-def _adaptive_sizes(op, output_size, spatial):
+def adaptive_sizes(op, output_size, spatial):
     nd = len(spatial)
     sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * nd
     if len(sizes) != nd:
@@ -424,21 +418,21 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:  # noqa: A002
     if x.dtype.kind != "f":
         raise DTypeError(f"adaptive_avg_pool2d: expects a floating point input, got dtype {x.dtype}")
     h, w = x.shape[2:]
-    oh, ow = _adaptive_sizes("adaptive_avg_pool2d", output_size, (h, w))
+    oh, ow = adaptive_sizes("adaptive_avg_pool2d", output_size, (h, w))
     if h % oh == 0 and w % ow == 0:
         y = _avg_pool2d("adaptive_avg_pool2d", x, (h // oh, w // ow), None, 0, False, True, None)
     else:
         xp = xp_of(x.data)
-        y = x if oh == h else matmul(_averaging_matrix(h, oh, xp, x.dtype), x)          # (N, C, OH, W)
+        y = x if oh == h else matmul(averaging_matrix(h, oh, xp, x.dtype), x)          # (N, C, OH, W)
         if ow != w:
-            y = matmul(y, _averaging_matrix(w, ow, xp, x.dtype).transpose(0, 1))       # (N, C, OH, OW)
+            y = matmul(y, averaging_matrix(w, ow, xp, x.dtype).transpose(0, 1))       # (N, C, OH, OW)
     return y.reshape(y.shape[1:]) if unbatched else y
 
 
 def adaptive_avg_pool1d(input, output_size) -> Tensor:  # noqa: A002
     """(N, C, L) -> (N, C, LO), bins [floor(i*L/LO), ceil((i+1)*L/LO))."""
     x, unbatched = _batched(input, 1, "adaptive_avg_pool1d")
-    (o,) = _adaptive_sizes("adaptive_avg_pool1d", output_size, x.shape[2:])
+    (o,) = adaptive_sizes("adaptive_avg_pool1d", output_size, x.shape[2:])
     y = adaptive_avg_pool2d(x.unsqueeze(2), (1, o)).squeeze(2)
     return y.reshape(y.shape[1:]) if unbatched else y
 
@@ -474,7 +468,7 @@ def _adaptive_max_pool2d(op, x, oh, ow, return_indices):
 def adaptive_max_pool2d(input, output_size, return_indices: bool = False):  # noqa: A002
     """Max over PyTorch's adaptive bins: (N, C, H, W) -> (N, C, OH, OW) (+ plane indices)."""
     x, unbatched = _batched(input, 2, "adaptive_max_pool2d")
-    oh, ow = _adaptive_sizes("adaptive_max_pool2d", output_size, x.shape[2:])
+    oh, ow = adaptive_sizes("adaptive_max_pool2d", output_size, x.shape[2:])
     y, idx = _adaptive_max_pool2d("adaptive_max_pool2d", x, oh, ow, return_indices)
     if unbatched:
         y = y.reshape(y.shape[1:])
@@ -485,7 +479,7 @@ def adaptive_max_pool2d(input, output_size, return_indices: bool = False):  # no
 def adaptive_max_pool1d(input, output_size, return_indices: bool = False):  # noqa: A002
     """(N, C, L) -> (N, C, LO) (+ indices along L)."""
     x, unbatched = _batched(input, 1, "adaptive_max_pool1d")
-    (o,) = _adaptive_sizes("adaptive_max_pool1d", output_size, x.shape[2:])
+    (o,) = adaptive_sizes("adaptive_max_pool1d", output_size, x.shape[2:])
     y, idx = _adaptive_max_pool2d("adaptive_max_pool1d", x.unsqueeze(2), 1, o, return_indices)
     y = y.squeeze(2)
     if unbatched:
@@ -494,117 +488,3 @@ def adaptive_max_pool1d(input, output_size, return_indices: bool = False):  # no
         return y
     i = idx.data.squeeze(2)
     return y, Tensor._make(i.reshape(i.shape[1:]) if unbatched else i)
-
-
-# ---------------------------------------------------------------------------------------------
-# interpolation
-# ---------------------------------------------------------------------------------------------
-def _scales(op, x, size, scale_factor, recompute_scale_factor):
-    """Output sizes and the input/output coordinate scale per spatial axis (PyTorch's rules)."""
-    spatial = x.shape[2:]
-    nd = len(spatial)
-    if (size is None) == (scale_factor is None):
-        raise ValueError(f"{op}: exactly one of size and scale_factor must be given")
-    if size is not None:
-        out = ntuple(size, nd, "size", op)
-        return out, [n / o for n, o in zip(spatial, out)]
-    sf = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * nd
-    if len(sf) != nd:
-        raise ValueError(f"{op}: scale_factor must be a number or a tuple of {nd}, got {scale_factor!r}")
-    out = tuple(int(math.floor(n * float(f))) for n, f in zip(spatial, sf))
-    if recompute_scale_factor:
-        return out, [n / o for n, o in zip(spatial, out)]
-    return out, [1.0 / float(f) for f in sf]
-
-
-def _nearest_axis(x, axis, n, o, scale, exact):
-    """Nearest-neighbour resampling of one axis: src = floor(dst * scale) (or (dst + 0.5) * scale for
-    'nearest-exact'), clipped to n - 1."""
-    xp = xp_of(x.data)
-    if o == n:
-        return x
-    if not exact and o % n == 0 and abs(scale * (o // n) - 1.0) < 1e-12:
-        r = o // n  # integer up-scaling: repeat each element (broadcast + reshape, no gather)
-        shape = x.shape
-        y = x.reshape(shape[:axis + 1] + (1,) + shape[axis + 1:])
-        y = y.expand(*(shape[:axis + 1] + (r,) + shape[axis + 1:]))
-        return y.reshape(shape[:axis] + (o,) + shape[axis + 1:])
-    dst = np.arange(o, dtype=np.float32)   # float32 arithmetic, as PyTorch's kernel (same rounding)
-    scale = np.float32(scale)
-    src = np.floor((dst + np.float32(0.5)) * scale) if exact else np.floor(dst * scale)
-    src = np.minimum(src.astype(np.int64), n - 1)
-    return index_select(x, axis, Tensor._make(xp.asarray(src)))
-
-
-def _linear_matrix(n, o, scale, align_corners, xp, dtype):
-    """A (o, n): row i holds the two linear-interpolation weights of output i (PyTorch's source index)."""
-    dst = np.arange(o, dtype=np.float64)
-    if align_corners:
-        src = dst * ((n - 1) / (o - 1)) if o > 1 else np.zeros(o)
-    else:
-        src = np.maximum((dst + 0.5) * scale - 0.5, 0.0)
-    i0 = np.minimum(np.floor(src).astype(np.int64), n - 1)
-    i1 = np.minimum(i0 + 1, n - 1)
-    lam = src - i0
-    m = np.zeros((o, n))
-    np.add.at(m, (np.arange(o), i0), 1.0 - lam)
-    np.add.at(m, (np.arange(o), i1), lam)
-    return Tensor._make(xp.asarray(m, dtype=dtype))
-
-
-def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,  # noqa: A002
-                recompute_scale_factor=None, antialias: bool = False) -> Tensor:
-    """Resample the spatial dims of (N, C, L), (N, C, H, W) or (N, C, D, H, W).
-
-    Modes: 'nearest' (src = floor(dst * in/out), PyTorch's legacy rule), 'nearest-exact'
-    (src = floor((dst + 0.5) * in/out)), 'linear' (3-D) and 'bilinear' (4-D) with ``align_corners``.
-    Give exactly one of ``size`` and ``scale_factor``.
-    """
-    x = _as_tensor(input)
-    op = "interpolate"
-    if x.ndim < 3:
-        raise ShapeError(f"{op}: expected an input (N, C, *spatial) with 1-3 spatial dims, got shape "
-                         f"{tuple(x.shape)}")
-    if antialias:
-        raise NotImplementedError(f"{op}: antialias=True is not supported")
-    out, scales = _scales(op, x, size, scale_factor, recompute_scale_factor)
-    spatial = x.shape[2:]
-    if any(o <= 0 for o in out):
-        raise ShapeError(f"{op}: output size {out} must be positive (input spatial size {tuple(spatial)})")
-    if mode in ("nearest", "nearest-exact"):
-        if align_corners is not None:
-            raise ValueError(f"{op}: align_corners is only valid for linear modes, not {mode!r}")
-        y = x
-        for i, (n, o, s) in enumerate(zip(spatial, out, scales)):
-            y = _nearest_axis(y, 2 + i, n, o, s, mode == "nearest-exact")
-        return y
-    if mode in ("linear", "bilinear"):
-        want = 3 if mode == "linear" else 4
-        if x.ndim != want:
-            raise ShapeError(f"{op}: mode {mode!r} expects a {want}-D input, got shape {tuple(x.shape)}")
-        if x.dtype.kind != "f":
-            raise DTypeError(f"{op}: mode {mode!r} needs a floating point input, got {x.dtype}")
-        xp = xp_of(x.data)
-        ac = bool(align_corners)
-        if mode == "linear":
-            a = _linear_matrix(spatial[0], out[0], scales[0], ac, xp, x.dtype)
-            return matmul(x, a.transpose(0, 1))
-        ah = _linear_matrix(spatial[0], out[0], scales[0], ac, xp, x.dtype)
-        aw = _linear_matrix(spatial[1], out[1], scales[1], ac, xp, x.dtype)
-        return matmul(matmul(ah, x), aw.transpose(0, 1))                 # (N, C, OH, OW)
-    raise ValueError(f"{op}: unsupported mode {mode!r}; use 'nearest', 'nearest-exact', 'linear' or "
-                     "'bilinear'")
-
-
-def upsample(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None) -> Tensor:  # noqa: A002
-    """Deprecated PyTorch alias of ``interpolate``."""
-    return interpolate(input, size, scale_factor, mode, align_corners)
-
-
-def upsample_nearest(input, size=None, scale_factor=None) -> Tensor:  # noqa: A002
-    return interpolate(input, size, scale_factor, mode="nearest")
-
-
-def upsample_bilinear(input, size=None, scale_factor=None) -> Tensor:  # noqa: A002
-    """PyTorch's ``upsample_bilinear`` (align_corners=True)."""
-    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

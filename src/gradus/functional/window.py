@@ -1,6 +1,8 @@
 """Sliding windows, shared by convolution, pooling, ``unfold``/``fold`` and locally connected layers:
 argument normalisation, the window geometry (``Geom``), padding, im2col/col2im on raw arrays (and as
-the differentiable ``Im2col``/``Col2im`` Functions) and the scratch workspace.
+the differentiable ``Im2col``/``Col2im`` Functions) and the scratch workspace; the same machinery for
+any number of spatial dims (``GeomN``, ``im2col_nd_array``, ``Im2colNd``/``Col2imNd``, ``window_taps``)
+for the 3-D convolutions and pools (``convnd.py``, ``poolnd.py``) and unpooling.
 
 How a convolution becomes one GEMM (im2col)
 -------------------------------------------
@@ -280,6 +282,150 @@ class Col2im(Function):
 
 
 # ---------------------------------------------------------------------------------------------
+# N-D windows (3-D convolution, pooling and unpooling)
+# ---------------------------------------------------------------------------------------------
+# The same machinery for any number of spatial dims, with per-axis tuples instead of named fields.
+# The 2-D code above keeps its own (measured, hot) path; the N-D functions below are checked against
+# it in the tests (a 2-D convolution run through them gives the same numbers).
+class GeomN(NamedTuple):
+    """The geometry of an N-D sliding window; one entry per spatial axis: kernel, stride, dilation,
+    padding before (``lo``) and after (``hi``), the input's (unpadded) size and the number of window
+    positions (``out``)."""
+
+    k: tuple
+    s: tuple
+    d: tuple
+    lo: tuple
+    hi: tuple
+    size: tuple
+    out: tuple
+
+    @property
+    def nd(self) -> int:
+        return len(self.k)
+
+    @property
+    def kk(self) -> int:
+        """Taps per window: prod(k)."""
+        return int(np.prod(self.k))
+
+    @property
+    def L(self) -> int:
+        """Window positions: prod(out)."""
+        return int(np.prod(self.out))
+
+    @property
+    def padded(self) -> tuple:
+        return tuple(n + a + b for n, a, b in zip(self.size, self.lo, self.hi))
+
+
+def make_geom_nd(size, kernel, stride, dilation, lo, hi, ceil_mode=False, out=None) -> GeomN:
+    """Geometry for an input of spatial ``size``; ``out`` forces the number of window positions."""
+    if out is None:
+        out = tuple(out_size(n, k, s, d, a, b, ceil_mode)
+                    for n, k, s, d, a, b in zip(size, kernel, stride, dilation, lo, hi))
+    # windows that run past the end (ceil_mode) need that much more padding to be read
+    hi = tuple(max(b, (o - 1) * s + d * (k - 1) + 1 - n - a)
+               for b, o, s, d, k, n, a in zip(hi, out, stride, dilation, kernel, size, lo))
+    return GeomN(tuple(kernel), tuple(stride), tuple(dilation), tuple(lo), hi, tuple(size), tuple(out))
+
+
+def pad_array_nd(x, g: GeomN, value=0.0, role: str | None = PADDED):
+    """x (N, C, *size) padded on the spatial dims as ``g`` says (no copy without padding); with a
+    ``role`` the result is that scratch buffer (the reuse rule above)."""
+    if not (any(g.lo) or any(g.hi)):
+        return x
+    xp = xp_of(x)
+    shape = x.shape[:2] + g.padded
+    out = xp.empty(shape, dtype=x.dtype) if role is None else scratch(role, shape, x.dtype, xp)
+    lead = (slice(None), slice(None))
+    for ax, (n, a) in enumerate(zip(g.size, g.lo)):   # the borders only, axis by axis
+        before = (slice(None),) * ax
+        out[lead + before + (slice(0, a),)] = value
+        out[lead + before + (slice(a + n, None),)] = value
+    out[lead + tuple(slice(a, a + n) for n, a in zip(g.size, g.lo))] = x
+    return out
+
+
+def window_view_nd(xpad, g: GeomN):
+    """The receptive fields of the padded input as a strided view in the im2col layout
+    (C, *k, N, *out): element [c, *u, n, *i] = xpad[n, c, *(i*s + u*d)]."""
+    sn, sc, *ss = xpad.strides
+    n, c = xpad.shape[:2]
+    as_strided = xp_of(xpad).lib.stride_tricks.as_strided
+    tap_strides = tuple(d * t for d, t in zip(g.d, ss))
+    pos_strides = tuple(s * t for s, t in zip(g.s, ss))
+    return as_strided(xpad, (c,) + g.k + (n,) + g.out, (sc,) + tap_strides + (sn,) + pos_strides)
+
+
+def im2col_nd_array(x, g: GeomN, out=None):
+    """x (N, C, *size) -> cols (C, *k, N, *out), C-contiguous (written into ``out`` if given)."""
+    v = window_view_nd(pad_array_nd(x, g), g)
+    if out is None:
+        return v.copy()
+    xp_of(x).copyto(out, v)
+    return out
+
+
+def window_taps(g: GeomN):
+    """(t, slices) for each kernel offset in window order (t = the flat offset in the kernel): the
+    slices of the padded input (N, C, *padded) holding that tap of every window (prod(out) elements).
+    A loop over the prod(k) kernel offsets only; each step is one strided view of the whole batch."""
+    for t, u in enumerate(np.ndindex(*g.k)):
+        yield t, (slice(None), slice(None)) + tuple(
+            slice(ui * d, ui * d + s * (o - 1) + 1, s) for ui, d, s, o in zip(u, g.d, g.s, g.out))
+
+
+def col2im_nd_array(cols, g: GeomN, n: int, c: int):
+    """The adjoint of ``im2col_nd_array``: cols (C*KK, N*L) -> x (N, C, *size), C-contiguous, a new
+    array. Every column is added back into its receptive field, one strided slice-add per kernel offset
+    (accumulated in (C, N, ...) order, which reads ``cols`` contiguously)."""
+    xp = xp_of(cols)
+    cv = cols.reshape((c, g.kk, n) + g.out)
+    acc = xp.zeros((c, n) + g.padded, dtype=cols.dtype)
+    for t, sl in window_taps(g):
+        acc[sl] += cv[:, t]
+    core = acc[(slice(None), slice(None)) + tuple(slice(a, a + m) for m, a in zip(g.size, g.lo))]
+    return nc_swap_copy(core)
+
+
+def nc_swap_copy(a):
+    """A fresh C-contiguous copy of ``a`` with its first two axes swapped ((C, N, ...) -> (N, C, ...)).
+    Always a copy (see ``conv._nchw_copy``: a gradient must never be a view of a scratch buffer)."""
+    xp = xp_of(a)
+    out = xp.empty((a.shape[1], a.shape[0]) + a.shape[2:], dtype=a.dtype)
+    xp.copyto(out, xp.swapaxes(a, 0, 1))
+    return out
+
+
+class Im2colNd(Function):
+    """cols = im2col(x): x (N, C, *size) -> (C*KK, N*L);  gx = col2im(gcols). ``Col2imNd`` is its
+    adjoint: each is the other's backward, so both are differentiable to any order."""
+
+    @staticmethod
+    def forward(ctx, x, g):
+        ctx.g, ctx.n, ctx.c = g, x.shape[0], x.shape[1]
+        return im2col_nd_array(x, g).reshape(x.shape[1] * g.kk, x.shape[0] * g.L)
+
+    @staticmethod
+    def backward(ctx, gcols):
+        return Col2imNd.apply(gcols, ctx.g, ctx.n, ctx.c), None
+
+
+class Col2imNd(Function):
+    """x = col2im(cols): (C*KK, N*L) -> (N, C, *size), overlapping windows summed; gcols = im2col(gx)."""
+
+    @staticmethod
+    def forward(ctx, cols, g, n, c):
+        ctx.g = g
+        return col2im_nd_array(cols, g, n, c)
+
+    @staticmethod
+    def backward(ctx, gx):
+        return Im2colNd.apply(gx, ctx.g), None, None, None
+
+
+# ---------------------------------------------------------------------------------------------
 # shared argument checks
 # ---------------------------------------------------------------------------------------------
 def as_tensor(t):
@@ -304,3 +450,34 @@ def check_fits(op, spatial, padded, kernel, dilation, geom_out):
         raise ShapeError(f"{op}: input spatial size {tuple(spatial)} (padded {tuple(padded)}) is smaller "
                          f"than the (dilated) kernel size {eff}; use a larger input, more padding or a "
                          "smaller kernel")
+
+
+def check_conv_args(op, x, W, b, groups, nd, transposed=False):
+    """Shapes: input (N, C, *spatial) (or unbatched (C, *spatial)), weight, bias, groups."""
+    if W.ndim != nd + 2:
+        raise ShapeError(f"{op}: weight must have {nd + 2} dims, got shape {tuple(W.shape)}")
+    if x.ndim not in (nd + 1, nd + 2):
+        want = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}[nd]
+        raise ShapeError(f"{op}: expected a {nd + 2}-D input {want} (or {nd + 1}-D unbatched), "
+                         f"got shape {tuple(x.shape)}")
+    if groups < 1:
+        raise ValueError(f"{op}: groups must be a positive integer, got {groups}")
+    c = x.shape[-nd - 1]
+    if transposed:
+        if W.shape[0] != c:
+            raise ShapeError(f"{op}: weight of shape {tuple(W.shape)} expects an input with {W.shape[0]} "
+                             f"channels, but got input of shape {tuple(x.shape)} with {c} channels")
+        if c % groups:
+            raise ShapeError(f"{op}: in_channels {c} is not divisible by groups={groups}")
+        oc = W.shape[1] * groups
+    else:
+        if W.shape[1] * groups != c:
+            raise ShapeError(
+                f"{op}: weight of shape {tuple(W.shape)} and groups={groups} expects an input with "
+                f"{W.shape[1] * groups} channels, but got input of shape {tuple(x.shape)} with {c} channels")
+        if W.shape[0] % groups:
+            raise ShapeError(f"{op}: out_channels {W.shape[0]} (weight shape {tuple(W.shape)}) is not "
+                             f"divisible by groups={groups}")
+        oc = W.shape[0]
+    if b is not None and tuple(b.shape) != (oc,):
+        raise ShapeError(f"{op}: bias must have shape ({oc},) (one per output channel), got {tuple(b.shape)}")

@@ -1,12 +1,15 @@
-"""Convolution layers: ``Conv1d``, ``Conv2d``, ``ConvTranspose1d``, ``ConvTranspose2d``, ``Unfold``, ``Fold``.
+"""Convolution layers: ``Conv1d``, ``Conv2d``, ``Conv3d``, ``ConvTranspose1d``, ``ConvTranspose2d``,
+``ConvTranspose3d``, ``Unfold``, ``Fold``.
 
 Parameter names, shapes and initialisation are PyTorch's, so PyTorch / safetensors weights load
 directly:
 
 - ``Conv2d.weight`` (out_channels, in_channels / groups, KH, KW), ``bias`` (out_channels,)
+  (``Conv3d``: (out_channels, in_channels / groups, KD, KH, KW))
 - ``ConvTranspose2d.weight`` (in_channels, out_channels / groups, KH, KW), ``bias`` (out_channels,)
+  (``ConvTranspose3d``: (in_channels, out_channels / groups, KD, KH, KW))
 - init: ``weight ~ kaiming_uniform_(a=sqrt(5))`` = U(-1/sqrt(fan_in), 1/sqrt(fan_in)) and
-  ``bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` with fan_in = weight.size(1) * KH * KW.
+  ``bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` with fan_in = weight.size(1) * prod(kernel_size).
 
     >>> import gradus
     >>> from gradus import nn
@@ -16,7 +19,8 @@ directly:
     >>> conv(gradus.zeros(8, 3, 32, 32)).shape
     (8, 64, 32, 32)
 
-The forward is ``gradus.functional.conv2d``: im2col + one GEMM (see ``gradus/functional/conv.py``).
+The forward is ``gradus.functional.conv2d``: im2col + one GEMM (see ``gradus/functional/conv.py``);
+the 3-D layers run ``conv3d`` / ``conv_transpose3d`` (``gradus/functional/convnd.py``).
 """
 from __future__ import annotations
 
@@ -28,12 +32,14 @@ from .. import backend
 from .. import dtypes as _dt
 from ..errors import ShapeError
 from ..functional import conv as Fc
+from ..functional import convnd as Fn
 from ..functional import patches as Fu
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Unfold", "Fold"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Unfold",
+           "Fold"]
 
 
 def _empty(shape, dtype=None, device=None) -> Tensor:
@@ -125,7 +131,8 @@ class _ConvNd(Module):
         if not isinstance(x, Tensor):
             raise TypeError(f"{type(self).__name__}: expected a Tensor input, got {type(x).__name__}")
         if x.ndim not in (nd + 1, nd + 2):
-            want = "(N, C, L) or (C, L)" if nd == 1 else "(N, C, H, W) or (C, H, W)"
+            want = {1: "(N, C, L) or (C, L)", 2: "(N, C, H, W) or (C, H, W)",
+                    3: "(N, C, D, H, W) or (C, D, H, W)"}[nd]
             raise ShapeError(f"{type(self).__name__}: expected an input of shape {want}, got shape "
                              f"{tuple(x.shape)}")
         c = x.shape[-nd - 1]
@@ -169,6 +176,25 @@ class Conv2d(_ConvNd):
     def forward(self, input):  # noqa: A002
         self._check_input(input)
         return Fc.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
+                         padding_mode=self.padding_mode)
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C_in, D, H, W) -> (N, C_out, OD, OH, OW); weight
+    (C_out, C_in/groups, KD, KH, KW). Each O = floor((I + 2*padding - dilation*(K - 1) - 1) / stride) + 1;
+    ``padding`` may be 'same' or 'valid'; ``padding_mode`` 'zeros', 'reflect', 'replicate' or 'circular'.
+    """
+
+    _nd = 3
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, device=device, dtype=dtype)
+
+    def forward(self, input):  # noqa: A002
+        self._check_input(input)
+        return Fn.conv3d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
                          padding_mode=self.padding_mode)
 
 
@@ -246,6 +272,27 @@ class ConvTranspose2d(_ConvTransposeNd):
         self._check_input(input)
         op = self._output_padding(input, output_size)
         return Fc.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, op, self.groups,
+                                   self.dilation)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution: (N, C_in, D, H, W) -> (N, C_out, OD, OH, OW), each
+    O = (I-1)*stride - 2*padding + dilation*(K-1) + output_padding + 1; weight
+    (C_in, C_out/groups, KD, KH, KW). ``forward(x, output_size)`` picks output_padding for you.
+    """
+
+    _nd = 3
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, output_padding, groups,
+                         bias, dilation, padding_mode, device, dtype)
+
+    def forward(self, input, output_size=None):  # noqa: A002
+        self._check_input(input)
+        op = self._output_padding(input, output_size)
+        return Fn.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding, op, self.groups,
                                    self.dilation)
 
 

@@ -1,4 +1,5 @@
-"""Pooling layers: ``MaxPool1d/2d``, ``AvgPool1d/2d``, ``AdaptiveAvgPool1d/2d``, ``AdaptiveMaxPool1d/2d``.
+"""Pooling layers: ``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``, ``AdaptiveAvgPool1d/2d/3d``,
+``AdaptiveMaxPool1d/2d``, ``MaxUnpool1d/2d/3d``.
 
 Arguments, defaults (``stride=None`` means ``stride=kernel_size``) and reprs are PyTorch's.
 
@@ -13,10 +14,13 @@ Arguments, defaults (``stride=None`` means ``stride=kernel_size``) and reprs are
 from __future__ import annotations
 
 from ..functional import pooling as Fp
+from ..functional import poolnd as Fn
+from ..functional import unpool as Fu
 from .module import Module
 
-__all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
-           "AdaptiveMaxPool1d", "AdaptiveMaxPool2d"]
+__all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d",
+           "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "MaxUnpool1d",
+           "MaxUnpool2d", "MaxUnpool3d"]
 
 
 class _MaxPoolNd(Module):
@@ -51,6 +55,15 @@ class MaxPool2d(_MaxPoolNd):
 
     def forward(self, input):  # noqa: A002
         return Fp.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                             self.ceil_mode, self.return_indices)
+
+
+class MaxPool3d(_MaxPoolNd):
+    """Max over sliding windows of (N, C, D, H, W) -> (N, C, OD, OH, OW) (+ volume indices with
+    return_indices, for ``MaxUnpool3d``)."""
+
+    def forward(self, input):  # noqa: A002
+        return Fn.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                              self.ceil_mode, self.return_indices)
 
 
@@ -102,6 +115,14 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
+class AvgPool3d(AvgPool2d):
+    """Mean over sliding windows of (N, C, D, H, W) -> (N, C, OD, OH, OW) (same arguments as AvgPool2d)."""
+
+    def forward(self, input):  # noqa: A002
+        return Fn.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                             self.count_include_pad, self.divisor_override)
+
+
 class _AdaptivePool(Module):
     def __init__(self, output_size, return_indices: bool = False):
         super().__init__()
@@ -133,6 +154,16 @@ class AdaptiveAvgPool2d(_AdaptivePool):
         return Fp.adaptive_avg_pool2d(input, self.output_size)
 
 
+class AdaptiveAvgPool3d(_AdaptivePool):
+    """(N, C, D, H, W) -> (N, C, *output_size): mean over adaptive bins on each axis."""
+
+    def __init__(self, output_size):
+        super().__init__(output_size)
+
+    def forward(self, input):  # noqa: A002
+        return Fn.adaptive_avg_pool3d(input, self.output_size)
+
+
 class AdaptiveMaxPool1d(_AdaptivePool):
     """(N, C, L) -> (N, C, output_size): max over adaptive bins (+ indices)."""
 
@@ -145,3 +176,47 @@ class AdaptiveMaxPool2d(_AdaptivePool):
 
     def forward(self, input):  # noqa: A002
         return Fp.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class _MaxUnpoolNd(Module):
+    """Shared parts of the unpooling layers: PyTorch stores kernel_size, stride and padding as tuples."""
+
+    _nd = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+
+        def tup(v):
+            return tuple(v) if isinstance(v, (tuple, list)) else (v,) * self._nd
+
+        self.kernel_size = tup(kernel_size)
+        self.stride = tup(stride if stride is not None else kernel_size)
+        self.padding = tup(padding)
+
+    def forward(self, input, indices, output_size=None):  # noqa: A002
+        fn = (Fu.max_unpool1d, Fu.max_unpool2d, Fu.max_unpool3d)[self._nd - 1]
+        return fn(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """Partial inverse of ``MaxPool1d``: ``forward(x, indices, output_size=None)``,
+    (N, C, L) -> (N, C, LO)."""
+
+    _nd = 1
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """Partial inverse of ``MaxPool2d(return_indices=True)``: ``forward(x, indices, output_size=None)``
+    puts each value back at its max position, zeros elsewhere; (N, C, H, W) -> (N, C, HO, WO),
+    HO = (H-1)*stride - 2*padding + KH (``output_size`` resolves what pooling floored away)."""
+
+    _nd = 2
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """Partial inverse of ``MaxPool3d``: (N, C, D, H, W) -> (N, C, DO, HO, WO)."""
+
+    _nd = 3

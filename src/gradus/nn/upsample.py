@@ -10,7 +10,7 @@
 """
 from __future__ import annotations
 
-from ..functional.pooling import interpolate
+from ..functional.resample import interpolate
 from .module import Module
 
 __all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
@@ -19,7 +19,8 @@ __all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
 class Upsample(Module):
     """Resample (N, C, L), (N, C, H, W) or (N, C, D, H, W) to ``size`` or by ``scale_factor``.
 
-    ``mode``: 'nearest' (src = floor(dst * in / out)), 'nearest-exact', 'linear' or 'bilinear'.
+    ``mode``: 'nearest' (src = floor(dst * in / out)), 'nearest-exact', 'linear', 'bilinear',
+    'bicubic', 'trilinear' or 'area' (see ``gradus.functional.interpolate``).
     """
 
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
