@@ -94,3 +94,29 @@ def test_rng_state_round_trip_and_explicit_generator():
     np.testing.assert_array_equal(gradus.randn(4).numpy(), a)
     g1, g2 = np.random.default_rng(5), np.random.default_rng(5)
     np.testing.assert_array_equal(gradus.rand(3, generator=g1).numpy(), gradus.rand(3, generator=g2).numpy())
+
+
+def test_linspace_dtypes_and_refusals():
+    assert gradus.linspace(0, 10, 4, dtype=gradus.int64).tolist() == [0, 3, 6, 10]  # truncated
+    assert gradus.linspace(-3.7, 10.2, 7, dtype=gradus.int8).tolist() == [-3, 0, 1, 3, 5, 7, 10]
+    assert gradus.linspace(0, 1, 3, dtype=gradus.float64).dtype == np.float64
+    assert gradus.linspace(2.0, 5.0, 1).tolist() == [2.0] and gradus.linspace(0, 1, 0).shape == (0,)
+    y = gradus.linspace(-1.3, 7.7, 11)
+    assert y[0].item() == np.float32(-1.3) and y[-1].item() == np.float32(7.7)  # both ends exact
+    with pytest.raises(TypeError, match="not implemented for dtype bool"):
+        gradus.linspace(0, 1, 5, dtype=gradus.bool)
+    with pytest.raises(ValueError, match="non-negative"):
+        gradus.linspace(0, 1, -1)
+
+
+def test_tril_triu_indices():
+    r, c = gradus.tril_indices(3, 4, 1).numpy()
+    assert (r >= 0).all() and ((c - r) <= 1).all() and len(r) == int(np.tril(np.ones((3, 4)), 1).sum())
+    u = gradus.triu_indices(4, 3, -1)
+    assert u.dtype == np.int64 and u.shape == (2, int(np.triu(np.ones((4, 3)), -1).sum()))
+    assert gradus.tril_indices(3, 3, dtype=gradus.int32).dtype == np.int32
+    assert gradus.triu_indices(3, 4, 10).shape == (2, 0) and gradus.tril_indices(0, 3).shape == (2, 0)
+    with pytest.raises(ValueError, match="row must be non-negative"):
+        gradus.tril_indices(-1, 3)
+    with pytest.raises(TypeError, match="integer dtype"):
+        gradus.triu_indices(3, 3, dtype=gradus.float32)

@@ -8,6 +8,7 @@ import numpy as np
 from . import backend
 from . import dtypes as _dt
 from .backend import Device
+from .errors import DTypeError
 from .random import default_generator
 from .tensor import Tensor
 
@@ -121,8 +122,59 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
 
 
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.linspace(start, end, steps, dtype=np.float64).astype(_float(dtype)), None, device,
-                   requires_grad)
+    """``steps`` values from ``start`` to ``end`` inclusive, evenly spaced, computed as PyTorch does:
+    in the output dtype, ``start + i * step`` for the first half and ``end - (steps - 1 - i) * step``
+    for the second (so both ends are exact); integer dtypes truncate ``start`` and ``end`` first and
+    step in float64. Bool is refused (as PyTorch)."""
+    dt = _float(dtype)
+    if dt == np.bool_ or dt.kind not in "iuf":
+        raise DTypeError(f"linspace: not implemented for dtype {dt} (use a floating or integer dtype)")
+    start, end = (float(v.item()) if isinstance(v, Tensor) else v for v in (start, end))
+    steps = int(steps)
+    if steps < 0:
+        raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
+    i = np.arange(steps)
+    if dt.kind == "f":
+        lo, hi = dt.type(start), dt.type(end)
+        step = (hi - lo) / dt.type(max(steps - 1, 1))
+        # PyTorch's kernel fuses multiply and add (one rounding): emulate it in a wider type
+        wide = {np.dtype(np.float16): np.float32, np.dtype(np.float32): np.float64}.get(dt, np.longdouble)
+        lo, hi, step = wide(lo), wide(hi), wide(step)
+        a = np.where(i < steps // 2, lo + step * i, hi - step * (steps - 1 - i))
+    else:
+        lo, hi = int(start), int(end)
+        step = (hi - lo) / max(steps - 1, 1)
+        a = np.where(i < steps // 2, lo + step * i, hi - step * (steps - 1 - i))
+        a = np.trunc(a)
+    if steps == 1:
+        a = np.asarray([start])
+    return _finish(a.astype(dt), None, device, requires_grad)
+
+
+def _tri_indices(row, col, offset, dtype, device, upper: bool) -> Tensor:
+    name = "triu_indices" if upper else "tril_indices"
+    row, col, offset = int(row), int(col), int(offset)
+    for what, v in (("row", row), ("col", col)):
+        if v < 0:
+            raise ValueError(f"{name}: {what} must be non-negative, got {v}")
+    dt = _dt.to_dtype(dtype) if dtype is not None else np.dtype(np.int64)
+    if dt.kind not in "iu":
+        raise DTypeError(f"{name}: dtype must be an integer dtype, got {dt}")
+    fn = np.triu_indices if upper else np.tril_indices
+    rows, cols = fn(row, offset, col)
+    return _finish(np.stack([rows, cols]).astype(dt).reshape(2, -1), None, device, False)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, dtype=None, device=None) -> Tensor:
+    """The (2, N) int64 coordinates of the lower triangle (on and below diagonal ``offset``) of a
+    row x col matrix, in row-major order."""
+    return _tri_indices(row, col, offset, dtype, device, upper=False)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, dtype=None, device=None) -> Tensor:
+    """The (2, N) int64 coordinates of the upper triangle (on and above diagonal ``offset``) of a
+    row x col matrix, in row-major order."""
+    return _tri_indices(row, col, offset, dtype, device, upper=True)
 
 
 def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None) -> Tensor:

@@ -366,7 +366,7 @@ class Tensor:
     def __setitem__(self, idx, value) -> None:
         """``x[idx] = value`` on the data, like the other in-place methods: not recorded by autograd,
         so refused on leaves requiring grad (outside ``no_grad``) and on tensors inside a graph."""
-        from .ops.indexing import index_arrays
+        from .ops.indexing import setitem_index
 
         self._check_inplace("__setitem__")
         if _grad_state.enabled and self.grad_fn is not None:
@@ -374,7 +374,9 @@ class Tensor:
                 "__setitem__: in-place assignment to a tensor computed by a recorded op would corrupt "
                 "the values its backward needs; build the result with gradus.where / masked_fill, or "
                 "assign under `with gradus.no_grad():` to a detached copy")
-        self.data[index_arrays(idx)] = value.data if isinstance(value, Tensor) else value
+        np_idx, layout = setitem_index(self.shape, idx)  # PyTorch's placement of index-tensor dims
+        value = value.data if isinstance(value, Tensor) else value
+        self.data[np_idx] = value if layout is None else layout(value)
 
     def zero_(self) -> Tensor:
         return self._set("zero_", 0)

@@ -23,6 +23,30 @@ CASES = [
     *op("einsum_trace_free", lambda a: gradus.einsum("ij->j", a), lambda a: np.einsum("ij->j", a), [(2, 3)]),
 ]
 
+
+def _einsum(eq, shapes, ref_eq=None):
+    """One einsum case: gradus vs np.einsum (NumPy broadcasts ``...`` dims the same way, but cannot
+    sum them away: ``ref_eq`` names them for NumPy then)."""
+    return op(f"einsum[{eq}]", lambda *xs: gradus.einsum(eq, *xs),
+              lambda *xs: np.einsum(ref_eq or eq, *xs), [shapes])
+
+
+CASES += [
+    c for eq, *shapes in [
+        ("...id,...jd->...ij", ((2, 1, 3, 2), (4, 2, 2))),   # batch dims broadcast, aligned from the right
+        ("ii->i", ((3, 3),)), ("ii->", ((3, 3),)), ("ii", ((2, 2),)), ("...ii->...i", ((2, 3, 3),)),
+        ("...ii", ((2, 2, 2),)), ("iij->j", ((2, 2, 3),)), ("iji->j", ((2, 3, 2),)), ("iii->i", ((2, 2, 2),)),
+        ("aab,bcc->ac", ((2, 2, 3), (3, 2, 2))), ("ii,i->i", ((3, 3), (3,))),
+        ("...ij->ij", ((2, 2, 3),), "aij->ij"), ("...ij->j", ((2, 2, 3),), "aij->j"),
+        ("ij->...ij", ((2, 3),)),
+        ("i...->...i", ((3, 2),)), ("...,...->...", ((2, 3), (3,))), ("...", ((2, 3),)),
+        ("bhqd,bhkd->bhqk", ((1, 2, 3, 2), (1, 2, 4, 2))), ("ij,jk,kl->il", ((2, 3), (3, 2), (2, 2))),
+        ("i,j,k->ijk", ((2,), (3,), (2,))), ("ab,cd->", ((2, 3), (2, 2))), ("bi,bi->b", ((3, 2), (3, 2))),
+        ("ijk,ikj->i", ((2, 3, 3), (2, 3, 3))), ("ba", ((3, 2),)), ("->", ((),)), (",i->i", ((), (3,))),
+        ("iJ,Jk", ((2, 3), (3, 2))),
+    ] for c in _einsum(eq, *shapes)
+]
+
 test_forward, test_backward, test_double_backward = op_tests(CASES)
 
 
@@ -33,3 +57,19 @@ def test_matmul_shape_error_names_shapes():
         gradus.ones(2, 2, 3) @ gradus.ones(3, 3, 4)
     with pytest.raises(ValueError, match="at least 1 dimension"):
         gradus.tensor(2.0) @ gradus.ones(2)
+
+
+def test_einsum_errors():
+    m = gradus.ones(3, 3)
+    for eq, args, err, msg in [
+        ("ij->k", (m,), ValueError, "output subscript k does not appear"),
+        ("ij->ii", (m,), ValueError, "appears more than once in the output"),
+        ("ii->i", (gradus.ones(2, 3),), ValueError, "repeated for operand 0 but the sizes don't match"),
+        ("ij,jk->ik", (gradus.ones(2, 3), gradus.ones(4, 3)), ValueError, "does not broadcast"),
+        ("ijk->i", (m,), ValueError, "no ellipsis was given"),
+        ("...i...->i", (m,), ValueError, "more than one ellipsis"),
+        ("i1->i", (m,), ValueError, "invalid subscript"),
+        ("ij,jk->ik", (m,), ValueError, "names 2 operand"),
+    ]:
+        with pytest.raises(err, match=msg):
+            gradus.einsum(eq, *args)

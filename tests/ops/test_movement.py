@@ -93,6 +93,83 @@ CASES = [
     *op("movedim", lambda x: gradus.movedim(x, 0, -1), lambda x: np.moveaxis(x, 0, -1), [(2, 1, 3)]),
 ]
 
+
+def _pad_neg_np(x, pad, mode):
+    """PyTorch's negative pads: reflect/replicate pad the whole dim then crop; circular crops first."""
+    np_mode = {"replicate": "edge", "circular": "wrap"}.get(mode, mode)
+    for i in range(len(pad) // 2):
+        ax, lo, hi = x.ndim - 1 - i, pad[2 * i], pad[2 * i + 1]
+        width = [(0, 0)] * x.ndim
+        width[ax] = (max(lo, 0), max(hi, 0))
+
+        def crop(a, ax=ax, lo=lo, hi=hi):
+            return np.take(a, range(max(-lo, 0), a.shape[ax] - max(-hi, 0)), axis=ax)
+        if mode == "circular":
+            x = np.pad(crop(x), width, mode=np_mode)
+        else:
+            x = crop(np.pad(x, width, mode=np_mode))
+    return x
+
+
+def _unfold_np(x, dim, size, step):
+    win = np.lib.stride_tricks.sliding_window_view(x, size, axis=dim)
+    return win[(slice(None),) * (dim % x.ndim) + (slice(None, None, step),)]
+
+
+def _diag_embed_np(x, offset=0, d1=-2, d2=-1):
+    n = x.shape[-1] + abs(offset)
+    out = np.zeros(x.shape[:-1] + (n, n))
+    k = np.arange(x.shape[-1])
+    out[..., k + max(-offset, 0), k + max(offset, 0)] = x
+    nd = x.ndim + 1
+    return np.moveaxis(out, (-2, -1), (d1 % nd, d2 % nd))
+
+
+CASES += [
+    *op("diag_1d", lambda x: x.diag(), np.diag, [(3,), (1,)]),
+    *op("diag_1d_offset", lambda x: gradus.diag(x, 2), lambda x: np.diag(x, 2), [(3,)]),
+    *op("diag_1d_neg", lambda x: gradus.diag(x, -1), lambda x: np.diag(x, -1), [(2,)]),
+    *op("diag_2d", lambda x: x.diag(), np.diag, [(3, 3), (2, 4), (4, 2)]),
+    *op("diag_2d_offset", lambda x: gradus.diag(x, 1), lambda x: np.diag(x, 1), [(3, 4)]),
+    *op("diag_2d_out_of_range", lambda x: gradus.diag(x, -5), lambda x: np.diag(x, -5), [(3, 4)]),
+    *op("diagonal", lambda x: x.diagonal(), lambda x: np.diagonal(x), [(3, 3), (2, 3, 4)]),
+    *op("diagonal_dims", lambda x: gradus.diagonal(x, 1, 2, 0), lambda x: np.diagonal(x, 1, 2, 0),
+        [(2, 3, 4)]),
+    *op("diagonal_neg_dims", lambda x: x.diagonal(offset=-1, dim1=-1, dim2=-2),
+        lambda x: np.diagonal(x, -1, -1, -2), [(2, 3, 4)]),
+    *op("diag_embed", lambda x: x.diag_embed(), _diag_embed_np, [(3,), (2, 3)]),
+    *op("diag_embed_offset_dims", lambda x: gradus.diag_embed(x, -1, 0, 2),
+        lambda x: _diag_embed_np(x, -1, 0, 2), [(2, 3)]),
+    *op("diag_embed_swapped", lambda x: gradus.diag_embed(x, 2, -1, 1),
+        lambda x: _diag_embed_np(x, 2, -1, 1), [(2, 3)]),
+    *op("roll_flat", lambda x: x.roll(2), lambda x: np.roll(x, 2), [(5,), (2, 3), ()]),
+    *op("roll_dim", lambda x: gradus.roll(x, -1, 1), lambda x: np.roll(x, -1, 1), [(2, 3)]),
+    *op("roll_dims", lambda x: x.roll((1, -2), (0, -1)), lambda x: np.roll(x, (1, -2), (0, -1)),
+        [(2, 3, 4)]),
+    *op("roll_same_dim_twice", lambda x: x.roll((1, 4), (1, 1)), lambda x: np.roll(x, 5, 1), [(2, 3)]),
+    *op("unfold_overlapping", lambda x: x.unfold(0, 2, 1), lambda x: _unfold_np(x, 0, 2, 1), [(4,), (3, 2)]),
+    *op("unfold_strided", lambda x: x.unfold(-1, 2, 3), lambda x: _unfold_np(x, -1, 2, 3), [(2, 7), (8,)]),
+    *op("unfold_many_windows", lambda x: x.unfold(1, 3, 1), lambda x: _unfold_np(x, 1, 3, 1), [(2, 6, 2)]),
+    *op("unfold_0d", lambda x: x.unfold(0, 1, 1), lambda x: x.reshape(1), [()]),
+    *op("narrow", lambda x: x.narrow(1, 1, 2), lambda x: x[:, 1:3], [(2, 4)]),
+    *op("narrow_neg_start", lambda x: gradus.narrow(x, -1, -3, 2), lambda x: x[..., -3:-1], [(3,), (2, 4)]),
+    *op("movedim_tuple", lambda x: x.movedim((0, 1), (2, 0)), lambda x: np.moveaxis(x, (0, 1), (2, 0)),
+        [(2, 3, 4)]),
+    *op("moveaxis", lambda x: gradus.moveaxis(x, [-1], [0]), lambda x: np.moveaxis(x, -1, 0), [(2, 3, 4)]),
+    *op("meshgrid_ij", lambda a, b: gradus.meshgrid(a, b, indexing="ij"),
+        lambda a, b: tuple(np.meshgrid(a, b, indexing="ij")), [((3,), (2,)), ((), (2,))]),
+    *op("meshgrid_xy", lambda a, b, c: gradus.meshgrid([a, b, c], indexing="xy"),
+        lambda a, b, c: tuple(np.meshgrid(a, b, c, indexing="xy")), [((3,), (2,), (4,))]),
+    *[c for mode in ("replicate", "reflect", "circular") for c in op(
+        f"pad_negative_{mode}", lambda x, m=mode: gradus.pad(x, (-1, 2, 1, -1), mode=m),
+        lambda x, m=mode: _pad_neg_np(x, (-1, 2, 1, -1), m), [(1, 3, 4)])],
+    *[c for mode in ("replicate", "reflect") for c in op(
+        f"pad_crop_beyond_{mode}", lambda x, m=mode: gradus.pad(x, (-4, 2), mode=m),
+        lambda x, m=mode: _pad_neg_np(x, (-4, 2), m), [(2, 5)])],
+    *op("pad_crop_wrap_circular", lambda x: gradus.pad(x, (3, -2), mode="circular"),
+        lambda x: _pad_neg_np(x, (3, -2), "circular"), [(2, 5)]),
+]
+
 test_forward, test_backward, test_double_backward = op_tests(CASES)
 
 
@@ -124,3 +201,25 @@ def test_zero_dim_movement_accepts_dim_0_and_minus_1():
     assert y.shape == () and x.grad.item() == 5.0
     with pytest.raises(IndexError, match="0-d tensor has no dimensions"):
         x.split(1)
+
+
+def test_meshgrid_default_warns_once_like_pytorch(monkeypatch):
+    from gradus.ops import movement
+
+    monkeypatch.setattr(movement, "_meshgrid_warned", [])
+    with pytest.warns(UserWarning, match="indexing argument"):
+        a, b = gradus.meshgrid(gradus.arange(3), gradus.arange(2))
+    assert a.shape == (3, 2) and b.shape == (3, 2)  # 'ij'
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gradus.meshgrid(gradus.arange(3), gradus.arange(2))  # only the first call warns
+
+
+def test_squeeze_dim_on_0d():
+    x = gradus.tensor(2.0)
+    assert x.squeeze(0).shape == () and x.squeeze(-1).shape == () and x.squeeze((0,)).shape == ()
+    for d in (1, -2, (0, 1)):
+        with pytest.raises(IndexError, match="out of range"):
+            x.squeeze(d)

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
-from ..errors import GradIndexError, ShapeError
+from ..errors import DTypeError, GradIndexError, ShapeError
 from ..tensor import Tensor
 
 xp_of = backend.get_array_module
@@ -20,7 +20,7 @@ def index_arrays(idx):
     if isinstance(idx, Tensor):
         return idx.data
     if isinstance(idx, list):
-        return np.asarray(idx)
+        return np.asarray(idx) if idx else np.zeros(0, np.int64)  # x[[]]: an empty integer index
     return idx
 
 
@@ -73,41 +73,194 @@ def _scatter_add_gpu(y, idx, x):
     cupyx.scatter_add(y, idx, x)
 
 
-def getitem(x, idx) -> Tensor:
-    """``x[idx]`` with ints, slices, None, ..., integer arrays and bool masks (PyTorch semantics)."""
-    idx = index_arrays(idx)
-    if isinstance(idx, np.ndarray) and idx.dtype == np.bool_ and idx.shape != x.shape[: idx.ndim]:
-        raise GradIndexError(f"getitem: boolean mask of shape {idx.shape} does not match the indexed "
-                             f"tensor of shape {tuple(x.shape)}")
-    _check_int_bounds(x, idx)
-    return GetItem.apply(x, idx)
+# ---------------------------------------------------------------------------------------------
+# x[idx]: PyTorch's placement of advanced-index dimensions
+# ---------------------------------------------------------------------------------------------
+# NumPy and PyTorch agree on every index but one family. NumPy counts an integer as an advanced
+# index when an array index is present; PyTorch applies integers first, like slices (``select``),
+# and only then places the dimensions of the index tensors: where the first one was when all index
+# tensors are adjacent (after the integers are gone), else at the front. So ``x[0, :, idx]`` is
+# (5, len(idx), ...) in PyTorch but (len(idx), 5, ...) in NumPy; an Ellipsis that covers no
+# dimension does not separate index tensors in PyTorch either. ``_torch_index`` rewrites such an
+# index into one NumPy evaluates with PyTorch's placement: integers between the first and last
+# index tensor stay integers (NumPy then sees the same adjacency as PyTorch), integers outside that
+# span become one-element slices whose size-1 dimensions are dropped afterwards (a reshape).
+def _item(it):
+    """One index item as NumPy takes it; a 0-d integer tensor indexes like an int (as in PyTorch)."""
+    t = type(it)
+    if t is int or it is None or it is Ellipsis:
+        return it
+    if t is slice:
+        if it.step is not None and int(it.step) <= 0:
+            raise ValueError(f"getitem: slice step must be greater than zero, got {it.step} "
+                             "(PyTorch has no negative steps; use flip)")
+        return it
+    if isinstance(it, Tensor):
+        it = it.data
+    elif t is list:
+        it = np.asarray(it) if it else np.zeros(0, np.int64)
+    if isinstance(it, (bool, np.bool_)):
+        return bool(it)
+    if isinstance(it, (int, np.integer)):
+        return int(it)
+    if isinstance(it, float):
+        raise GradIndexError(f"getitem: only integers, slices, None, ..., and integer or bool tensors are "
+                             f"valid indices, got the float {it}")
+    if hasattr(it, "dtype") and it.ndim == 0 and it.dtype.kind in "iu":
+        return int(it)
+    return it
 
 
-def _check_int_bounds(x, idx) -> None:
-    """Name the index and the size when an integer index is out of range."""
-    items = idx if isinstance(idx, tuple) else (idx,)
-    dim = 0
-    n_explicit = sum(1 for i in items if i is not None and i is not Ellipsis)
+def _is_advanced(it) -> bool:
+    """Index tensors (integer or bool) and Python bools: the items PyTorch records as tensors."""
+    return type(it) is bool or hasattr(it, "dtype")
+
+
+def _consumed(it) -> int:
+    """How many dimensions of the indexed tensor an item uses up."""
+    if it is None or it is Ellipsis or type(it) is bool:
+        return 0
+    if hasattr(it, "dtype") and it.dtype == np.bool_:
+        return it.ndim
+    return 1
+
+
+def _prepare(idx, shape, op):
+    """Normalise ``idx`` (``_item`` on each entry), check integer bounds, and tell whether the
+    index needs ``_torch_index`` (an index tensor together with an integer or an Ellipsis)."""
+    items = tuple(_item(i) for i in idx) if type(idx) is tuple else (_item(idx),)
+    ndim = len(shape)
+    n_explicit = sum(_consumed(i) for i in items)
+    dim, adv, special = 0, False, False
     for it in items:
+        t = type(it)
+        if t is slice:
+            dim += 1
+            continue
+        if it is None or t is bool:
+            adv = adv or t is bool
+            continue
         if it is Ellipsis:
-            dim += x.ndim - n_explicit
+            dim += ndim - n_explicit
+            special = True
             continue
-        if it is None:
-            continue
-        if dim >= x.ndim:
-            raise GradIndexError(f"getitem: too many indices for a tensor of shape {tuple(x.shape)}")
-        size = x.shape[dim]
-        if isinstance(it, (int, np.integer)):
+        if dim >= ndim:
+            raise GradIndexError(f"{op}: too many indices for a tensor of shape {tuple(shape)}")
+        size = shape[dim]
+        if t is int:
             if not -size <= it < size:
-                raise GradIndexError(f"getitem: index {int(it)} is out of range for dimension {dim} with "
-                                     f"size {size} (tensor shape {tuple(x.shape)})")
-        elif hasattr(it, "dtype") and it.dtype.kind in "iu" and it.size:
+                raise GradIndexError(f"{op}: index {it} is out of range for dimension {dim} with "
+                                     f"size {size} (tensor shape {tuple(shape)})")
+            special = True
+            dim += 1
+            continue
+        adv = True
+        if it.dtype == np.bool_:
+            dim += it.ndim
+            continue
+        if it.size and it.dtype.kind in "iu":
             lo, hi = int(it.min()), int(it.max())
             if lo < -size or hi >= size:
                 bad = hi if hi >= size else lo
-                raise GradIndexError(f"getitem: index {bad} is out of range for dimension {dim} with size "
-                                     f"{size} (tensor shape {tuple(x.shape)})")
-        dim += it.ndim if hasattr(it, "dtype") and it.dtype == np.bool_ else 1
+                raise GradIndexError(f"{op}: index {bad} is out of range for dimension {dim} with size "
+                                     f"{size} (tensor shape {tuple(shape)})")
+        dim += 1
+    return (items if type(idx) is tuple else items[0]), adv and special
+
+
+def _torch_index(items, shape):
+    """``(np_index, torch_shape, np_shape)`` for a normalised tuple index that mixes index tensors
+    with integers or an Ellipsis: a NumPy index giving PyTorch's result for ``x[items]`` up to a
+    reshape from NumPy's result shape ``np_shape`` to ``torch_shape`` (both None when NumPy's result
+    already is PyTorch's)."""
+    items = list(items)
+    adv = [k for k, it in enumerate(items) if _is_advanced(it)]
+    first, last = adv[0], adv[-1]
+    has_int = any(type(it) is int for it in items)
+    ellipses = [k for k, it in enumerate(items) if it is Ellipsis]
+    if not has_int and not any(first < k < last for k in ellipses):
+        return tuple(items), None, None
+    if len(ellipses) > 1:
+        raise GradIndexError("getitem: an index can only have a single ellipsis ('...')")
+    if ellipses:  # spelled out: an Ellipsis covering no dimension separates nothing in PyTorch
+        k = ellipses[0]
+        items[k:k + 1] = [slice(None)] * max(len(shape) - sum(_consumed(it) for it in items), 0)
+        adv = [k for k, it in enumerate(items) if _is_advanced(it)]
+        first, last = adv[0], adv[-1]
+    # walk the items: NumPy's basic output dims (size, dropped?) and the advanced index shapes
+    basic, adv_shapes, out, dim = [], [], [], 0
+    before = 0  # number of basic dims before the advanced block (when it is adjacent)
+    for k, it in enumerate(items):
+        if k == first:
+            before = len(basic)
+        if it is None:
+            basic.append((1, False))
+        elif type(it) is slice:
+            basic.append((len(range(*it.indices(shape[dim]))), False))
+        elif type(it) is int:
+            if first <= k <= last:
+                adv_shapes.append(())
+            else:  # PyTorch's select, as a one-element slice whose dim is dropped below
+                i = it % shape[dim]
+                basic.append((1, True))
+                it = slice(i, i + 1)
+        elif type(it) is bool:
+            adv_shapes.append((int(it),))
+        elif it.dtype == np.bool_:
+            adv_shapes.append((int(xp_of(it).count_nonzero(it)),))
+        else:
+            adv_shapes.append(it.shape)
+        out.append(it)
+        dim += _consumed(items[k])
+    basic += [(shape[d], False) for d in range(dim, len(shape))]
+    try:
+        bshape = [(s, False) for s in np.broadcast_shapes(*adv_shapes)]
+    except ValueError:
+        raise GradIndexError(f"getitem: shape mismatch: indexing tensors could not be broadcast together "
+                             f"with shapes {[tuple(s) for s in adv_shapes]}") from None
+    adjacent = all(_is_advanced(it) or type(it) is int for it in items[first:last + 1])
+    dims = basic[:before] + bshape + basic[before:] if adjacent else bshape + basic
+    np_shape = tuple(s for s, _ in dims)
+    torch_shape = tuple(s for s, drop in dims if not drop)
+    if torch_shape == np_shape:
+        return tuple(out), None, None
+    return tuple(out), torch_shape, np_shape
+
+
+def setitem_index(shape, idx):
+    """For ``x[idx] = v`` on the data (``Tensor.__setitem__``): the NumPy index, and None or a
+    function that lays out a value given in PyTorch's result layout the way NumPy's assignment
+    expects it (when integers are mixed with index tensors)."""
+    shape = tuple(shape)
+    idx, special = _prepare(idx, shape, "__setitem__")
+    if not special:
+        return idx, None
+    np_idx, torch_shape, np_shape = _torch_index(idx, shape)
+    if torch_shape is None:
+        return np_idx, None
+
+    def layout(v):
+        v = v if hasattr(v, "shape") else np.asarray(v)
+        return xp_of(v).broadcast_to(v, torch_shape).reshape(np_shape)
+    return np_idx, layout
+
+
+def getitem(x, idx) -> Tensor:
+    """``x[idx]`` with ints, slices, None, ..., integer arrays and bool masks (PyTorch semantics,
+    including where the dimensions of index tensors land when integers are mixed in)."""
+    idx, special = _prepare(idx, x.shape, "getitem")
+    if hasattr(idx, "dtype") and idx.dtype == np.bool_ and idx.shape != x.shape[: idx.ndim]:
+        raise GradIndexError(f"getitem: boolean mask of shape {idx.shape} does not match the indexed "
+                             f"tensor of shape {tuple(x.shape)}")
+    if not special:
+        return GetItem.apply(x, idx)
+    np_idx, torch_shape, _ = _torch_index(idx, x.shape)
+    y = GetItem.apply(x, np_idx)
+    if torch_shape is not None:  # drop the dims of integers applied as one-element slices
+        from .movement import reshape
+
+        y = reshape(y, torch_shape)
+    return y
 
 
 class IndexSelect(Function):
@@ -267,14 +420,10 @@ def gather(x, dim: int, index) -> Tensor:
 
 
 def scatter_add(x, dim: int, index, src) -> Tensor:
-    """out = x.clone(); out[..index..] += src along ``dim`` (differentiable in x and src)."""
-    from .movement import _dim
+    """``ops.scatter.scatter_add`` (the scatter family lives in ``ops.scatter``; kept importable here)."""
+    from .scatter import scatter_add as scatter_add_
 
-    d = _dim(dim, x.ndim, "scatter_add")
-    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
-    if src.shape != idx.shape:
-        src = src[tuple(slice(0, s) for s in idx.shape)]
-    return x + ScatterAddZeros.apply(src, d, idx, x.shape)
+    return scatter_add_(x, dim, index, src)
 
 
 def take_along_dim(x, indices, dim: int | None = None) -> Tensor:
@@ -336,7 +485,42 @@ def masked_select(x, mask) -> Tensor:
 
 
 def nonzero(x, as_tuple: bool = False):
-    idx = xp_of(x.data).nonzero(x.data)
+    """Indices of the nonzero elements: an int64 (n, ndim) tensor, or a tuple of ndim int64 (n,)
+    tensors with ``as_tuple``. A 0-d tensor counts as 1-d for ``as_tuple`` (PyTorch) and gives
+    (1, 0) or (0, 0) otherwise."""
+    xp = xp_of(x.data)
+    if x.ndim == 0:
+        n = int(bool(x.data))
+        if as_tuple:
+            return (Tensor._make(xp.zeros(n, dtype=np.int64)),)
+        return Tensor._make(xp.zeros((n, 0), dtype=np.int64))
+    idx = xp.nonzero(x.data)
     if as_tuple:
         return tuple(Tensor._make(i.astype(np.int64)) for i in idx)
-    return Tensor._make(xp_of(x.data).stack(idx, axis=1).astype(np.int64))
+    return Tensor._make(xp.stack(idx, axis=1).astype(np.int64))
+
+
+def _index_data(index, op: str, dtypes: str = "int64 or int32"):
+    """The raw integer array of an index argument, refusing other dtypes as PyTorch does."""
+    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    ok = idx.dtype == np.int64 or (dtypes == "int64 or int32" and idx.dtype == np.int32)
+    if not ok:
+        raise DTypeError(f"{op}: index must be an {dtypes} tensor, got dtype {idx.dtype}")
+    return idx
+
+
+def take(x, index) -> Tensor:
+    """``x`` read as a 1-D tensor at ``index`` (int64, any shape; negative counts from the end);
+    out has ``index``'s shape. Gradient: scatter-add into the flattened x (repeats accumulate)."""
+    from .movement import reshape
+
+    idx = _index_data(index, "take", "int64")
+    n = x.numel()
+    if idx.size and (int(idx.min()) < -n or int(idx.max()) >= n):
+        bad = int(idx.max()) if int(idx.max()) >= n else int(idx.min())
+        raise GradIndexError(f"take: index {bad} is out of range for a tensor of {n} elements "
+                             f"(shape {tuple(x.shape)})")
+    flat = idx.reshape(-1)
+    if flat.size and int(flat.min()) < 0:  # -1 and n-1 must be one element for the scatter-add
+        flat = flat % n
+    return reshape(IndexSelect.apply(reshape(x, -1), 0, flat), idx.shape)

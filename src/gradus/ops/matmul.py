@@ -5,6 +5,7 @@ from .. import backend
 from ..autograd.function import Function
 from ..errors import ShapeError
 from ..tensor import Tensor, as_operand, promote_pair
+from .einsum import einsum  # noqa: F401  (einsum has its own module; importable from here too)
 from .movement import squeeze, transpose, unsqueeze
 
 xp_of = backend.get_array_module
@@ -101,38 +102,3 @@ def mv(a, b) -> Tensor:
 
 def outer(a, b) -> Tensor:
     return unsqueeze(a, 1) * unsqueeze(b, 0)
-
-
-def einsum(equation: str, *operands) -> Tensor:
-    """Einstein summation, built from broadcasting multiply + sum (differentiable to any order)."""
-    from .movement import permute, reshape
-    from .reduce import sum as _sum
-
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-        operands = tuple(operands[0])
-    lhs, _, rhs = equation.replace(" ", "").partition("->")
-    ins = lhs.split(",")
-    if len(ins) != len(operands):
-        raise ValueError(f"einsum: equation {equation!r} names {len(ins)} operands, got {len(operands)}")
-    letters = sorted(set("".join(ins)))
-    if not _:
-        rhs = "".join(c for c in letters if "".join(ins).count(c) == 1)
-    order = list(rhs) + [c for c in letters if c not in rhs]
-    prod = None
-    for spec, x in zip(ins, operands):
-        if len(spec) != x.ndim:
-            raise ShapeError(f"einsum: operand {spec!r} has {x.ndim} dims (shape {tuple(x.shape)})")
-        # align x to `order`: permute its letters into order, then insert size-1 dims
-        present = [c for c in order if c in spec]
-        x = permute(x, *[spec.index(c) for c in present]) if x.ndim > 1 else x
-        shape, k = [], 0
-        for c in order:
-            if c in spec:
-                shape.append(x.shape[k])
-                k += 1
-            else:
-                shape.append(1)
-        x = reshape(x, tuple(shape))
-        prod = x if prod is None else prod * x
-    summed = tuple(range(len(rhs), len(order)))
-    return _sum(prod, summed) if summed else prod

@@ -212,7 +212,7 @@ def squeeze(x, dim=None) -> Tensor:
         shape = tuple(s for s in x.shape if s != 1)
     else:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        dims = {_dim(d, max(x.ndim, 1), "squeeze") for d in dims} if x.ndim else set()
+        dims = {_dim(d, max(x.ndim, 1), "squeeze") for d in dims}  # 0-d: dim 0 / -1 only, as PyTorch
         shape = tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1))
     return reshape(x, shape)
 
@@ -255,14 +255,34 @@ def t(x) -> Tensor:
     return transpose(x, 0, 1) if x.ndim == 2 else x
 
 
-def movedim(x, source: int, destination: int) -> Tensor:
-    if x.ndim == 0:  # like PyTorch, a 0-d tensor accepts dim 0 / -1 as if it were 1-d
-        _dim(source, 1, "movedim"), _dim(destination, 1, "movedim")
+def movedim(x, source, destination) -> Tensor:
+    """Move dim(s) ``source`` to position(s) ``destination`` (two ints, or two sequences of equal
+    length); the other dims keep their order."""
+    single = isinstance(source, (int, np.integer)), isinstance(destination, (int, np.integer))
+    if single[0] != single[1]:
+        raise TypeError(f"movedim: source and destination must both be ints or both be sequences, got "
+                        f"{type(source).__name__} and {type(destination).__name__}")
+    src = (int(source),) if single[0] else tuple(int(d) for d in source)
+    dst = (int(destination),) if single[1] else tuple(int(d) for d in destination)
+    if len(src) != len(dst):
+        raise ValueError(f"movedim: source {list(src)} and destination {list(dst)} must name the same "
+                         "number of dims")
+    nd = max(x.ndim, 1)  # like PyTorch, a 0-d tensor accepts dim 0 / -1 as if it were 1-d
+    src = [_dim(d, nd, "movedim") for d in src]
+    dst = [_dim(d, nd, "movedim") for d in dst]
+    for name, dims in (("source", src), ("destination", dst)):
+        if len(set(dims)) != len(dims):
+            raise ValueError(f"movedim: repeated dim in {name} {dims}")
+    if x.ndim == 0:
         return x
-    s, d = _dim(source, x.ndim, "movedim"), _dim(destination, x.ndim, "movedim")
-    axes = [i for i in range(x.ndim) if i != s]
-    axes.insert(d, s)
-    return permute(x, *axes)
+    order = [None] * x.ndim
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(i for i in range(x.ndim) if i not in src)
+    return permute(x, *[o if o is not None else next(rest) for o in order])
+
+
+moveaxis = movedim
 
 
 def broadcast_to(x, *shape) -> Tensor:
@@ -445,6 +465,165 @@ def repeat_interleave(x, repeats: int, dim: int | None = None) -> Tensor:
     return flatten(y, d, d + 1)
 
 
+class Roll(Function):
+    """y = x shifted cyclically by ``shifts`` along ``axes`` (y[(i + s) % n] = x[i]);
+    gx = gy rolled back by -shifts."""
+
+    @staticmethod
+    def forward(ctx, x, shifts, axes):
+        ctx.shifts, ctx.axes = shifts, axes
+        return xp_of(x).roll(x, shifts, axes)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return Roll.apply(gy, tuple(-s for s in ctx.shifts), ctx.axes), None, None
+
+
+def roll(x, shifts, dims=None) -> Tensor:
+    """Cyclic shift: ``out[(i + shift) % n] = x[i]`` along each dim of ``dims`` (ints or
+    sequences of equal length; the same dim may repeat, its shifts add up). Without ``dims`` the
+    tensor is rolled as if flattened, then given its shape back."""
+    shifts = (int(shifts),) if isinstance(shifts, (int, np.integer)) else tuple(int(s) for s in shifts)
+    if dims is None:
+        if len(shifts) != 1:
+            raise ValueError(f"roll: {len(shifts)} shifts need as many dims, got none (shifts and dims "
+                             "must align)")
+        return reshape(Roll.apply(reshape(x, -1), shifts, (0,)), x.shape)
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    if len(dims) != len(shifts):
+        raise ValueError(f"roll: shifts {list(shifts)} and dims {list(dims)} must have the same length")
+    axes = tuple(_dim(int(d), x.ndim, "roll") for d in dims)
+    return Roll.apply(x, shifts, axes)
+
+
+class Unfold(Function):
+    """Windows along one dim: y[..., w, ..., k] = x[..., w * step + k, ...] (``axis`` becomes the
+    window count (n - size) // step + 1, and a last dim of ``size`` is added; a strided view);
+    gx = the windows of gy summed back into place (UnfoldBackward)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, size, step):
+        ctx.in_shape, ctx.axis, ctx.size, ctx.step = x.shape, axis, size, step
+        xp = xp_of(x)
+        win = xp.lib.stride_tricks.sliding_window_view(x, size, axis=axis)
+        return win[(slice(None),) * axis + (slice(None, None, step),)]
+
+    @staticmethod
+    def backward(ctx, gy):
+        return UnfoldBackward.apply(gy, ctx.in_shape, ctx.axis, ctx.size, ctx.step), None, None, None
+
+
+class UnfoldBackward(Function):
+    """y = zeros(``shape``) with every window of x (as ``Unfold`` lays them out) added back at its
+    place (overlapping windows accumulate);  gx = Unfold(gy)."""
+
+    @staticmethod
+    def forward(ctx, x, shape, axis, size, step):
+        ctx.axis, ctx.size, ctx.step = axis, size, step
+        xp = xp_of(x)
+        y = xp.zeros(shape, dtype=x.dtype)
+        n_win = x.shape[axis]
+        head = (slice(None),) * axis
+        if size <= n_win:  # one strided add per offset inside the window
+            for k in range(size):
+                y[head + (slice(k, k + step * (n_win - 1) + 1, step),)] += x[..., k]
+        else:  # one add per window
+            for w in range(n_win):
+                y[head + (slice(w * step, w * step + size),)] += xp.moveaxis(x.take(w, axis=axis), -1, axis)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        return Unfold.apply(gy, ctx.axis, ctx.size, ctx.step), None, None, None, None
+
+
+def unfold(x, dimension: int, size: int, step: int) -> Tensor:
+    """``Tensor.unfold``: all windows of ``size`` elements, ``step`` apart, along ``dimension``:
+    out shape = x's with that dim replaced by (n - size) // step + 1, plus a last dim ``size``."""
+    size, step = int(size), int(step)
+    if size < 0:
+        raise ValueError(f"unfold: size must be >= 0, got {size}")
+    if step <= 0:
+        raise ValueError(f"unfold: step must be > 0, got {step}")
+    if x.ndim == 0:  # PyTorch: a 0-d tensor unfolds as one element
+        _dim(dimension, 1, "unfold")
+        if size > 1:
+            raise ShapeError(f"unfold: maximum size for a 0-d tensor is 1, got size {size}")
+        return reshape(x, 1)[:size]
+    axis = _dim(dimension, x.ndim, "unfold")
+    if size > x.shape[axis]:
+        raise ShapeError(f"unfold: maximum size for dimension {axis} is {x.shape[axis]} but size is {size} "
+                         f"(tensor shape {tuple(x.shape)})")
+    return Unfold.apply(x, axis, size, step)
+
+
+def narrow(x, dim: int, start, length: int) -> Tensor:
+    """``x`` restricted to ``length`` elements from ``start`` along ``dim`` (start may be negative
+    or a 0-d integer tensor)."""
+    if x.ndim == 0:
+        raise ValueError("narrow: cannot be applied to a 0-d tensor")
+    d = _dim(dim, x.ndim, "narrow")
+    start, length = int(start.item() if isinstance(start, Tensor) else start), int(length)
+    n = x.shape[d]
+    if not -n <= start <= n:
+        raise GradIndexError(f"narrow: start {start} is out of range for dimension {d} of size {n} "
+                             f"(expected it in [{-n}, {n}])")
+    start = start + n if start < 0 else start
+    if length < 0:
+        raise ValueError(f"narrow: length must be non-negative, got {length}")
+    if start + length > n:
+        raise ValueError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n})")
+    from .indexing import getitem
+
+    return getitem(x, (slice(None),) * d + (slice(start, start + length),))
+
+
+_meshgrid_warned = []
+
+
+def meshgrid(*tensors, indexing: str | None = None):
+    """Coordinate grids from 0-d / 1-d tensors t_1..t_k of sizes n_1..n_k: output i is t_i expanded
+    to shape (n_1, ..., n_k) along dim i (``indexing='ij'``), or with the first two dims swapped
+    (``'xy'``, Cartesian: shape (n_2, n_1, n_3, ...)). Without ``indexing`` it is 'ij' with
+    PyTorch's one-time warning. Outputs are broadcast views; gradients sum back."""
+    import warnings
+
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if not tensors:
+        raise ValueError("meshgrid: expects a non-empty list of tensors")
+    if indexing is None:
+        if not _meshgrid_warned:
+            _meshgrid_warned.append(True)
+            warnings.warn("meshgrid: in an upcoming release, it will be required to pass the indexing "
+                          "argument (as in torch.meshgrid; the default is 'ij').", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be one of 'xy' or 'ij', got {indexing!r}")
+    for i, t in enumerate(tensors):
+        if t.ndim > 1:
+            raise ShapeError(f"meshgrid: expects 0-d or 1-d tensors, got shape {tuple(t.shape)} for "
+                             f"tensor {i}")
+        if t.dtype != tensors[0].dtype:
+            from ..errors import DTypeError
+
+            raise DTypeError(f"meshgrid: expects all tensors to have the same dtype, got {tensors[0].dtype} "
+                             f"and {t.dtype}")
+    sizes = [t.numel() for t in tensors]
+    pos = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) >= 2:  # Cartesian: x varies along columns (dim 1)
+        pos[0], pos[1] = 1, 0
+    shape = [0] * len(tensors)
+    for p, s in zip(pos, sizes):
+        shape[p] = s
+    out = []
+    for p, t in zip(pos, tensors):
+        view = [1] * len(tensors)
+        view[p] = t.numel()
+        out.append(broadcast_to(reshape(t, tuple(view)), tuple(shape)))
+    return tuple(out)
+
+
 _PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "edge": "edge",
               "circular": "wrap", "wrap": "wrap"}
 
@@ -453,8 +632,10 @@ def pad(x, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
     """Pad like ``torch.nn.functional.pad``: ``pad = (left_last, right_last, left_2nd_last, ...)``.
 
     Modes: ``constant`` (``value``), ``reflect`` (mirror without the edge), ``replicate``/``edge``
-    (repeat the edge), ``circular``. Non-constant modes are gathers along each padded dim
-    (``index_select`` with the source index), so their gradient scatter-adds into the edges.
+    (repeat the edge), ``circular``. A negative pad crops (in every mode, with PyTorch's order of
+    crop and pad, see ``_pad_source``). Non-constant modes are gathers along each padded dim
+    (``index_select`` with the source index), so their gradient scatter-adds into the edges. Unlike
+    PyTorch, non-constant modes take any number of padded dims and 1-d inputs.
     """
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad: padding length {len(pad)} must be even and at most 2 * ndim ({2 * x.ndim})")
@@ -463,6 +644,10 @@ def pad(x, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
     width = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         width[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    for axis, (lo, hi) in enumerate(width):
+        if x.shape[axis] + lo + hi < 0:
+            raise ValueError(f"pad: padding ({lo}, {hi}) of dim {axis} (size {x.shape[axis]}) gives a "
+                             f"negative size {x.shape[axis] + lo + hi}")
     if mode == "constant":
         if any(lo < 0 or hi < 0 for lo, hi in width):  # negative padding crops
             slices = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for (lo, hi), n in zip(width, x.shape))
@@ -475,13 +660,37 @@ def pad(x, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
     for axis, (lo, hi) in enumerate(width):
         if lo == 0 and hi == 0:
             continue
-        n = x.shape[axis]
-        if np_mode == "reflect" and (lo >= n or hi >= n):
-            raise ValueError(f"pad: reflect padding ({lo}, {hi}) must be smaller than the input size {n} "
-                             f"of dim {axis}")
-        src = np.pad(np.arange(n), (lo, hi), mode=np_mode)
+        src = _pad_source(x.shape[axis], lo, hi, np_mode, axis)
         x = index_select(x, axis, Tensor._make(xp_of(x.data).asarray(src)))
     return x
+
+
+def _pad_source(n: int, lo: int, hi: int, np_mode: str, axis: int):
+    """The source position of every output element of one padded dim (a negative pad crops).
+
+    PyTorch's rules: reflect and replicate pad the whole input and then crop (a negative pad on one
+    side does not change what the other side mirrors); circular crops first and then wraps around
+    what is left. A reflect pad must be smaller than the input size, a circular one at most as large
+    as what is left after cropping (PyTorch checks the input size only, and past it returns values
+    read from memory it is still writing, and wrong gradients).
+    """
+    plo, phi, clo, chi = max(lo, 0), max(hi, 0), max(-lo, 0), max(-hi, 0)
+    if n + lo + hi == 0:
+        return np.zeros(0, np.int64)
+    if np_mode == "wrap":
+        if plo > n or phi > n:
+            raise ValueError(f"pad: circular padding ({lo}, {hi}) of dim {axis} wraps around more than once "
+                             f"(it must be at most the input size {n})")
+        kept = np.arange(n)[clo:n - chi]
+        if plo > kept.size or phi > kept.size:  # PyTorch would read memory it has not written yet
+            raise ValueError(f"pad: circular padding ({lo}, {hi}) of dim {axis} (size {n}) wraps more than "
+                             f"once around the {kept.size} element(s) its negative side leaves")
+        return np.pad(kept, (plo, phi), mode="wrap")
+    if np_mode == "reflect" and (plo >= n or phi >= n):
+        raise ValueError(f"pad: reflect padding ({lo}, {hi}) must be smaller than the input size {n} "
+                         f"of dim {axis}")
+    full = np.pad(np.arange(n), (plo, phi), mode=np_mode)
+    return full[clo:full.size - chi]
 
 
 def contiguous(x) -> Tensor:
