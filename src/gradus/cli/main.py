@@ -73,6 +73,17 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--data", type=Path, metavar="DIR", help="dataset root")
     e.add_argument("--batch-size", type=int, default=256)
 
+    s = sub.add_parser("sample", help="generate text from a language-model checkpoint",
+                       description="Sample text from a character language model "
+                                   "(e.g. shakespeare-char-lstm).")
+    s.add_argument("checkpoint", type=Path)
+    s.add_argument("--prompt", default="\n", help="text to start from (default: a newline)")
+    s.add_argument("--length", type=int, default=500, help="characters to generate (default 500)")
+    s.add_argument("--temperature", type=float, default=0.8, help="softmax temperature; 0 = greedy")
+    s.add_argument("--top-k", type=int, default=None, help="sample among the k most likely characters")
+    s.add_argument("--top-p", type=float, default=None, help="nucleus sampling: smallest set with mass p")
+    s.add_argument("--seed", type=int, default=0)
+
     v = sub.add_parser("viz", help="draw filters, feature maps or Grad-CAM of a checkpoint",
                        description="Visualise a trained CNN (uses gradus.viz.features).")
     v.add_argument("checkpoint", type=Path)
@@ -204,6 +215,35 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sample(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ..recipes import import_object
+    from ..train.checkpoint import load_checkpoint, read_checkpoint
+
+    config = read_checkpoint(args.checkpoint).meta.get("config") or {}
+    itos = (config.get("vocab") or {}).get("itos")
+    if not itos or "factory" not in (config.get("model") or {}):
+        raise UsageError(f"{args.checkpoint} is not a language-model checkpoint (no vocabulary stored); "
+                         "train one with e.g. `gradus train shakespeare-char-lstm`")
+    if args.length < 0 or args.temperature < 0:
+        raise UsageError("--length and --temperature must be >= 0")
+    model = import_object(config["model"]["factory"], "model.factory")(config)
+    load_checkpoint(args.checkpoint, model)
+    stoi = {ch: i for i, ch in enumerate(itos)}
+    missing = sorted({ch for ch in args.prompt if ch not in stoi})
+    if missing or not args.prompt:
+        raise UsageError(f"the prompt must be non-empty and use the model's {len(itos)} characters; "
+                         f"unknown: {missing}")
+    try:
+        ids = model.generate([stoi[ch] for ch in args.prompt], args.length, args.temperature, args.top_k,
+                             args.top_p, generator=np.random.default_rng(args.seed))
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    print(args.prompt + "".join(itos[i] for i in ids))
+    return EXIT_OK
+
+
 def cmd_viz(args: argparse.Namespace) -> int:
     try:
         from ..viz import features
@@ -257,7 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..train.checkpoint import CheckpointError
     from ..train.trainer import TrainingDivergedError
 
-    handlers = {"list": cmd_list, "train": cmd_train, "eval": cmd_eval, "viz": cmd_viz}
+    handlers = {"list": cmd_list, "train": cmd_train, "eval": cmd_eval, "sample": cmd_sample, "viz": cmd_viz}
     try:
         return handlers[args.command](args)
     except (RecipeError, UsageError) as e:
