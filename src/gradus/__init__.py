@@ -43,6 +43,8 @@ from .creation import (
     randn_like,
     randperm,
     tensor,
+    tril_indices,
+    triu_indices,
     zeros,
     zeros_like,
 )
@@ -54,23 +56,29 @@ from .functional.convnd import conv3d, conv_transpose3d
 from .functional.pooling import adaptive_avg_pool1d, avg_pool1d, max_pool1d, max_pool2d
 from .functional.poolnd import max_pool3d
 from .ops import methods as _methods  # noqa: F401  (attaches operators to Tensor)
+from .ops.diagonal import diag, diag_embed, diagonal
+from .ops.einsum import einsum
 from .ops.elementwise import (
     abs,
     add,
     allclose,
     bitwise_and,
+    bitwise_left_shift,
     bitwise_not,
     bitwise_or,
+    bitwise_right_shift,
     bitwise_xor,
     ceil,
     clamp,
     clip,
     clone,
+    copysign,
     cos,
     div,
     eq,
     equal,
     exp,
+    exp2,
     expm1,
     floor,
     floor_divide,
@@ -82,6 +90,7 @@ from .ops.elementwise import (
     isinf,
     isnan,
     le,
+    lerp,
     log,
     log1p,
     log2,
@@ -121,10 +130,10 @@ from .ops.indexing import (
     masked_select,
     nonzero,
     one_hot,
-    scatter_add,
+    take,
     take_along_dim,
 )
-from .ops.matmul import bmm, dot, einsum, matmul, mm, mv, outer
+from .ops.matmul import bmm, dot, matmul, mm, mv, outer
 from .ops.movement import (
     broadcast_to,
     cat,
@@ -137,11 +146,15 @@ from .ops.movement import (
     fliplr,
     flipud,
     hstack,
+    meshgrid,
+    moveaxis,
     movedim,
+    narrow,
     pad,
     permute,
     repeat_interleave,
     reshape,
+    roll,
     split,
     squeeze,
     stack,
@@ -157,6 +170,7 @@ from .ops.movement import (
     unsqueeze,
     vstack,
 )
+from .ops.nonfinite import isneginf, isposinf, nan_to_num
 from .ops.reduce import (
     all,
     amax,
@@ -165,7 +179,11 @@ from .ops.reduce import (
     argmax,
     argmin,
     count_nonzero,
+    cummax,
+    cummin,
+    cumprod,
     cumsum,
+    logcumsumexp,
     logsumexp,
     max,
     mean,
@@ -177,6 +195,45 @@ from .ops.reduce import (
     sum,
     var,
     var_mean,
+)
+from .ops.scatter import index_add, index_copy, masked_scatter, scatter, scatter_add, scatter_reduce
+from .ops.sorting import (
+    argsort,
+    bucketize,
+    kthvalue,
+    median,
+    mode,
+    msort,
+    nanmedian,
+    searchsorted,
+    sort,
+    topk,
+    unique,
+    unique_consecutive,
+)
+from .ops.special import (
+    acos,
+    acosh,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    cosh,
+    erf,
+    erfc,
+    erfinv,
+    hypot,
+    logaddexp,
+    logaddexp2,
+    sinh,
 )
 from .random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Tensor, is_tensor

@@ -103,7 +103,7 @@ def test_retain_graph_keeps_raw_state_for_a_second_backward():
 
 
 # -- every op of the op harness ---------------------------------------------------------------
-_HARNESS_MODULES = ["elementwise", "indexing", "matmul", "movement", "reduce"]
+_HARNESS_MODULES = ["elementwise", "indexing", "matmul", "movement", "reduce", "sorting", "special"]
 
 
 def _harness_cases():

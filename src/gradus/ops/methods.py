@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 from ..tensor import Tensor
+from . import diagonal as dg
 from . import elementwise as ew
 from . import indexing as ix
 from . import matmul as mm
 from . import movement as mv
+from . import nonfinite as nf
 from . import reduce as rd
+from . import scatter as sc
+from . import sorting as so
+from . import special as sp
 
 
 def _r(fn):
@@ -26,6 +31,8 @@ _operators = {
     "__and__": ew.bitwise_and, "__or__": ew.bitwise_or, "__xor__": ew.bitwise_xor,
     "__invert__": ew.bitwise_not,
     "__rand__": _r(ew.bitwise_and), "__ror__": _r(ew.bitwise_or), "__rxor__": _r(ew.bitwise_xor),
+    "__lshift__": ew.bitwise_left_shift, "__rshift__": ew.bitwise_right_shift,
+    "__rlshift__": _r(ew.bitwise_left_shift), "__rrshift__": _r(ew.bitwise_right_shift),
     "__getitem__": ix.getitem,
 }
 
@@ -46,11 +53,20 @@ _methods = {
     "floor": ew.floor, "ceil": ew.ceil, "round": ew.round, "trunc": ew.trunc, "remainder": ew.remainder,
     "fmod": ew.fmod, "floor_divide": ew.floor_divide,
     "where": lambda self, condition, other: ew.where(condition, self, other),
+    "exp2": ew.exp2, "copysign": ew.copysign, "lerp": ew.lerp,
+    "bitwise_left_shift": ew.bitwise_left_shift, "bitwise_right_shift": ew.bitwise_right_shift,
+    # special: inverse trig, hyperbolic, erf family (with NumPy-style aliases, as PyTorch)
+    "asin": sp.asin, "acos": sp.acos, "atan": sp.atan, "atan2": sp.atan2, "arcsin": sp.asin,
+    "arccos": sp.acos, "arctan": sp.atan, "arctan2": sp.atan2, "sinh": sp.sinh, "cosh": sp.cosh,
+    "asinh": sp.asinh, "acosh": sp.acosh, "atanh": sp.atanh, "arcsinh": sp.asinh, "arccosh": sp.acosh,
+    "arctanh": sp.atanh, "hypot": sp.hypot, "logaddexp": sp.logaddexp, "logaddexp2": sp.logaddexp2,
+    "erf": sp.erf, "erfc": sp.erfc, "erfinv": sp.erfinv,
     # reductions
     "sum": rd.sum, "mean": rd.mean, "prod": rd.prod, "max": rd.max, "min": rd.min, "amax": rd.amax,
     "amin": rd.amin, "argmax": rd.argmax, "argmin": rd.argmin, "logsumexp": rd.logsumexp,
     "cumsum": rd.cumsum, "var": rd.var, "std": rd.std, "norm": rd.norm, "all": rd.all, "any": rd.any,
-    "count_nonzero": rd.count_nonzero,
+    "count_nonzero": rd.count_nonzero, "cumprod": rd.cumprod, "cummax": rd.cummax, "cummin": rd.cummin,
+    "logcumsumexp": rd.logcumsumexp,
     # movement
     "reshape": mv.reshape, "view": mv.view, "view_as": mv.view_as, "flatten": mv.flatten,
     "unflatten": mv.unflatten, "squeeze": mv.squeeze, "unsqueeze": mv.unsqueeze, "permute": mv.permute,
@@ -58,13 +74,21 @@ _methods = {
     "expand": mv.expand, "expand_as": mv.expand_as, "broadcast_to": mv.broadcast_to, "sum_to": mv.sum_to,
     "flip": mv.flip, "split": mv.split, "chunk": mv.chunk, "unbind": mv.unbind, "triu": mv.triu,
     "tril": mv.tril, "repeat": mv.repeat, "tile": mv.tile, "repeat_interleave": mv.repeat_interleave,
-    "contiguous": mv.contiguous,
+    "contiguous": mv.contiguous, "moveaxis": mv.movedim, "roll": mv.roll, "unfold": mv.unfold,
+    "narrow": mv.narrow, "diag": dg.diag, "diagonal": dg.diagonal, "diag_embed": dg.diag_embed,
     # matmul
     "matmul": mm.matmul, "mm": mm.mm, "bmm": mm.bmm, "dot": mm.dot, "mv": mm.mv, "outer": mm.outer,
     # indexing
     "gather": ix.gather, "index_select": ix.index_select, "take_along_dim": ix.take_along_dim,
     "masked_fill": ix.masked_fill, "masked_select": ix.masked_select, "nonzero": ix.nonzero,
-    "scatter_add": ix.scatter_add,
+    "take": ix.take, "scatter": sc.scatter, "scatter_add": sc.scatter_add,
+    "scatter_reduce": sc.scatter_reduce, "index_add": sc.index_add, "index_copy": sc.index_copy,
+    "masked_scatter": sc.masked_scatter,
+    "isposinf": nf.isposinf, "isneginf": nf.isneginf, "nan_to_num": nf.nan_to_num,
+    # sorting and selection
+    "sort": so.sort, "argsort": so.argsort, "msort": so.msort, "topk": so.topk, "kthvalue": so.kthvalue,
+    "median": so.median, "nanmedian": so.nanmedian, "mode": so.mode, "unique": so.unique,
+    "unique_consecutive": so.unique_consecutive,
 }
 
 
