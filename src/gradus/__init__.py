@@ -56,6 +56,7 @@ from .functional.convnd import conv3d, conv_transpose3d
 from .functional.pooling import adaptive_avg_pool1d, avg_pool1d, max_pool1d, max_pool2d
 from .functional.poolnd import max_pool3d
 from .ops import methods as _methods  # noqa: F401  (attaches operators to Tensor)
+from .ops.aliases import *  # noqa: F401,F403  (PyTorch's alternative names: greater, absolute, ...)
 from .ops.diagonal import diag, diag_embed, diagonal
 from .ops.einsum import einsum
 from .ops.elementwise import (

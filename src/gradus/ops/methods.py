@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..tensor import Tensor
+from . import aliases as al
 from . import diagonal as dg
 from . import elementwise as ew
 from . import indexing as ix
@@ -93,7 +94,7 @@ _methods = {
 
 
 def install() -> None:
-    for name, fn in {**_operators, **_methods}.items():
+    for name, fn in {**_operators, **_methods, **al.METHODS}.items():
         setattr(Tensor, name, fn)
     Tensor.__hash__ = lambda self: id(self)  # __eq__ is elementwise, so hash by identity
 
