@@ -297,6 +297,37 @@ def sentiment(source: str = "all", max_features: int = 2000, mode: str = "tfidf"
                          max_features, mode, test_fraction, split_seed, min_df)
 
 
+@register_dataset("sentiment_tokens")
+def sentiment_tokens(source: str = "all", max_len: int = 40, min_freq: int = 1, max_vocab: int = 4000,
+                     lower: bool = True, test_fraction: float = 0.2, split_seed: int = 0,
+                     download: bool = True, root: Any = None) -> DataBundle:
+    """UCI Sentiment Labelled Sentences as word ids for sequence models: ``(N, max_len)`` int64, padded
+    on the right with ``<pad>`` = 0 (a model packs them by length: ``SequenceClassifier(padding_idx=0)``)
+    and truncated to the first ``max_len`` words.
+    The vocabulary (at most ``max_vocab`` words + the 4 specials, so a model's embedding size can be
+    fixed in the recipe) is built on the training part; the split is the same stratified one as the
+    bag-of-words ``sentiment`` dataset with the same ``test_fraction`` / ``split_seed``."""
+    from ..data import Vocab, word_tokenize
+    from ..data.datasets import SentimentSentences
+
+    ds = SentimentSentences(root=root, source=source, download=download)
+    labels = np.asarray(ds.labels, np.int64)
+    tr, te = stratified_split(labels, float(test_fraction), split_seed)
+    toks = [word_tokenize(t, lower=lower) for t in ds.texts]
+    vocab = Vocab.build([toks[i] for i in tr], min_freq=min_freq, max_size=max_vocab)
+
+    def encode(idx):
+        X = np.zeros((len(idx), max_len), dtype=np.int64)          # <pad> = 0
+        for row, i in enumerate(idx):
+            ids = vocab.encode(toks[i], as_array=True)[:max_len]
+            X[row, :len(ids)] = ids
+        return X
+
+    return DataBundle(TensorDataset(encode(tr), labels[tr]), None, TensorDataset(encode(te), labels[te]),
+                      len(ds.classes), (max_len,), {"classes": list(ds.classes), "name": "sentiment_tokens",
+                                                    "vocab_size": len(vocab)})
+
+
 # --------------------------------------------------------------------------- synthetic
 
 
