@@ -154,16 +154,20 @@ def max_pool_arg(x, g: Geom, with_arg: bool = True):
     (arg += (k - arg) * (tap > y)): measured 4-5x faster than copying the windows out and calling
     argmax along a short last axis, and than masked copies.
     """
-    xp = xp_of(x)
     floating = x.dtype.kind == "f"
     low = -np.inf if floating else np.iinfo(x.dtype).min
     xpad = pad_array(x, g, value=low)
-    n, c = x.shape[:2]
-    shape = (n, c, g.oh, g.ow)
-    kk = g.kh * g.kw
-    adt = np.int8 if kk <= 127 else np.int32
+    return running_max(xpad, list(kernel_offsets(g)), x.shape[:2] + (g.oh, g.ow), with_arg, floating)
+
+
+def running_max(xpad, taps, shape, with_arg: bool, floating: bool):
+    """(y, arg): the maximum over the strided ``taps`` ``[(offset k, slice of xpad), ...]`` of each
+    window, and the offset of its first maximum (a NaN wins, the last NaN of a window as PyTorch's
+    kernel). Shared by the 2-D and N-D max pools."""
+    xp = xp_of(xpad)
+    adt = np.int8 if len(taps) <= 127 else np.int32
     y = arg = better = step = None
-    for k, sl in kernel_offsets(g):
+    for k, sl in taps:
         tap = xpad[sl]
         if y is None:
             y = tap.copy()
@@ -180,7 +184,7 @@ def max_pool_arg(x, g: Geom, with_arg: bool = True):
     if with_arg and floating:
         nan = xp.isnan(y)
         if nan.any():                      # rare: point each NaN window at its (last) NaN tap
-            for k, sl in kernel_offsets(g):
+            for k, sl in taps:
                 arg[nan & xp.isnan(xpad[sl])] = k
     return y, arg
 

@@ -26,7 +26,7 @@ from ..autograd.grad_mode import state as _grad_state
 from ..errors import DTypeError, ShapeError
 from ..ops.matmul import matmul
 from ..tensor import Tensor
-from .pooling import ScatterFlat, TakeFlat, adaptive_sizes, averaging_matrix
+from .pooling import ScatterFlat, TakeFlat, adaptive_sizes, averaging_matrix, running_max
 from .window import GeomN, make_geom_nd, ntuple, pad_array_nd, window_taps
 
 __all__ = ["max_pool3d", "avg_pool3d", "adaptive_avg_pool3d"]
@@ -92,33 +92,10 @@ def max_pool_nd_arg(x, g: GeomN, with_arg: bool = True):
     """Window maxima y (N, C, *out) and, with ``with_arg``, each window's kernel offset t of its first
     maximum (window order; a NaN wins, the last NaN of a window as PyTorch's kernel). A running
     maximum with the arg-max updated arithmetically (arg += (t - arg) * (tap > y)), as in 2-D."""
-    xp = xp_of(x)
     floating = x.dtype.kind == "f"
     low = -np.inf if floating else np.iinfo(x.dtype).min
     xpad = pad_array_nd(x, g, value=low)
-    shape = x.shape[:2] + g.out
-    adt = np.int8 if g.kk <= 127 else np.int32
-    y = arg = better = step = None
-    for t, sl in window_taps(g):
-        tap = xpad[sl]
-        if y is None:
-            y = tap.copy()
-            if with_arg:
-                arg = xp.zeros(shape, dtype=adt)
-                better, step = xp.empty(shape, dtype=bool), xp.empty(shape, dtype=adt)
-            continue
-        if with_arg:
-            xp.greater(tap, y, out=better)
-            xp.subtract(adt(t), arg, out=step)
-            step *= better
-            arg += step
-        xp.maximum(y, tap, out=y)          # propagates NaN
-    if with_arg and floating:
-        nan = xp.isnan(y)
-        if nan.any():                      # rare: point each NaN window at its (last) NaN tap
-            for t, sl in window_taps(g):
-                arg[nan & xp.isnan(xpad[sl])] = t
-    return y, arg
+    return running_max(xpad, list(window_taps(g)), x.shape[:2] + g.out, with_arg, floating)
 
 
 def volume_indices(arg, g: GeomN):
