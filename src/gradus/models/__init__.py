@@ -7,5 +7,6 @@ from .mlp import *  # noqa: F401,F403
 from .nin import *  # noqa: F401,F403
 from .perceptron import *  # noqa: F401,F403
 from .resnet import *  # noqa: F401,F403
+from .seq2seq import *  # noqa: F401,F403
 from .sequence import *  # noqa: F401,F403
 from .vgg import *  # noqa: F401,F403

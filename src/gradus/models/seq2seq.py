@@ -1,0 +1,214 @@
+"""Sequence to sequence: an encoder-decoder with one context vector (Sutskever et al. 2014; Cho et al.
+2014) and with attention (Bahdanau et al. 2015; Luong et al. 2015), greedy and beam-search decoding.
+
+    >>> import gradus
+    >>> from gradus.models import Seq2Seq, Seq2SeqConfig
+    >>> net = Seq2Seq(Seq2SeqConfig(src_vocab=12, tgt_vocab=14, hidden_size=16, attention="general"))
+    >>> src, tgt_in = gradus.zeros(3, 7, dtype=gradus.int64), gradus.zeros(3, 5, dtype=gradus.int64)
+    >>> net(src, tgt_in).shape                        # teacher forcing: next-token scores per step
+    (3, 5, 14)
+
+Encoder: embedding -> GRU over the source, outputs s_1..s_S (B, S, H) and the final state h_S.
+Decoder, step t (input y_{t-1}, state h_{t-1}):
+
+    h_t = GRU(embed(y_{t-1}) [; c_{t-1}], h_{t-1})
+    no attention:   o_t = h_t, and the context is fixed: the decoder starts from h_S (the single
+                    context vector of the encoder — the bottleneck) and reads it at every step
+    attention:      e_{t,j} = score(h_t, s_j)   dot: h_t . s_j   general: h_t . W_a s_j
+                                                additive (Bahdanau): v . tanh(W_1 h_t + W_2 s_j)
+                    a_t = softmax_j(e_t) (masked to the real source tokens),  c_t = sum_j a_{t,j} s_j
+                    o_t = tanh(W_c [c_t; h_t])          (Luong's attentional hidden state)
+    p(y_t | y_<t, x) = softmax(W_o o_t + b_o)
+
+``forward(src, tgt_in)`` runs teacher forcing and returns the scores (B, T, V); ``greedy`` and ``beam``
+decode (beam: width k, length penalty ((5 + |y|) / 6)^alpha of Wu et al. 2016; width 1 = greedy).
+``attention_weights`` of the last decode are kept for heat-maps.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import nn
+from ..autograd import no_grad
+from ..functional.activation import log_softmax, softmax
+from ..ops import elementwise as ew
+from ..ops.matmul import matmul
+from ..ops.movement import cat, stack
+from ..tensor import Tensor
+
+__all__ = ["Seq2SeqConfig", "Seq2Seq"]
+
+
+@dataclass
+class Seq2SeqConfig:
+    src_vocab: int = 1000
+    tgt_vocab: int = 1000
+    embed_dim: int = 64
+    hidden_size: int = 128
+    attention: str | None = "general"   # None (one context vector), "dot", "general", "additive"
+    pad_id: int = 0
+    sos_id: int = 1
+    eos_id: int = 2
+    dropout: float = 0.0
+
+
+class Seq2Seq(nn.Module):
+    def __init__(self, config: Seq2SeqConfig | None = None, **overrides):
+        super().__init__()
+        cfg = config or Seq2SeqConfig()
+        for k, v in overrides.items():
+            if not hasattr(cfg, k):
+                raise TypeError(f"Seq2Seq: unknown option {k!r} (options: {list(vars(cfg))})")
+            setattr(cfg, k, v)
+        if cfg.attention not in (None, "dot", "general", "additive"):
+            raise ValueError(f"Seq2Seq: attention must be None, 'dot', 'general' or 'additive', got "
+                             f"{cfg.attention!r}")
+        self.config = cfg
+        H, E = cfg.hidden_size, cfg.embed_dim
+        self.src_embed = nn.Embedding(cfg.src_vocab, E, padding_idx=cfg.pad_id)
+        self.encoder = nn.GRU(E, H, batch_first=True)                       # (B, S, E) -> (B, S, H)
+        self.tgt_embed = nn.Embedding(cfg.tgt_vocab, E, padding_idx=cfg.pad_id)
+        # without attention the decoder reads the fixed context at every step: input [y; c]
+        self.decoder = nn.GRUCell(E + (H if cfg.attention is None else 0), H)
+        if cfg.attention == "general":
+            self.W_a = nn.Linear(H, H, bias=False)
+        elif cfg.attention == "additive":
+            self.W_1, self.W_2 = nn.Linear(H, H, bias=False), nn.Linear(H, H)
+            self.v = nn.Linear(H, 1, bias=False)
+        if cfg.attention is not None:
+            self.W_c = nn.Linear(2 * H, H)                                  # o_t = tanh(W_c [c_t; h_t])
+        self.drop = nn.Dropout(cfg.dropout)
+        self.out = nn.Linear(H, cfg.tgt_vocab)
+        self.attention_weights = None
+
+    # -- pieces ---------------------------------------------------------------------------------
+    def encode(self, src: Tensor):
+        """(encoder outputs (B, S, H), final state (B, H), source mask (B, S) float: 1 = real token)."""
+        lengths = np.maximum((src.numpy() != self.config.pad_id).sum(axis=1), 1)
+        from ..nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+        packed = pack_padded_sequence(self.src_embed(src), lengths, batch_first=True, enforce_sorted=False)
+        out, h = self.encoder(packed)
+        enc, _ = pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])
+        mask = (np.arange(src.shape[1])[None, :] < lengths[:, None]).astype(enc.data.dtype)
+        return enc, h[0], Tensor(mask)
+
+    def _keys(self, enc):
+        """What the scores compare h_t with, computed once per source: W_a s_j / W_2 s_j / s_j."""
+        a = self.config.attention
+        return self.W_a(enc) if a == "general" else self.W_2(enc) if a == "additive" else enc
+
+    def _attend(self, h, enc, keys, mask):
+        """(o_t (B, H), a_t (B, S)) for decoder state h (B, H)."""
+        if self.config.attention == "additive":
+            e = self.v(ew.tanh(self.W_1(h).unsqueeze(1) + keys)).squeeze(-1)          # (B, S)
+        else:
+            e = matmul(keys, h.unsqueeze(-1)).squeeze(-1)                              # (B, S)
+        e = e + (mask - 1.0) * 1e9                                                     # no weight on padding
+        a = softmax(e, -1)
+        c = matmul(a.unsqueeze(1), enc).squeeze(1)                                     # (B, H)
+        return ew.tanh(self.W_c(cat([c, h], -1))), a
+
+    def _step(self, y_prev, h, ctx, enc, keys, mask):
+        """One decoder step: (scores (B, V), new state, attention (B, S) or None)."""
+        x = self.tgt_embed(y_prev)
+        if self.config.attention is None:
+            h = self.decoder(cat([x, ctx], -1), h)
+            return self.out(self.drop(h)), h, None
+        h = self.decoder(x, h)
+        o, a = self._attend(h, enc, keys, mask)
+        return self.out(self.drop(o)), h, a
+
+    # -- training -------------------------------------------------------------------------------
+    def forward(self, src, tgt_in):
+        """Teacher forcing: src (B, S), tgt_in (B, T) = <sos> y_1 .. y_{T-1} -> scores (B, T, V)."""
+        enc, h, mask = self.encode(src)
+        ctx, keys = h, (self._keys(enc) if self.config.attention else None)
+        steps = []
+        for t in range(tgt_in.shape[1]):
+            logits, h, _ = self._step(tgt_in[:, t], h, ctx, enc, keys, mask)
+            steps.append(logits)
+        return stack(steps, 1)
+
+    # -- decoding -------------------------------------------------------------------------------
+    def greedy(self, src, max_len: int = 50) -> list[list[int]]:
+        """Arg-max decoding, one list of ids per source row (without <sos>, stopping after <eos>)."""
+        cfg = self.config
+        was = self.training
+        self.eval()
+        try:
+            with no_grad():
+                enc, h, mask = self.encode(src)
+                ctx, keys = h, (self._keys(enc) if cfg.attention else None)
+                B = src.shape[0]
+                y = Tensor(np.full(B, cfg.sos_id, dtype=np.int64))
+                out, done, attn = [[] for _ in range(B)], np.zeros(B, bool), []
+                for _ in range(max_len):
+                    logits, h, a = self._step(y, h, ctx, enc, keys, mask)
+                    nxt = logits.numpy().argmax(-1)
+                    if a is not None:
+                        attn.append(a.numpy())
+                    for b in np.nonzero(~done)[0]:
+                        out[b].append(int(nxt[b]))
+                    done |= nxt == cfg.eos_id
+                    if done.all():
+                        break
+                    y = Tensor(nxt.astype(np.int64))
+                self.attention_weights = np.stack(attn, 1) if attn else None          # (B, T, S)
+        finally:
+            self.train(was)
+        return out
+
+    def beam(self, src, beam_size: int = 5, max_len: int = 50, alpha: float = 0.6) -> list[int]:
+        """Beam search for ONE source sentence src (1, S) (or (S,)): the hypothesis maximising
+        log p(y | x) / lp(y), lp(y) = ((5 + |y|) / 6)^alpha; finished hypotheses (ending in <eos>) are
+        kept aside; returns its ids (without <sos>, with <eos> if produced)."""
+        cfg = self.config
+        if beam_size < 1:
+            raise ValueError(f"Seq2Seq.beam: beam_size must be >= 1, got {beam_size}")
+        src = src if src.ndim == 2 else src.unsqueeze(0)
+        if src.shape[0] != 1:
+            raise ValueError(f"Seq2Seq.beam decodes one sentence at a time, got a batch of {src.shape[0]}")
+        lp = lambda n: ((5 + n) / 6) ** alpha  # noqa: E731
+        was = self.training
+        self.eval()
+        try:
+            with no_grad():
+                enc, h, mask = self.encode(src)
+                ctx, keys = h, (self._keys(enc) if cfg.attention else None)
+                beams = [([], 0.0, h)]                     # (ids, log-prob, state)
+                finished = []
+                for _ in range(max_len):
+                    k = len(beams)
+                    y = Tensor(np.array([b[0][-1] if b[0] else cfg.sos_id for b in beams], dtype=np.int64))
+                    hs = cat([b[2] for b in beams], 0)
+                    logits, h_new, _ = self._step(y, hs, *(_repeat(t, k) for t in (ctx, enc, keys, mask)))
+                    logp = log_softmax(logits, -1).numpy()                                 # (k, V)
+                    total = np.array([b[1] for b in beams])[:, None] + logp
+                    flat = np.argsort(-total, axis=None, kind="stable")[: 2 * beam_size]
+                    new = []
+                    for f in flat:
+                        i, tok = divmod(int(f), logp.shape[1])
+                        ids = beams[i][0] + [tok]
+                        if tok == cfg.eos_id:
+                            finished.append((ids, float(total[i, tok])))
+                        else:
+                            new.append((ids, float(total[i, tok]), h_new[i:i + 1]))
+                        if len(new) == beam_size:
+                            break
+                    beams = new
+                    best_open = max((s / lp(len(ids)) for ids, s, _ in beams), default=-np.inf)
+                    best_done = max((s / lp(len(ids)) for ids, s in finished), default=-np.inf)
+                    if not beams or (len(finished) >= beam_size and best_done >= best_open):
+                        break
+                pool = finished or [(ids, s) for ids, s, _ in beams]
+                return max(pool, key=lambda p: p[1] / lp(len(p[0])))[0]
+        finally:
+            self.train(was)
+
+
+def _repeat(t, k: int):
+    """``t`` (1, ...) repeated k times along dim 0 (one row per beam), None stays None."""
+    return t if t is None else cat([t] * k, 0)
