@@ -124,3 +124,20 @@ def test_lstm_layer_matches_the_step_by_step_twin(reverse, bias):
 
     assert gradcheck(fn, _layer_inputs(1, bias), eps=1e-6, atol=1e-6, rtol=1e-4)
     assert gradgradcheck(fn, _layer_inputs(2, bias), eps=1e-6, atol=1e-6, rtol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_residual_stacking_adds_each_layers_input(kind):
+    """residual=True (a gradus extension): layer k >= 1 outputs layer_k(y) + y. Checked against the same
+    weights run as separate one-layer modules with the skip added by hand."""
+    gradus.manual_seed(0)
+    deep = getattr(nn, kind)(4, 6, num_layers=3, residual=True).double()
+    assert "residual=True" in repr(deep)
+    layers = [getattr(nn, kind)(4 if k == 0 else 6, 6).double() for k in range(3)]
+    for k, layer in enumerate(layers):
+        layer.load_state_dict({n: getattr(deep, n.replace("_l0", f"_l{k}")) for n in layer.state_dict()})
+    x = SeededInputs(1, np.float64).tensor(5, 2, 4)
+    y = layers[0](x)[0]
+    for layer in layers[1:]:
+        y = layer(y)[0] + y
+    np.testing.assert_allclose(deep(x)[0].numpy(), y.numpy(), rtol=1e-12, atol=1e-14)

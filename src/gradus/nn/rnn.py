@@ -13,6 +13,11 @@ Same signatures, defaults, parameter names, shapes, gate orders (LSTM i, f, g, o
 initialisation (every weight and bias ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))) as
 ``torch.nn``, so a PyTorch ``state_dict`` loads and outputs and gradients match (tests/oracle).
 
+A gradus extension, the course's residual connections between stacked recurrent layers:
+``residual=True`` adds each layer's input to its output from the second layer on,
+``y_k = layer_k(y_{k-1}) + y_{k-1}`` (the shapes agree there: D*H in and out), so gradients reach the
+lower layers through the identity path as in a ResNet (Wu et al. 2016 use it in GNMT's 8-layer LSTMs).
+
 How a layer runs (for input (T, B, I)): per layer and direction, the input projection of *all* time
 steps is one GEMM, ``gi = x W_ih^T + b_ih`` (T, B, G*H); then per step one GEMM ``gh = h W_hh^T + b_hh``
 and one fused cell op (``functional/recurrent.py``). The LSTM runs the whole recursion of a layer as
@@ -68,7 +73,7 @@ class RNNBase(Module):
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0, device=None, dtype=None):
+                 proj_size: int = 0, device=None, dtype=None, residual: bool = False):
         super().__init__()
         name = type(self).__name__
         for arg, v in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
@@ -83,6 +88,7 @@ class RNNBase(Module):
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional, self.proj_size = bidirectional, 0
+        self.residual = bool(residual)
         gate = _GATES[mode] * hidden_size
         dirs = 2 if bidirectional else 1
         self._flat_weights_names = []
@@ -117,6 +123,8 @@ class RNNBase(Module):
             s += f", dropout={self.dropout}"
         if self.bidirectional:
             s += ", bidirectional=True"
+        if self.residual:
+            s += ", residual=True"
         return s
 
     def _weights(self, layer: int, direction: int):
@@ -166,6 +174,7 @@ class RNNBase(Module):
         h_n, c_n = [], []
         layer_in = x
         for layer in range(self.num_layers):
+            layer_x = layer_in
             outs = []
             for d in range(dirs):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, d)
@@ -198,6 +207,8 @@ class RNNBase(Module):
                 if c is not None:
                     c_n.append(c)
             layer_in = outs[0] if dirs == 1 else cat(outs, -1)
+            if self.residual and layer > 0:          # gradus extension: y_k = layer_k(y_{k-1}) + y_{k-1}
+                layer_in = layer_in + layer_x
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_in = dropout(layer_in, self.dropout, training=True)
         output = layer_in
