@@ -350,7 +350,7 @@ def embedding(input, weight) -> Tensor:  # noqa: A002 (PyTorch name)
     return reshape(flat, idx.shape + (weight.shape[1],))
 
 
-def _gather_full_index(index, dim):
+def gather_full_index(index, dim):
     """Open-mesh index tuple so that ``y[full] `` addresses ``y[..., index[...], ...]`` at ``dim``."""
     xp = xp_of(index)
     full = []
@@ -371,7 +371,7 @@ class Gather(Function):
     def forward(ctx, x, dim, index):
         ctx.save_raw(index=index)
         ctx.dim, ctx.in_shape = dim, x.shape
-        return x[_gather_full_index(index, dim)]
+        return x[gather_full_index(index, dim)]
 
     @staticmethod
     def backward(ctx, gy):
@@ -387,7 +387,7 @@ class ScatterAddZeros(Function):
         ctx.dim = dim
         xp = xp_of(x)
         y = xp.zeros(shape, dtype=x.dtype)
-        full = _gather_full_index(index, dim)
+        full = gather_full_index(index, dim)
         if xp is np:
             np.add.at(y, full, x)
         else:

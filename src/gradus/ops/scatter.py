@@ -22,7 +22,7 @@ from .. import backend
 from ..autograd.function import Function
 from ..errors import AutogradError, DTypeError, GradIndexError, ShapeError
 from ..tensor import Tensor
-from .indexing import Gather, IndexAdd, IndexSelect, ScatterAddZeros, _gather_full_index, _index_data
+from .indexing import Gather, IndexAdd, IndexSelect, ScatterAddZeros, _index_data, gather_full_index
 
 xp_of = backend.get_array_module
 
@@ -49,7 +49,7 @@ class Scatter(Function):
         ctx.save_raw(index=index)
         ctx.dim = dim
         y = x.copy()
-        y[_gather_full_index(index, dim)] = src
+        y[gather_full_index(index, dim)] = src
         return y
 
     @staticmethod
@@ -67,7 +67,7 @@ class ScatterValue(Function):
         ctx.save_raw(index=index)
         ctx.dim = dim
         y = x.copy()
-        y[_gather_full_index(index, dim)] = value
+        y[gather_full_index(index, dim)] = value
         return y
 
     @staticmethod
@@ -115,7 +115,7 @@ class ScatterReduce(Function):
     @staticmethod
     def forward(ctx, x, src, dim, index, reduce, include_self):
         xp = xp_of(x)
-        full = _gather_full_index(index, dim)
+        full = gather_full_index(index, dim)
         y = x.copy()
         hit = None
         if not include_self:
@@ -158,7 +158,7 @@ class ScatterReduce(Function):
 
 def _weights(xp, x, src, y, index, dim, reduce, include_self, hit, count):
     """The constant weights of sum/mean/amax/amin: gx = gy * w_self, gsrc = gather(gy) * w_src."""
-    full = _gather_full_index(index, dim)
+    full = gather_full_index(index, dim)
     if reduce in ("sum", "mean"):
         w_self = xp.ones(x.shape, dtype=x.dtype)
         if reduce == "mean":
@@ -210,7 +210,7 @@ def _prod_grads(ctx, gy):
             gx = gx * Tensor._make(ctx.keep)
     if ctx.needs_input_grad[1]:
         xp = xp_of(src.data)
-        full = _gather_full_index(index, dim)
+        full = gather_full_index(index, dim)
         zs = src.data == 0
         zeros_at = xp.zeros(x.shape, dtype=np.int64)
         _ufunc_at(xp, "add", zeros_at, full, zs.astype(np.int64))

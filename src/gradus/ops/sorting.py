@@ -24,6 +24,7 @@ from .. import backend
 from ..autograd.function import Function
 from ..errors import DTypeError, GradIndexError, ShapeError
 from ..tensor import Tensor, as_operand, promote_pair
+from .indexing import gather_full_index
 from .movement import reshape
 from .reduce import normalize_dims, values_indices
 
@@ -31,20 +32,6 @@ xp_of = backend.get_array_module
 
 
 # -- the differentiable gather / scatter at distinct indices -------------------------------------
-def _mesh(idx, axis):
-    """Index tuple addressing ``a[..., idx[...], ...]`` along ``axis`` (open mesh elsewhere)."""
-    xp = xp_of(idx)
-    full = []
-    for d in range(idx.ndim):
-        if d == axis:
-            full.append(idx)
-        else:
-            shape = [1] * idx.ndim
-            shape[d] = idx.shape[d]
-            full.append(xp.arange(idx.shape[d]).reshape(shape))
-    return tuple(full)
-
-
 class TakeAlong(Function):
     """y = x gathered at ``idx`` along ``axis`` (idx has x's rank, size-1 axis squeezed unless
     ``keepdims``);  gx = gy put back at ``idx`` into zeros (``PutAlong``)."""
@@ -53,7 +40,7 @@ class TakeAlong(Function):
     def forward(ctx, x, axis, idx, keepdims):
         ctx.save_raw(idx=idx)
         ctx.axis, ctx.in_shape, ctx.keepdims = axis, x.shape, keepdims
-        y = x[_mesh(idx, axis)]
+        y = x[gather_full_index(idx, axis)]
         return y if keepdims else y.squeeze(axis)
 
     @staticmethod
@@ -74,7 +61,7 @@ class PutAlong(Function):
         ctx.save_raw(idx=idx)
         ctx.axis = axis
         y = xp_of(x).zeros(shape, dtype=x.dtype)
-        y[_mesh(idx, axis)] = x
+        y[gather_full_index(idx, axis)] = x
         return y
 
     @staticmethod
@@ -138,7 +125,7 @@ def _argsort(a, axis: int, descending: bool):
 
 
 def _take(a, idx, axis):
-    return a[_mesh(idx, axis)]
+    return a[gather_full_index(idx, axis)]
 
 
 def _has_nan(a) -> bool:
