@@ -136,9 +136,13 @@ def _train(
     specials: Sequence[str],
     min_frequency: int,
     lowercase: bool,
+    pre_tokenizer: str = "whitespace",
 ) -> Any:
     tk = _require_tokenizers()
-    from tokenizers import normalizers, pre_tokenizers
+    from tokenizers import decoders, normalizers, pre_tokenizers
+
+    if pre_tokenizer not in ("whitespace", "metaspace"):
+        raise ValueError(f"pre_tokenizer must be 'whitespace' or 'metaspace', got {pre_tokenizer!r}")
 
     unk = "<unk>" if "<unk>" in specials else None
     if model == "bpe":
@@ -147,7 +151,8 @@ def _train(
 
         tokenizer = tk.Tokenizer(BPE(unk_token=unk))
         trainer = BpeTrainer(
-            vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=list(specials)
+            vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=list(specials),
+            show_progress=False,
         )
     else:
         from tokenizers.models import WordPiece
@@ -155,11 +160,24 @@ def _train(
 
         tokenizer = tk.Tokenizer(WordPiece(unk_token=unk or "[UNK]"))
         trainer = WordPieceTrainer(
-            vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=list(specials)
+            vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=list(specials),
+            show_progress=False,
         )
     steps = [normalizers.NFKC()] + ([normalizers.Lowercase()] if lowercase else [])
     tokenizer.normalizer = normalizers.Sequence(steps)
-    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()  # words and punctuation, like word_tokenize
+    if pre_tokenizer == "metaspace":
+        # SentencePiece's convention: a space becomes part of the next piece ("▁word"), so decode()
+        # gives back the original text (detokenised output, as sacrebleu wants it)
+        # punctuation gets pieces of its own ("shirt." = "▁shirt" + "."); without a "▁" it decodes glued on
+        tokenizer.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Metaspace(),
+                                                           pre_tokenizers.Punctuation()])
+        tokenizer.decoder = decoders.Metaspace()
+        if model == "wordpiece":
+            raise ValueError("pre_tokenizer='metaspace' is for BPE; WordPiece marks continuations with '##'")
+    else:
+        tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()  # words and punctuation, like word_tokenize
+        if model == "wordpiece":
+            tokenizer.decoder = decoders.WordPiece()
     tokenizer.train_from_iterator(iter(texts), trainer=trainer)
     return tokenizer
 
@@ -170,16 +188,20 @@ def train_bpe(
     specials: Sequence[str] = ("<pad>", "<sos>", "<eos>", "<unk>"),
     min_frequency: int = 2,
     lowercase: bool = False,
+    pre_tokenizer: str = "whitespace",
 ) -> Any:
     """Train a byte-pair-encoding tokenizer (Sennrich et al., 2016) with Hugging Face ``tokenizers``.
 
     The specials get the first ids in the order given (``<pad>`` = 0 by default, as in
     :class:`~gradus.data.vocab.Vocab`).  Returns a ``tokenizers.Tokenizer``:
     ``tok.encode(text).ids`` -> list of ids, ``tok.decode(ids)`` -> text,
-    ``tok.get_vocab_size()``.  Raises ``ImportError`` with the install command if ``tokenizers``
-    is missing.
+    ``tok.get_vocab_size()``.  ``pre_tokenizer``: ``"whitespace"`` splits words and punctuation
+    first (pieces never cross them; ``decode`` joins pieces with spaces), ``"metaspace"`` keeps the
+    spaces in the pieces (SentencePiece's "▁"), so ``decode(encode(text).ids) == text`` for text
+    without unknown characters — use it when the output must be real text (translation).
+    Raises ``ImportError`` with the install command if ``tokenizers`` is missing.
     """
-    return _train("bpe", texts, vocab_size, specials, min_frequency, lowercase)
+    return _train("bpe", texts, vocab_size, specials, min_frequency, lowercase, pre_tokenizer)
 
 
 def train_wordpiece(
@@ -188,7 +210,9 @@ def train_wordpiece(
     specials: Sequence[str] = ("<pad>", "<sos>", "<eos>", "<unk>"),
     min_frequency: int = 2,
     lowercase: bool = False,
+    pre_tokenizer: str = "whitespace",
 ) -> Any:
     """Train a WordPiece tokenizer (BERT's subwords, ``##`` continuation prefix) with Hugging Face
-    ``tokenizers``; same arguments and return value as :func:`train_bpe`."""
-    return _train("wordpiece", texts, vocab_size, specials, min_frequency, lowercase)
+    ``tokenizers``; same arguments and return value as :func:`train_bpe` (``decode`` joins the
+    continuations back into words; only the ``"whitespace"`` pre-tokenizer)."""
+    return _train("wordpiece", texts, vocab_size, specials, min_frequency, lowercase, pre_tokenizer)

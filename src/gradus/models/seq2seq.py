@@ -8,21 +8,26 @@
     >>> net(src, tgt_in).shape                        # teacher forcing: next-token scores per step
     (3, 5, 14)
 
-Encoder: embedding -> GRU over the source, outputs s_1..s_S (B, S, H) and the final state h_S.
+Encoder: embedding -> GRU (``num_layers``, optionally bidirectional) over the source, outputs
+s_1..s_S (B, S, H) and the final state h_S.  A bidirectional encoder's outputs [fwd; bwd] (B, S, 2H)
+are projected back to H (``enc_proj``) and the decoder starts from tanh(W_b [h_fwd; h_bwd]) (the
+bridge of Bahdanau et al.).
 Decoder, step t (input y_{t-1}, state h_{t-1}):
 
-    h_t = GRU(embed(y_{t-1}) [; c_{t-1}], h_{t-1})
-    no attention:   o_t = h_t, and the context is fixed: the decoder starts from h_S (the single
+    h_t = GRU(embed(y_{t-1}) [; c] [; o_{t-1}], h_{t-1})
+    no attention:   o_t = h_t, and the context is fixed: the decoder starts from c = h_S (the single
                     context vector of the encoder — the bottleneck) and reads it at every step
     attention:      e_{t,j} = score(h_t, s_j)   dot: h_t . s_j   general: h_t . W_a s_j
                                                 additive (Bahdanau): v . tanh(W_1 h_t + W_2 s_j)
                     a_t = softmax_j(e_t) (masked to the real source tokens),  c_t = sum_j a_{t,j} s_j
                     o_t = tanh(W_c [c_t; h_t])          (Luong's attentional hidden state)
-    p(y_t | y_<t, x) = softmax(W_o o_t + b_o)
+                    ``input_feeding``: o_{t-1} is part of the next step's input (Luong et al. 2015)
+    p(y_t | y_<t, x) = softmax(W_o dropout(o_t) + b_o)
 
-``forward(src, tgt_in)`` runs teacher forcing and returns the scores (B, T, V); ``greedy`` and ``beam``
-decode (beam: width k, length penalty ((5 + |y|) / 6)^alpha of Wu et al. 2016; width 1 = greedy).
-``attention_weights`` of the last decode are kept for heat-maps.
+``forward(src, tgt_in)`` runs teacher forcing and returns the scores (B, T, V) (the output layer is one
+GEMM over all steps); ``greedy`` and ``beam`` decode (beam: width k, length penalty
+((5 + |y|) / 6)^alpha of Wu et al. 2016; width 1 = greedy).  ``attention_weights`` of the last decode
+(B, T, S) are kept for heat-maps.
 """
 from __future__ import annotations
 
@@ -47,11 +52,14 @@ class Seq2SeqConfig:
     tgt_vocab: int = 1000
     embed_dim: int = 64
     hidden_size: int = 128
-    attention: str | None = "general"   # None (one context vector), "dot", "general", "additive"
+    attention: str | None = "general"   # None/"none" (one context vector), "dot", "general", "additive"
     pad_id: int = 0
     sos_id: int = 1
     eos_id: int = 2
-    dropout: float = 0.0
+    dropout: float = 0.0          # on the embeddings and on o_t before the output layer
+    num_layers: int = 1           # encoder layers
+    bidirectional: bool = False   # encoder
+    input_feeding: bool = False   # o_{t-1} fed to the next decoder step (attention models)
 
 
 class Seq2Seq(nn.Module):
@@ -62,16 +70,26 @@ class Seq2Seq(nn.Module):
             if not hasattr(cfg, k):
                 raise TypeError(f"Seq2Seq: unknown option {k!r} (options: {list(vars(cfg))})")
             setattr(cfg, k, v)
+        if cfg.attention in ("none", ""):          # recipes (TOML has no null) spell None so
+            cfg.attention = None
         if cfg.attention not in (None, "dot", "general", "additive"):
             raise ValueError(f"Seq2Seq: attention must be None, 'dot', 'general' or 'additive', got "
                              f"{cfg.attention!r}")
         self.config = cfg
+        if cfg.input_feeding and cfg.attention is None:
+            raise ValueError("Seq2Seq: input_feeding feeds the attentional state o_{t-1}; it needs attention")
         H, E = cfg.hidden_size, cfg.embed_dim
         self.src_embed = nn.Embedding(cfg.src_vocab, E, padding_idx=cfg.pad_id)
-        self.encoder = nn.GRU(E, H, batch_first=True)                       # (B, S, E) -> (B, S, H)
+        self.encoder = nn.GRU(E, H, num_layers=cfg.num_layers, batch_first=True,    # (B, S, E) -> (B, S, H)
+                              dropout=cfg.dropout if cfg.num_layers > 1 else 0.0,
+                              bidirectional=cfg.bidirectional)
+        if cfg.bidirectional:
+            self.enc_proj = nn.Linear(2 * H, H)                              # s_j = W [fwd_j; bwd_j]
+            self.bridge = nn.Linear(2 * H, H)                                # h_0 = tanh(W_b [h_fwd; h_bwd])
         self.tgt_embed = nn.Embedding(cfg.tgt_vocab, E, padding_idx=cfg.pad_id)
-        # without attention the decoder reads the fixed context at every step: input [y; c]
-        self.decoder = nn.GRUCell(E + (H if cfg.attention is None else 0), H)
+        # without attention the decoder reads the fixed context at every step: input [y; c];
+        # with input feeding it reads the previous attentional state: input [y; o_{t-1}]
+        self.decoder = nn.GRUCell(E + (H if cfg.attention is None or cfg.input_feeding else 0), H)
         if cfg.attention == "general":
             self.W_a = nn.Linear(H, H, bias=False)
         elif cfg.attention == "additive":
@@ -93,7 +111,9 @@ class Seq2Seq(nn.Module):
         out, h = self.encoder(packed)
         enc, _ = pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])
         mask = (np.arange(src.shape[1])[None, :] < lengths[:, None]).astype(enc.data.dtype)
-        return enc, h[0], Tensor(mask)
+        if self.config.bidirectional:           # h: (2L, B, H), the last layer's fwd and bwd states last
+            return self.enc_proj(enc), ew.tanh(self.bridge(cat([h[-2], h[-1]], -1))), Tensor(mask)
+        return enc, h[-1], Tensor(mask)
 
     def _keys(self, enc):
         """What the scores compare h_t with, computed once per source: W_a s_j / W_2 s_j / s_j."""
@@ -111,26 +131,37 @@ class Seq2Seq(nn.Module):
         c = matmul(a.unsqueeze(1), enc).squeeze(1)                                     # (B, H)
         return ew.tanh(self.W_c(cat([c, h], -1))), a
 
-    def _step(self, y_prev, h, ctx, enc, keys, mask):
-        """One decoder step: (scores (B, V), new state, attention (B, S) or None)."""
-        x = self.tgt_embed(y_prev)
+    def _state(self, x, h, o_prev, ctx, enc, keys, mask):
+        """One decoder step from the embedded input x (B, E): (o_t (B, H), h_t, a_t (B, S) or None)."""
         if self.config.attention is None:
             h = self.decoder(cat([x, ctx], -1), h)
-            return self.out(self.drop(h)), h, None
-        h = self.decoder(x, h)
+            return h, h, None
+        h = self.decoder(cat([x, o_prev], -1) if self.config.input_feeding else x, h)
         o, a = self._attend(h, enc, keys, mask)
-        return self.out(self.drop(o)), h, a
+        return o, h, a
+
+    def _start(self, src):
+        """Encode src: (h_0, o_0, (ctx, enc, keys, mask)) for the decoder."""
+        enc, h, mask = self.encode(src)
+        keys = self._keys(enc) if self.config.attention else None
+        o = Tensor(np.zeros(h.shape, h.data.dtype)) if self.config.input_feeding else None
+        return h, o, (h, enc, keys, mask)
+
+    def _step(self, y_prev, h, o_prev, memory):
+        """One decoding step from token ids y_prev (B,): (scores (B, V), h_t, o_t, a_t or None)."""
+        o, h, a = self._state(self.drop(self.tgt_embed(y_prev)), h, o_prev, *memory)
+        return self.out(o), h, o, a
 
     # -- training -------------------------------------------------------------------------------
     def forward(self, src, tgt_in):
         """Teacher forcing: src (B, S), tgt_in (B, T) = <sos> y_1 .. y_{T-1} -> scores (B, T, V)."""
-        enc, h, mask = self.encode(src)
-        ctx, keys = h, (self._keys(enc) if self.config.attention else None)
-        steps = []
+        h, o, memory = self._start(src)
+        x = self.drop(self.tgt_embed(tgt_in))                                          # (B, T, E)
+        states = []
         for t in range(tgt_in.shape[1]):
-            logits, h, _ = self._step(tgt_in[:, t], h, ctx, enc, keys, mask)
-            steps.append(logits)
-        return stack(steps, 1)
+            o, h, _ = self._state(x[:, t], h, o, *memory)
+            states.append(o)
+        return self.out(self.drop(stack(states, 1)))                                   # (B, T, V)
 
     # -- decoding -------------------------------------------------------------------------------
     def greedy(self, src, max_len: int = 50) -> list[list[int]]:
@@ -140,13 +171,12 @@ class Seq2Seq(nn.Module):
         self.eval()
         try:
             with no_grad():
-                enc, h, mask = self.encode(src)
-                ctx, keys = h, (self._keys(enc) if cfg.attention else None)
+                h, o, memory = self._start(src)
                 B = src.shape[0]
                 y = Tensor(np.full(B, cfg.sos_id, dtype=np.int64))
                 out, done, attn = [[] for _ in range(B)], np.zeros(B, bool), []
                 for _ in range(max_len):
-                    logits, h, a = self._step(y, h, ctx, enc, keys, mask)
+                    logits, h, o, a = self._step(y, h, o, memory)
                     nxt = logits.numpy().argmax(-1)
                     if a is not None:
                         attn.append(a.numpy())
@@ -176,15 +206,17 @@ class Seq2Seq(nn.Module):
         self.eval()
         try:
             with no_grad():
-                enc, h, mask = self.encode(src)
-                ctx, keys = h, (self._keys(enc) if cfg.attention else None)
-                beams = [([], 0.0, h)]                     # (ids, log-prob, state)
-                finished = []
+                h, o, memory = self._start(src)
+                beams = [([], 0.0, h, o)]                  # (ids, log-prob, state, attentional state)
+                finished, tiled = [], {}
                 for _ in range(max_len):
                     k = len(beams)
+                    if k not in tiled:                     # the source memory, one row per beam
+                        tiled[k] = tuple(_repeat(t, k) for t in memory)
                     y = Tensor(np.array([b[0][-1] if b[0] else cfg.sos_id for b in beams], dtype=np.int64))
                     hs = cat([b[2] for b in beams], 0)
-                    logits, h_new, _ = self._step(y, hs, *(_repeat(t, k) for t in (ctx, enc, keys, mask)))
+                    os = cat([b[3] for b in beams], 0) if cfg.input_feeding else None
+                    logits, h_new, o_new, _ = self._step(y, hs, os, tiled[k])
                     logp = log_softmax(logits, -1).numpy()                                 # (k, V)
                     total = np.array([b[1] for b in beams])[:, None] + logp
                     flat = np.argsort(-total, axis=None, kind="stable")[: 2 * beam_size]
@@ -195,15 +227,16 @@ class Seq2Seq(nn.Module):
                         if tok == cfg.eos_id:
                             finished.append((ids, float(total[i, tok])))
                         else:
-                            new.append((ids, float(total[i, tok]), h_new[i:i + 1]))
+                            new.append((ids, float(total[i, tok]), h_new[i:i + 1],
+                                        None if o_new is None else o_new[i:i + 1]))
                         if len(new) == beam_size:
                             break
                     beams = new
-                    best_open = max((s / lp(len(ids)) for ids, s, _ in beams), default=-np.inf)
+                    best_open = max((b[1] / lp(len(b[0])) for b in beams), default=-np.inf)
                     best_done = max((s / lp(len(ids)) for ids, s in finished), default=-np.inf)
                     if not beams or (len(finished) >= beam_size and best_done >= best_open):
                         break
-                pool = finished or [(ids, s) for ids, s, _ in beams]
+                pool = finished or [(b[0], b[1]) for b in beams]
                 return max(pool, key=lambda p: p[1] / lp(len(p[0])))[0]
         finally:
             self.train(was)
