@@ -5,6 +5,7 @@ from ..ops.elementwise import relu, sigmoid, tanh  # noqa: F401
 from ..ops.indexing import one_hot  # noqa: F401
 from ..ops.movement import pad  # noqa: F401
 from .activation import *  # noqa: F401,F403
+from .attention import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .convnd import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
