@@ -2,6 +2,7 @@
 from .. import functional  # noqa: F401  (gradus.nn.functional, for PyTorch habits)
 from . import init, utils  # noqa: F401
 from .activation import *  # noqa: F401,F403
+from .attention import *  # noqa: F401,F403
 from .container import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
