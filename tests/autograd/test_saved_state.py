@@ -189,6 +189,19 @@ _FUSED = {
     "lstm_cell": lambda: F.lstm_cell(_r(2, 8), _r(2, 8, seed=1), _r(2, 2, seed=2)),
     "gru_cell": lambda: F.gru_cell(_r(2, 6), _r(2, 6, seed=1), _r(2, 2, seed=2)),
     "lstm_packed_bidirectional": lambda: _packed_lstm(),
+    "sdpa_bool_mask_dropout": lambda: F.scaled_dot_product_attention(
+        _r(2, 3, 4), _r(2, 5, 4, seed=1), _r(2, 5, 3, seed=2),
+        attn_mask=gradus.tensor(np.arange(15).reshape(3, 5) % 3 != 1), dropout_p=0.3),
+    "sdpa_float_mask": lambda: F.scaled_dot_product_attention(
+        _r(2, 3, 4), _r(2, 5, 4, seed=1), _r(2, 5, 3, seed=2), attn_mask=_r(3, 5, seed=3)),
+    "sdpa_fully_masked_row": lambda: F.scaled_dot_product_attention(
+        _r(1, 4, 2), _r(1, 3, 2, seed=1), _r(1, 3, 2, seed=2),
+        attn_mask=gradus.tensor(np.eye(4, 3, dtype=bool))),        # row 3 attends nothing: zeros
+    "multihead_attention_weights": lambda: list(nn.MultiheadAttention(4, 2, dropout=0.2).double()(
+        _r(3, 2, 4), _r(5, 2, 4, seed=1), _r(5, 2, 4, seed=2),
+        key_padding_mask=gradus.tensor(np.array([[False] * 4 + [True], [False] * 5])))),
+    "transformer": lambda: nn.Transformer(4, 2, 1, 1, 8, dropout=0.1).double()(
+        _r(5, 2, 4), _r(3, 2, 4, seed=1), tgt_mask=nn.Transformer.generate_square_subsequent_mask(3)),
 }
 
 

@@ -12,7 +12,14 @@ import gradus
 import gradus.functional as F
 from gradus import nn
 
-pytestmark = pytest.mark.oracle
+pytestmark = [
+    pytest.mark.oracle,
+    # both libraries warn about a bool padding mask beside a float attention mask (allowed, deprecated),
+    # PyTorch also about its nested-tensor fast path: the tests mix mask kinds on purpose
+    pytest.mark.filterwarnings("ignore:Support for mismatched"),
+    pytest.mark.filterwarnings("ignore:enable_nested_tensor is True"),
+    pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors"),
+]
 
 RTOL, ATOL = 1e-9, 1e-11
 
@@ -297,3 +304,220 @@ def test_mha_dropout_in_training_drops_weights(torch):
     kept = w.numpy() != 0
     assert 0.3 < kept.mean() < 0.7
     np.testing.assert_allclose(w.numpy()[kept], 2 * w_eval.numpy()[kept], rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# Transformer layers, stacks and the whole model
+# ---------------------------------------------------------------------------------------------
+D, NH, FF = 8, 2, 16
+S_SRC, T_TGT, NB = 5, 4, 3
+
+
+def _act(torch, name):
+    """(gradus activation, torch activation) for a layer's ``activation`` argument."""
+    if name == "gelu_tanh_module":
+        return nn.GELU(approximate="tanh"), torch.nn.GELU(approximate="tanh")
+    return name, name
+
+
+def _pair(torch, cls, *args, act="relu", **kw):
+    ga, ta = _act(torch, act)
+    torch.manual_seed(0)
+    t_mod = getattr(torch.nn, cls)(*args, activation=ta, **kw)
+    g_mod = getattr(nn, cls)(*args, activation=ga, **kw)
+    _load(torch, g_mod, t_mod)
+    return g_mod, t_mod
+
+
+def _seq(torch, rng, T, batch_first, unbatched=False, grad=True):
+    shape = (T, D) if unbatched else ((NB, T, D) if batch_first else (T, NB, D))
+    (g,), (t,) = _inputs(torch, rng, [shape], grad=grad)
+    return g, t
+
+
+def _masks(torch, kind, T, S=None):
+    """(gradus kwargs, torch kwargs) builders for a (T, S) attention mask and (N, S) padding mask."""
+    S = T if S is None else S
+    kpm = np.zeros((NB, S), bool)
+    kpm[0, -2:] = True
+    kpm[2, -1] = True
+    causal = np.where(np.triu(np.ones((T, S), bool), 1), -np.inf, 0.0)
+    if kind == "none":
+        return None, None
+    if kind == "causal_float+kpm_bool":
+        return causal, kpm
+    if kind == "bool_both":
+        return np.triu(np.ones((T, S), bool), 1), kpm
+    if kind == "float_both":
+        return np.random.default_rng(11).standard_normal((T, S)), np.where(kpm, -np.inf, 0.0)
+    if kind == "3d_float":
+        return np.random.default_rng(12).standard_normal((NB * NH, T, S)), None
+    raise KeyError(kind)
+
+
+def _t(torch, a):
+    return None if a is None else (gradus.tensor(a), torch.tensor(a))
+
+
+def _split(pairs):
+    return ({k: (v[0] if v is not None else None) for k, v in pairs.items()},
+            {k: (v[1] if v is not None else None) for k, v in pairs.items()})
+
+
+LAYER_MASKS = ["none", "causal_float+kpm_bool", "bool_both", "float_both", "3d_float"]
+
+
+@pytest.mark.parametrize("batch_first", [False, True], ids=["seq_first", "batch_first"])
+@pytest.mark.parametrize("norm_first", [False, True], ids=["post_norm", "pre_norm"])
+@pytest.mark.parametrize("act", ["relu", "gelu"])
+@pytest.mark.parametrize("mask", LAYER_MASKS)
+def test_encoder_layer_matches_torch(torch, batch_first, norm_first, act, mask):
+    g_mod, t_mod = _pair(torch, "TransformerEncoderLayer", D, NH, FF, 0.0, act=act, batch_first=batch_first,
+                         norm_first=norm_first)
+    rng = np.random.default_rng(0)
+    gx, tx = _seq(torch, rng, S_SRC, batch_first)
+    am, kpm = _masks(torch, mask, S_SRC)
+    kw_g, kw_t = _split({"src_mask": _t(torch, am), "src_key_padding_mask": _t(torch, kpm)})
+    _close(out_g := g_mod(gx, **kw_g), out_t := t_mod(tx, **kw_t), "output")
+    assert _backprop(torch, rng, [out_g], [out_t])
+    _close(gx.grad, tx.grad, "grad of src")
+    _compare_params(g_mod, t_mod)
+
+
+@pytest.mark.parametrize("batch_first", [False, True], ids=["seq_first", "batch_first"])
+@pytest.mark.parametrize("norm_first", [False, True], ids=["post_norm", "pre_norm"])
+@pytest.mark.parametrize("act", ["relu", "gelu"])
+@pytest.mark.parametrize("mask", LAYER_MASKS)
+def test_decoder_layer_matches_torch(torch, batch_first, norm_first, act, mask):
+    g_mod, t_mod = _pair(torch, "TransformerDecoderLayer", D, NH, FF, 0.0, act=act, batch_first=batch_first,
+                         norm_first=norm_first)
+    rng = np.random.default_rng(1)
+    gy, ty = _seq(torch, rng, T_TGT, batch_first)
+    gm, tm = _seq(torch, rng, S_SRC, batch_first)
+    tgt_mask, tgt_kpm = _masks(torch, mask, T_TGT)
+    mem_mask, mem_kpm = _masks(torch, mask, T_TGT, S_SRC)
+    kw_g, kw_t = _split({"tgt_mask": _t(torch, tgt_mask), "tgt_key_padding_mask": _t(torch, tgt_kpm),
+                         "memory_mask": _t(torch, mem_mask), "memory_key_padding_mask": _t(torch, mem_kpm)})
+    out_g, out_t = g_mod(gy, gm, **kw_g), t_mod(ty, tm, **kw_t)
+    _close(out_g, out_t, "output")
+    assert _backprop(torch, rng, [out_g], [out_t])
+    _close(gy.grad, ty.grad, "grad of tgt")
+    _close(gm.grad, tm.grad, "grad of memory")
+    _compare_params(g_mod, t_mod)
+
+
+@pytest.mark.parametrize("cls", ["TransformerEncoderLayer", "TransformerDecoderLayer"])
+def test_layers_without_bias_unbatched_and_module_activation_match_torch(torch, cls):
+    g_mod, t_mod = _pair(torch, cls, D, NH, FF, 0.0, act="gelu_tanh_module", bias=False, norm_first=True)
+    assert "linear1.bias" not in g_mod.state_dict() and "norm1.bias" not in g_mod.state_dict()
+    rng = np.random.default_rng(2)
+    gx, tx = _seq(torch, rng, S_SRC, False, unbatched=True)
+    kpm = np.array([False, False, False, True, False])
+    extra_g, extra_t = ((gx,), (tx,)) if cls == "TransformerDecoderLayer" else ((), ())
+    key = "memory_key_padding_mask" if extra_g else "src_key_padding_mask"
+    out_g = g_mod(gx, *extra_g, **{key: gradus.tensor(kpm)})
+    out_t = t_mod(tx, *extra_t, **{key: torch.tensor(kpm)})
+    _close(out_g, out_t, "output")
+    assert _backprop(torch, rng, [out_g], [out_t])
+    _close(gx.grad, tx.grad, "grad of the input")
+    _compare_params(g_mod, t_mod)
+
+
+@pytest.mark.parametrize("is_causal", [None, True], ids=["detected", "hint"])
+@pytest.mark.parametrize("batch_first", [False, True], ids=["seq_first", "batch_first"])
+def test_stacks_with_norm_and_causal_masks_match_torch(torch, is_causal, batch_first):
+    torch.manual_seed(0)
+    kw = dict(dim_feedforward=FF, dropout=0.0, batch_first=batch_first)
+    t_enc = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(D, NH, **kw), 2,
+                                        norm=torch.nn.LayerNorm(D), enable_nested_tensor=False)
+    g_enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(D, NH, **kw), 2, norm=nn.LayerNorm(D))
+    t_dec = torch.nn.TransformerDecoder(torch.nn.TransformerDecoderLayer(D, NH, **kw), 2,
+                                        norm=torch.nn.LayerNorm(D))
+    g_dec = nn.TransformerDecoder(nn.TransformerDecoderLayer(D, NH, **kw), 2, norm=nn.LayerNorm(D))
+    _load(torch, g_enc, t_enc)
+    _load(torch, g_dec, t_dec)
+    rng = np.random.default_rng(3)
+    gx, tx = _seq(torch, rng, S_SRC, batch_first)
+    gy, ty = _seq(torch, rng, T_TGT, batch_first)
+    src_causal = nn.Transformer.generate_square_subsequent_mask(S_SRC, dtype=gradus.float64)
+    tgt_causal = nn.Transformer.generate_square_subsequent_mask(T_TGT, dtype=gradus.float64)
+    np.testing.assert_array_equal(
+        tgt_causal.numpy(), torch.nn.Transformer.generate_square_subsequent_mask(T_TGT, dtype=torch.float64))
+    mem_g = g_enc(gx, mask=src_causal, is_causal=is_causal)
+    mem_t = t_enc(tx, mask=torch.tensor(src_causal.numpy()), is_causal=is_causal)
+    _close(mem_g, mem_t, "encoder output")
+    out_g = g_dec(gy, mem_g, tgt_mask=tgt_causal, tgt_is_causal=is_causal)
+    out_t = t_dec(ty, mem_t, tgt_mask=torch.tensor(tgt_causal.numpy()), tgt_is_causal=is_causal)
+    _close(out_g, out_t, "decoder output")
+    assert _backprop(torch, rng, [out_g], [out_t])
+    _close(gx.grad, tx.grad, "grad of src")
+    _close(gy.grad, ty.grad, "grad of tgt")
+    _compare_params(g_enc, t_enc)
+    _compare_params(g_dec, t_dec)
+
+
+@pytest.mark.parametrize("batch_first", [False, True], ids=["seq_first", "batch_first"])
+@pytest.mark.parametrize("norm_first", [False, True], ids=["post_norm", "pre_norm"])
+@pytest.mark.parametrize("act", ["relu", "gelu"])
+def test_transformer_matches_torch(torch, batch_first, norm_first, act):
+    g_mod, t_mod = _pair(torch, "Transformer", D, NH, 2, 2, FF, 0.0, act=act, batch_first=batch_first,
+                         norm_first=norm_first)
+    rng = np.random.default_rng(4)
+    gx, tx = _seq(torch, rng, S_SRC, batch_first)
+    gy, ty = _seq(torch, rng, T_TGT, batch_first)
+    _, src_kpm = _masks(torch, "causal_float+kpm_bool", S_SRC)
+    tgt_mask, tgt_kpm = _masks(torch, "causal_float+kpm_bool", T_TGT)
+    mem_mask = np.random.default_rng(13).standard_normal((T_TGT, S_SRC))
+    src_mask = np.random.default_rng(14).standard_normal((S_SRC, S_SRC))
+    kw_g, kw_t = _split({"src_mask": _t(torch, src_mask), "tgt_mask": _t(torch, tgt_mask),
+                         "memory_mask": _t(torch, mem_mask), "src_key_padding_mask": _t(torch, src_kpm),
+                         "tgt_key_padding_mask": _t(torch, tgt_kpm),
+                         "memory_key_padding_mask": _t(torch, src_kpm)})
+    out_g, out_t = g_mod(gx, gy, **kw_g), t_mod(tx, ty, **kw_t)
+    _close(out_g, out_t, "output")
+    assert _backprop(torch, rng, [out_g], [out_t])
+    _close(gx.grad, tx.grad, "grad of src")
+    _close(gy.grad, ty.grad, "grad of tgt")
+    _compare_params(g_mod, t_mod)
+
+
+def test_transformer_initialisation_is_pytorchs(torch):
+    """Same parameter names, shapes and init distributions: xavier_uniform_ bounds on every matrix,
+    LayerNorm ones/zeros, zero attention biases."""
+    g_mod = nn.Transformer(16, 4, 1, 1, 32, 0.0)
+    t_mod = torch.nn.Transformer(16, 4, 1, 1, 32, 0.0)
+    g_state, t_state = g_mod.state_dict(), t_mod.state_dict()
+    assert list(g_state) == list(t_state)
+    for name, tv in t_state.items():
+        gv = g_state[name].numpy()
+        assert gv.shape == tuple(tv.shape), name
+        if gv.ndim > 1:
+            bound = np.sqrt(6.0 / (gv.shape[0] + gv.shape[1]))
+            assert np.abs(gv).max() <= bound and np.abs(gv).max() > 0.8 * bound, name
+        elif "norm" in name and name.endswith("weight"):
+            assert np.all(gv == 1), name
+        elif "in_proj_bias" in name or "out_proj.bias" in name or "norm" in name:
+            assert np.all(gv == 0), name
+
+
+def test_eval_no_grad_matches_torch_fast_path(torch):
+    """Eval mode under no_grad: PyTorch runs its fused fast path (nested tensors with a padding mask);
+    every non-padded position agrees (padded encoder positions are zeros in PyTorch's nested path)."""
+    g_mod, t_mod = _pair(torch, "TransformerEncoderLayer", D, NH, FF, 0.1, batch_first=True)
+    torch.manual_seed(0)
+    t_enc = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(D, NH, FF, 0.1, batch_first=True), 2)
+    g_enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(D, NH, FF, 0.1, batch_first=True), 2)
+    _load(torch, g_enc, t_enc)
+    for m in (g_mod, t_mod, g_enc, t_enc):
+        m.eval()
+    x = np.random.default_rng(5).standard_normal((NB, S_SRC, D))
+    kpm = np.zeros((NB, S_SRC), bool)
+    kpm[0, -2:] = True
+    with torch.no_grad():
+        _close(g_mod(gradus.tensor(x)), t_mod(torch.tensor(x)), "layer output")
+        _close(g_mod(gradus.tensor(x), src_key_padding_mask=gradus.tensor(kpm)),
+               t_mod(torch.tensor(x), src_key_padding_mask=torch.tensor(kpm)), "layer output with padding")
+        out_g = g_enc(gradus.tensor(x), src_key_padding_mask=gradus.tensor(kpm)).numpy()
+        out_t = t_enc(torch.tensor(x), src_key_padding_mask=torch.tensor(kpm)).numpy()
+    np.testing.assert_allclose(out_g[~kpm], out_t[~kpm], rtol=RTOL, atol=ATOL)
+    assert np.all(out_t[kpm] == 0)                     # PyTorch's nested-tensor padding (documented)

@@ -13,9 +13,11 @@ from .loss import *  # noqa: F401,F403
 from .module import *  # noqa: F401,F403
 from .norm import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .positional import *  # noqa: F401,F403
 from .rbf import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .summary import ModelSummary, summary  # noqa: F401,E402  (the function shadows the submodule name)
+from .transformer import *  # noqa: F401,F403
 from .upsample import *  # noqa: F401,F403
 
 
