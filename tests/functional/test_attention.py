@@ -268,3 +268,17 @@ def test_mha_forward_errors():
     with pytest.raises(DTypeError, match="key_padding_mask.*int64"):
         F.multi_head_attention_forward(x, x, x, key_padding_mask=gradus.zeros(2, 3, dtype=gradus.int64),
                                        **_mha_args())
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_mha_forward_second_derivatives(need_weights):
+    """Double backward through the whole multi-head computation (the fused node's composed path)."""
+    x = t64(2, 1, 4)
+    args = _mha_args()
+
+    def fn(x, w):
+        out, _ = F.multi_head_attention_forward(x, x, x, need_weights=need_weights,
+                                                **dict(args, in_proj_weight=w))
+        return out
+
+    assert gradgradcheck(fn, [x, args["in_proj_weight"]])
