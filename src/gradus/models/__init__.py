@@ -1,5 +1,6 @@
 """The model zoo: one readable file per family, a config dataclass, shape comments, presets."""
 from .alexnet import *  # noqa: F401,F403
+from .captioner import *  # noqa: F401,F403
 from .char_rnn import *  # noqa: F401,F403
 from .googlenet import *  # noqa: F401,F403
 from .lenet import *  # noqa: F401,F403
@@ -9,4 +10,5 @@ from .perceptron import *  # noqa: F401,F403
 from .resnet import *  # noqa: F401,F403
 from .seq2seq import *  # noqa: F401,F403
 from .sequence import *  # noqa: F401,F403
+from .tagger import *  # noqa: F401,F403
 from .vgg import *  # noqa: F401,F403
