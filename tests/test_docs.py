@@ -33,6 +33,9 @@ EXAMPLE_TIMEOUT_S = 120
 SMALL_ARGS = {
     "newton.py": ["--gd-steps", "200"],  # default 20,000 gradient-descent steps (~15 s)
     "overfitting_l2.py": ["--dataset", "digits", "--n-train", "50", "--n-test", "100", "--epochs", "10"],
+    # real data from $GRADUS_TEST_DATA (or ../shared/data); defaults train for 5-9 minutes
+    "one_to_many_captions.py": ["--epochs", "1", "--n-train", "2000", "--n-test", "500"],   # ~8 s
+    "many_to_many_tagger.py": ["--epochs", "0.05", "--hidden", "32"],                      # ~8 s
 }
 
 

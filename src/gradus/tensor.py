@@ -74,7 +74,7 @@ class Tensor:
     """A multi-dimensional array that records the operations applied to it for autograd."""
 
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_output_nr", "_accumulator", "_hooks",
-                 "_retains", "name", "__weakref__")
+                 "_retains", "name", "_vc", "__weakref__")
     __array_priority__ = 1000
     __array_ufunc__ = None  # `ndarray + Tensor` defers to Tensor.__radd__
 
@@ -90,6 +90,7 @@ class Tensor:
         self._hooks = None
         self._retains = False
         self.name = None
+        self._vc = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -107,6 +108,7 @@ class Tensor:
         t._hooks = None
         t._retains = False
         t.name = None
+        t._vc = None  # version counter, made on first need (a list [n], shared by views and detach)
         return t
 
     @staticmethod
@@ -215,8 +217,29 @@ class Tensor:
         return id(self)
 
     def detach(self) -> Tensor:
-        """Same data, cut from the graph."""
-        return Tensor._make(self.data)
+        """Same data (and version counter: an in-place change through it is seen), cut from the graph."""
+        t = Tensor._make(self.data)
+        t._vc = self._version_counter()
+        return t
+
+    # -- version counter (PyTorch's): bumped by every in-place op, checked by backward ------------
+    def _version_counter(self) -> list:
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = [0]
+        return vc
+
+    @property
+    def _version(self) -> int:
+        """How many in-place operations changed this tensor's memory (shared with views/detach)."""
+        return 0 if self._vc is None else self._vc[0]
+
+    def _bump_version(self) -> None:
+        vc = self._vc
+        if vc is None:
+            self._vc = [1]
+        else:
+            vc[0] += 1
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
@@ -350,33 +373,66 @@ class Tensor:
 
         backward(self, gradient, retain_graph, create_graph, inputs)
 
-    # -- in-place (data-only) updates, for initialisation and optimisers ----------------------
+    # -- in-place updates ----------------------------------------------------------------------
+    # Outside a graph (no_grad, or nothing requires grad) they change the data and bump the version.
+    # On a tensor inside a graph (or with an operand that requires grad) they are recorded, as in
+    # PyTorch: y.mul_(2) is differentiated as y = y * 2 (see ops/inplace.py).
     def _check_inplace(self, op: str) -> None:
         if _grad_state.enabled and self.requires_grad and self.grad_fn is None:
             raise AutogradError(
                 f"{op}: a leaf tensor that requires grad is being used in an in-place operation; "
                 "wrap it in `with gradus.no_grad():`")
 
+    def _recording(self, other=None) -> bool:
+        return _grad_state.enabled and (
+            self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
+
+    def _rebase(self, op: str, compute) -> Tensor:
+        """Record an in-place op: ``new = compute(old)`` out of place on a private copy of the old
+        value, written back into this tensor's memory; this tensor moves to ``new``'s node."""
+        gf = self.grad_fn
+        if gf is not None and gf.fn.is_view and getattr(self.data, "base", None) is not None:
+            raise AutogradError(
+                f"{op}: in-place operation on a view ({gf.name()} output) of a tensor that is part of a "
+                "graph; gradus does not rewrite the base tensor's history. Do it out of place, or on "
+                ".clone() of the view")
+        old = Tensor._make(self.data.copy())
+        if self.requires_grad:
+            old.requires_grad, old.grad_fn, old._output_nr = True, gf, self._output_nr
+            old._accumulator = self._accumulator
+        new = compute(old)
+        self.data[...] = new.data
+        self._bump_version()
+        self.grad_fn, self._output_nr, self.requires_grad = new.grad_fn, new._output_nr, new.requires_grad
+        return self
+
     def _set(self, op: str, value) -> Tensor:
         self._check_inplace(op)
+        if self._recording(value):
+            from .ops.inplace import replace
+
+            return self._rebase(op, lambda old: replace(old, value))
         v = value.data if isinstance(value, Tensor) else value
         self.data[...] = v
+        self._bump_version()
         return self
 
     def __setitem__(self, idx, value) -> None:
-        """``x[idx] = value`` on the data, like the other in-place methods: not recorded by autograd,
-        so refused on leaves requiring grad (outside ``no_grad``) and on tensors inside a graph."""
+        """``x[idx] = value``: recorded by autograd when x is inside a graph or value requires grad
+        (gradient: zero at the assigned positions for x, the gathered gradient for value); refused on
+        leaves requiring grad outside ``no_grad`` (as PyTorch)."""
         from .ops.indexing import setitem_index
 
         self._check_inplace("__setitem__")
-        if _grad_state.enabled and self.grad_fn is not None:
-            raise AutogradError(
-                "__setitem__: in-place assignment to a tensor computed by a recorded op would corrupt "
-                "the values its backward needs; build the result with gradus.where / masked_fill, or "
-                "assign under `with gradus.no_grad():` to a detached copy")
         np_idx, layout = setitem_index(self.shape, idx)  # PyTorch's placement of index-tensor dims
+        if self._recording(value):
+            from .ops.inplace import set_item
+
+            self._rebase("__setitem__", lambda old: set_item(old, np_idx, layout, value))
+            return
         value = value.data if isinstance(value, Tensor) else value
         self.data[np_idx] = value if layout is None else layout(value)
+        self._bump_version()
 
     def zero_(self) -> Tensor:
         return self._set("zero_", 0)
@@ -385,17 +441,22 @@ class Tensor:
         return self._set("fill_", value)
 
     def copy_(self, src) -> Tensor:
-        src = src.data if isinstance(src, Tensor) else src
-        shape = tuple(np.shape(src))
+        arr = src.data if isinstance(src, Tensor) else src
+        shape = tuple(np.shape(arr))
         if shape != self.shape and np.broadcast_shapes(shape, self.shape) != self.shape:
-            raise ValueError(f"copy_: cannot copy shape {np.shape(src)} into {tuple(self.shape)}")
-        src = backend.to_device(src, self.device) if self.is_cuda else backend.as_numpy(src)
-        return self._set("copy_", src)
+            raise ValueError(f"copy_: cannot copy shape {np.shape(arr)} into {tuple(self.shape)}")
+        if isinstance(src, Tensor) and src.requires_grad and _grad_state.enabled:
+            return self._set("copy_", src)           # recorded: the gradient flows to src
+        arr = backend.to_device(arr, self.device) if self.is_cuda else backend.as_numpy(arr)
+        return self._set("copy_", arr)
 
     def add_(self, other, alpha=1) -> Tensor:
         self._check_inplace("add_")
+        if self._recording(other):
+            return self._rebase("add_", lambda old: old + (other * alpha if alpha != 1 else other))
         o = other.data if isinstance(other, Tensor) else other
         self.data += o * alpha if alpha != 1 else o
+        self._bump_version()
         return self
 
     def sub_(self, other, alpha=1) -> Tensor:
@@ -403,18 +464,27 @@ class Tensor:
 
     def mul_(self, other) -> Tensor:
         self._check_inplace("mul_")
+        if self._recording(other):
+            return self._rebase("mul_", lambda old: old * other)
         self.data *= other.data if isinstance(other, Tensor) else other
+        self._bump_version()
         return self
 
     def div_(self, other) -> Tensor:
         self._check_inplace("div_")
+        if self._recording(other):
+            return self._rebase("div_", lambda old: old / other)
         self.data /= other.data if isinstance(other, Tensor) else other
+        self._bump_version()
         return self
 
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
         self._check_inplace("clamp_")
+        if self._recording():
+            return self._rebase("clamp_", lambda old: old.clamp(min, max))
         xp = backend.get_array_module(self.data)
         xp.clip(self.data, min, max, out=self.data)
+        self._bump_version()
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:

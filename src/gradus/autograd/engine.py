@@ -119,6 +119,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
                     "values were freed after the first backward). Pass retain_graph=True to the first "
                     "backward() / autograd.grad() if you need to backward twice.")
 
+            if node._versions is not None:
+                node._check_versions()
             if state.anomaly:
                 # the ops inside a backward check their own outputs in anomaly mode; a NaN there must be
                 # reported as this node's (e.g. SqrtBackward), so the per-op forward check is paused

@@ -51,6 +51,9 @@ class Node:
     """
 
     _raw = None  # {name: array} from save_raw (a class default: most nodes save no raw arrays)
+    # [(version counter, version when saved, what it is)] of the tensors whose values backward reads;
+    # checked before backward (the version counters of in-place ops, PyTorch's semantics)
+    _versions = None
 
     def __init__(self, fn):
         self.fn = fn
@@ -140,6 +143,15 @@ class Node:
             self._hooks = {}
         self._hooks.setdefault(output_nr, []).append(hook)
 
+    def _check_versions(self) -> None:
+        for counter, expected, what in self._versions:
+            if counter[0] != expected:
+                raise AutogradError(
+                    f"{self.name()}: one of the variables needed for gradient computation has been "
+                    f"modified by an in-place operation: {what} is at version {counter[0]}; expected "
+                    f"version {expected} instead. Do the in-place operation out of place (y = y * 2 "
+                    "instead of y.mul_(2)), or clone() the tensor before modifying it.")
+
     def _release(self) -> None:
         """Free everything backward needed (called after backward unless retain_graph=True): the saved
         tensors and the raw arrays. The raw names stay (mapped to None) so a late read says why."""
@@ -183,6 +195,11 @@ class Function:
     def backward(ctx, *grad_outputs):
         raise NotImplementedError
 
+    # True for ops whose output may be a view of their first input's memory (reshape, permute, basic
+    # indexing, ...): such an output shares the input's version counter, so an in-place change
+    # through either is seen by every graph that saved the other
+    is_view = False
+
     @classmethod
     def apply(cls, *args, **kwargs):
         Tensor = _Tensor
@@ -215,11 +232,16 @@ class Function:
 
         if any_requires_grad and state.enabled:
             results = tuple(Tensor._make(o) for o in outs)
+            if cls.is_view:
+                _share_version(args[0], results[0])
             _record(ctx, args, outs, results, out if type(out) is tuple else (out,))
             return results if type(out) is tuple else results[0]
         if type(out) is tuple:
             return tuple(Tensor._make(o) for o in outs)
-        return Tensor._make(outs[0])
+        result = Tensor._make(outs[0])
+        if cls.is_view:
+            _share_version(args[0], result)
+        return result
 
 
 class FusedFunction(Function):
@@ -286,6 +308,18 @@ def _check_same_device(cls, t, first):
     return first
 
 
+def _share_version(base, view) -> None:
+    """``view`` (an op's output) shares ``base``'s version counter if its array is a view of memory."""
+    if isinstance(base, _Tensor) and getattr(view.data, "base", None) is not None:
+        view._vc = base._version_counter()
+
+
+def _root(a):
+    while getattr(a, "base", None) is not None:
+        a = a.base
+    return a
+
+
 def _record(ctx, args, outs, results, raw_outs) -> None:
     """Link ``ctx`` into the graph: edges to the inputs' nodes, resolved saved values, output metas.
 
@@ -311,19 +345,35 @@ def _record(ctx, args, outs, results, raw_outs) -> None:
     ctx._output_meta = tuple((o.shape, o.dtype) for o in outs)
 
     saved = []
+    versions = []
     for s in ctx._to_save:
-        for a in args:
+        for k, a in enumerate(args):
             if isinstance(a, Tensor) and a.data is s:
                 saved.append((_INPUT, a, None))
+                vc = a._version_counter()
+                versions.append((vc, vc[0], f"input {k} (shape {tuple(a.shape)})"))
                 break
         else:
             for i, (o, r) in enumerate(zip(outs, raw_outs)):
                 if o is s or r is s:
                     saved.append((_OUTPUT, o, i))
+                    versions.append((results[i]._version_counter(), 0, f"output {i} (shape {o.shape})"))
                     break
             else:
                 const = s if s is None or isinstance(s, _ndarray_types()) else _asarray(s)
                 saved.append((_CONST, const, None))
+    if ctx._raw:  # raw arrays that alias an input's memory (a view of it) are read by backward too
+        for name, r in ctx._raw.items():
+            if getattr(r, "base", None) is not None or any(
+                    isinstance(a, Tensor) and a.data is r for a in args):
+                root = _root(r)
+                for k, a in enumerate(args):
+                    if isinstance(a, Tensor) and _root(a.data) is root:
+                        vc = a._version_counter()
+                        versions.append((vc, vc[0], f"input {k} (shape {tuple(a.shape)}, saved as {name!r})"))
+                        break
+    if versions:
+        ctx._versions = versions
     ctx._saved = saved
     ctx._to_save = ()
     if state.anomaly:

@@ -20,6 +20,7 @@ class Diagonal(Function):
     """y = diagonal ``offset`` of the (a1, a2) planes of x: a1 and a2 removed, the diagonal appended
     as the last dim (length max(0, min(n1 - max(-offset, 0), n2 - max(offset, 0))));
     gx = gy put back on that diagonal of zeros (DiagEmbed)."""
+    is_view = True
 
     @staticmethod
     def forward(ctx, x, offset, a1, a2):

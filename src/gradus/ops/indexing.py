@@ -32,6 +32,7 @@ def _has_no_int_arrays(idx) -> bool:
 
 class GetItem(Function):
     """y = x[idx];  gx = zeros with gy scatter-added at idx."""
+    is_view = True
 
     @staticmethod
     def forward(ctx, x, idx):
@@ -242,6 +243,7 @@ def setitem_index(shape, idx):
     def layout(v):
         v = v if hasattr(v, "shape") else np.asarray(v)
         return xp_of(v).broadcast_to(v, torch_shape).reshape(np_shape)
+    layout.torch_shape = torch_shape            # for the gradient of a recorded assignment (SetItem)
     return np_idx, layout
 
 

@@ -29,6 +29,7 @@ def _shape_arg(shape):
 
 class Reshape(Function):
     """y = x viewed with another shape (same elements, row-major);  gx = gy reshaped back."""
+    is_view = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -42,6 +43,7 @@ class Reshape(Function):
 
 class Permute(Function):
     """y = x with dimensions reordered by ``axes``;  gx = gy permuted by the inverse order."""
+    is_view = True
 
     @staticmethod
     def forward(ctx, x, axes):
@@ -55,6 +57,7 @@ class Permute(Function):
 
 class BroadcastTo(Function):
     """y = x broadcast to ``shape`` (a read-only view);  gx = sum_to(gy, x.shape)."""
+    is_view = True
 
     @staticmethod
     def forward(ctx, x, shape):
