@@ -40,7 +40,7 @@ LAYERS: dict[str, int] = {
     "autograd": 2, "tensor": 2, "creation": 2,
     "ops": 3, "functional": 3,
     "nn": 4, "optim": 4, "data": 4,
-    "models": 5, "rl": 5, "viz": 5, "train": 5,  # rl: a slot of the table, no package yet
+    "models": 5, "rl": 5, "viz": 5, "train": 5,
     "recipes": 6,
     "cli": 7,
     "__main__": 8,  # `python -m gradus`: calls the cli
