@@ -7,6 +7,7 @@ import numpy as np
 
 from . import backend
 from . import dtypes as _dt
+from ._checks import check_int, check_number, check_size, describe
 from .backend import Device
 from .errors import DTypeError
 from .random import default_generator
@@ -24,10 +25,20 @@ def _finish(a, dtype, device, requires_grad) -> Tensor:
     return t
 
 
-def _size(size):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        return tuple(int(s) for s in size[0])
-    return tuple(int(s) for s in size)
+def _size(size, fn: str = "size"):
+    return check_size(fn, size)
+
+
+def _fill(fn: str, value):
+    """A fill value: a number, a bool or a one-element tensor (strings and objects refused)."""
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"{fn}: fill_value must be a number or a one-element tensor, got a tensor of "
+                             f"shape {value.shape}")
+        return value.item()
+    if not isinstance(value, (bool, int, float, complex, np.number, np.bool_)):
+        raise TypeError(f"{fn}: fill_value must be a number or a bool, got {describe(value)}")
+    return value
 
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -58,23 +69,24 @@ def _float(dtype):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.zeros(_size(size), dtype=_float(dtype)), None, device, requires_grad)
+    return _finish(np.zeros(_size(size, "zeros"), dtype=_float(dtype)), None, device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.ones(_size(size), dtype=_float(dtype)), None, device, requires_grad)
+    return _finish(np.ones(_size(size, "ones"), dtype=_float(dtype)), None, device, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.empty(_size(size), dtype=_float(dtype)), None, device, requires_grad)
+    return _finish(np.empty(_size(size, "empty"), dtype=_float(dtype)), None, device, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    shape = check_size("full", (size,) if not isinstance(size, (tuple, list)) else (tuple(size),))
+    fill_value = _fill("full", fill_value)
     if dtype is None:
         dtype = (np.bool_ if isinstance(fill_value, bool) else np.int64 if isinstance(fill_value, int)
                  else _dt.get_default_dtype())
-    return _finish(np.full(tuple(size) if not isinstance(size, int) else (size,), fill_value,
-                           dtype=_dt.to_dtype(dtype)), None, device, requires_grad)
+    return _finish(np.full(shape, fill_value, dtype=_dt.to_dtype(dtype)), None, device, requires_grad)
 
 
 def _like(x, dtype, device):
@@ -98,6 +110,7 @@ def empty_like(x, dtype=None, device=None, requires_grad: bool = False) -> Tenso
 
 
 def full_like(x, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    fill_value = _fill("full_like", fill_value)
     dtype, device = _like(x, dtype, device)
     xp = Device(device).xp
     return _finish(xp.full(x.shape, fill_value, dtype=_dt.to_dtype(dtype)), None, None, requires_grad)
@@ -115,6 +128,14 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
     """[start, end) with ``step``; int64 when all arguments are ints, else the default float."""
     if end is None:
         start, end = 0, start
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
+    for name, v in (("start", start), ("end", end), ("step", step)):
+        check_number("arange", name, v)
+    if step == 0:
+        raise ValueError("arange: step must be nonzero, got 0")
+    if (end - start) * step < 0:
+        raise ValueError(f"arange: the range [{start}, {end}) is inconsistent with the sign of step {step} "
+                         "(use a negative step to count down)")
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = np.int64 if ints else _dt.get_default_dtype()
@@ -130,9 +151,9 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: boo
     if dt == np.bool_ or dt.kind not in "iuf":
         raise DTypeError(f"linspace: not implemented for dtype {dt} (use a floating or integer dtype)")
     start, end = (float(v.item()) if isinstance(v, Tensor) else v for v in (start, end))
-    steps = int(steps)
-    if steps < 0:
-        raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
+    check_number("linspace", "start", start)
+    check_number("linspace", "end", end)
+    steps = check_int("linspace", "steps", steps, min=0)
     i = np.arange(steps)
     if dt.kind == "f":
         lo, hi = dt.type(start), dt.type(end)
@@ -153,10 +174,8 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: boo
 
 def _tri_indices(row, col, offset, dtype, device, upper: bool) -> Tensor:
     name = "triu_indices" if upper else "tril_indices"
-    row, col, offset = int(row), int(col), int(offset)
-    for what, v in (("row", row), ("col", col)):
-        if v < 0:
-            raise ValueError(f"{name}: {what} must be non-negative, got {v}")
+    row, col = check_int(name, "row", row, min=0), check_int(name, "col", col, min=0)
+    offset = check_int(name, "offset", offset)
     dt = _dt.to_dtype(dtype) if dtype is not None else np.dtype(np.int64)
     if dt.kind not in "iu":
         raise DTypeError(f"{name}: dtype must be an integer dtype, got {dt}")
@@ -178,10 +197,16 @@ def triu_indices(row: int, col: int, offset: int = 0, dtype=None, device=None) -
 
 
 def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None) -> Tensor:
+    check_number("logspace", "start", start)
+    check_number("logspace", "end", end)
+    steps = check_int("logspace", "steps", steps, min=0)
+    check_number("logspace", "base", base)
     return _finish(np.logspace(start, end, steps, base=base).astype(_float(dtype)), None, device, False)
 
 
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    n = check_int("eye", "n", n, min=0)
+    m = None if m is None else check_int("eye", "m", m, min=0)
     return _finish(np.eye(n, m, dtype=_float(dtype)), None, device, requires_grad)
 
 
@@ -189,8 +214,8 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = F
     """Uniform [0, 1) samples."""
     g = generator or default_generator()
     dt = _float(dtype)
-    a = (g.random(_size(size), dtype=dt) if dt in (np.float32, np.float64)
-         else g.random(_size(size)).astype(dt))
+    a = (g.random(_size(size, "rand"), dtype=dt) if dt in (np.float32, np.float64)
+         else g.random(_size(size, "rand")).astype(dt))
     return _finish(a, None, device, requires_grad)
 
 
@@ -198,8 +223,8 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = 
     """Standard normal samples."""
     g = generator or default_generator()
     dt = _float(dtype)
-    a = (g.standard_normal(_size(size), dtype=dt) if dt in (np.float32, np.float64)
-         else g.standard_normal(_size(size)).astype(dt))
+    a = (g.standard_normal(_size(size, "randn"), dtype=dt) if dt in (np.float32, np.float64)
+         else g.standard_normal(_size(size, "randn")).astype(dt))
     return _finish(a, None, device, requires_grad)
 
 
@@ -207,8 +232,12 @@ def randint(low, high=None, size=(), generator=None, dtype=None, device=None) ->
     """Integers uniform in [low, high) (int64 by default)."""
     if high is None:
         low, high = 0, low
+    low, high = check_int("randint", "low", low), check_int("randint", "high", high)
+    if high <= low:
+        raise ValueError(f"randint: high must be > low, got low={low}, high={high}")
+    shape = check_size("randint", (size,) if not isinstance(size, (tuple, list)) else (tuple(size),))
     g = generator or default_generator()
-    a = g.integers(low, high, size=tuple(size) if not isinstance(size, int) else (size,), dtype=np.int64)
+    a = g.integers(low, high, size=shape, dtype=np.int64)
     return _finish(a, dtype, device, False)
 
 
@@ -217,13 +246,17 @@ def randint_like(x, low, high=None, dtype=None) -> Tensor:
 
 
 def randperm(n: int, generator=None, dtype=None, device=None) -> Tensor:
+    n = check_int("randperm", "n", n, min=0)
     g = generator or default_generator()
     return _finish(g.permutation(n).astype(np.int64), dtype, device, False)
 
 
 def normal(mean=0.0, std=1.0, size=(), generator=None, dtype=None) -> Tensor:
+    if isinstance(std, (int, float)):
+        check_number("normal", "std", std, min=0)
+    shape = check_size("normal", (tuple(size),))
     g = generator or default_generator()
-    return _finish((g.standard_normal(tuple(size)) * std + mean).astype(_float(dtype)), None, None, False)
+    return _finish((g.standard_normal(shape) * std + mean).astype(_float(dtype)), None, None, False)
 
 
 def bernoulli(p, generator=None) -> Tensor:

@@ -21,10 +21,11 @@ import numpy as np
 
 from . import backend
 from . import dtypes as _dt
+from ._checks import describe
 from .autograd.function import AccumulateGrad
 from .autograd.grad_mode import state as _grad_state
 from .backend import Device
-from .errors import AutogradError, DTypeError
+from .errors import AutogradError, DTypeError, ShapeError
 
 
 def _to_array(data, dtype=None):
@@ -38,7 +39,11 @@ def _to_array(data, dtype=None):
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(e, Tensor) for e in _flat(data)):
             data = _tensors_to_lists(data)
-        a = np.asarray(data)
+        try:
+            a = np.asarray(data)
+        except ValueError as e:  # ragged nested lists: "inhomogeneous shape after N dimensions"
+            raise ShapeError(f"tensor(): nested sequences must be rectangular (every row of a dimension the "
+                             f"same length), got a ragged {type(data).__name__} ({e})") from None
         if dtype is None:
             if a.dtype.kind == "f":
                 a = a.astype(_dt.get_default_dtype(), copy=False)
@@ -47,6 +52,9 @@ def _to_array(data, dtype=None):
             elif a.dtype.kind == "O":
                 raise TypeError(
                     f"tensor(): cannot build a tensor from {type(data).__name__} of mixed objects")
+    if a.dtype.kind in "USV":
+        raise TypeError(f"tensor(): cannot build a tensor from strings or bytes ({describe(data)}); "
+                        "expected numbers or bools (encode text with a vocabulary first)")
     if dtype is not None:
         dtype = _dt.to_dtype(dtype)
         if a.dtype != dtype:
@@ -73,7 +81,7 @@ def _tensors_to_lists(x):
 class Tensor:
     """A multi-dimensional array that records the operations applied to it for autograd."""
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_output_nr", "_accumulator", "_hooks",
+    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "_output_nr", "_accumulator", "_hooks",
                  "_retains", "name", "_vc", "__weakref__")
     __array_priority__ = 1000
     __array_ufunc__ = None  # `ndarray + Tensor` defers to Tensor.__radd__
@@ -83,7 +91,7 @@ class Tensor:
         if device is not None:
             a = backend.to_device(a, Device(device))
         self.data = a
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._output_nr = 0
         self._accumulator = None
@@ -100,7 +108,7 @@ class Tensor:
         """Fast internal constructor: wrap an array as is (no conversion, no grad)."""
         t = object.__new__(cls)
         t.data = data
-        t.grad = None
+        t._grad = None
         t.requires_grad = False
         t.grad_fn = None
         t._output_nr = 0
@@ -117,6 +125,21 @@ class Tensor:
         return Tensor._make(xp.zeros(shape, dtype=dtype))
 
     # -- properties ---------------------------------------------------------------------------
+    @property
+    def grad(self):
+        """The accumulated gradient (a Tensor of this tensor's shape and a floating dtype) or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            _check_grad(self, value, "assigned grad")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
     @property
     def shape(self) -> tuple:
         return self.data.shape
@@ -350,6 +373,9 @@ class Tensor:
         """
         if not self.requires_grad:
             raise AutogradError("register_hook() on a tensor that does not require grad")
+        if not callable(hook):
+            raise TypeError(f"register_hook: hook must be callable, got {type(hook).__name__}")
+        hook = _checked_hook(hook)
         if self.grad_fn is None:
             if self._hooks is None:
                 self._hooks = []
@@ -590,6 +616,36 @@ class _HookHandle:
     def remove(self) -> None:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+
+
+def _check_grad(t, g, what: str) -> None:
+    """A gradient for ``t`` (a tensor, or the incoming gradient a hook replaces) must be a Tensor of
+    ``t``'s shape with a floating (or complex) dtype."""
+    if not isinstance(g, Tensor):
+        raise TypeError(f"{what}: expected a Tensor or None, got {type(g).__name__}")
+    if g.data.shape != t.data.shape:
+        raise ShapeError(f"{what} has shape {tuple(g.data.shape)}, but the tensor has shape "
+                         f"{tuple(t.data.shape)}: a gradient must have the shape of its tensor")
+    if g.data.dtype.kind not in "fc":
+        raise DTypeError(f"{what} has dtype {g.data.dtype}; gradients must be floating point (the tensor is "
+                         f"{t.data.dtype})")
+
+
+def _checked_hook(hook):
+    """``hook`` wrapped so that a returned gradient of the wrong shape or dtype is refused (naming the
+    hook) instead of flowing on into the graph."""
+    import functools
+
+    @functools.wraps(hook)
+    def checked(grad):
+        out = hook(grad)
+        if out is not None:
+            name = getattr(hook, "__qualname__", repr(hook))
+            _check_grad(grad, out, f"the gradient returned by hook {name}")
+        return out
+
+    checked.__wrapped_hook__ = hook
+    return checked
 
 
 def is_tensor(x) -> bool:

@@ -198,6 +198,7 @@ def div(a, b, rounding_mode=None) -> Tensor:
     if rounding_mode == "trunc":
         xp = xp_of(a.data)
         if a.data.dtype.kind in "iub" and b.data.dtype.kind in "iub":
+            _check_int_divisor("div(rounding_mode='trunc')", a, b)
             # exact integer truncation: floor, moved up by one where the quotient is negative and inexact
             q = xp.floor_divide(a.data, b.data)
             return Tensor._make(q + ((q < 0) & (xp.remainder(a.data, b.data) != 0)))
@@ -205,9 +206,19 @@ def div(a, b, rounding_mode=None) -> Tensor:
     raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
 
 
+def _check_int_divisor(name: str, a: Tensor, b: Tensor) -> None:
+    """Integer division by zero raises ZeroDivisionError, as PyTorch (NumPy would return 0 and warn)."""
+    if a.data.dtype.kind in "iub" and b.data.dtype.kind in "iub" and b.data.size and not b.data.all():
+        raise ZeroDivisionError(f"{name}: integer division by zero (the divisor of dtype {b.data.dtype} "
+                                f"holds "
+                                "a 0; use float tensors to get inf/nan instead)")
+
+
 def floor_divide(a, b) -> Tensor:
-    """Floor division (no gradient: piecewise constant)."""
+    """Floor division (no gradient: piecewise constant). Integer division by zero raises
+    ZeroDivisionError, as PyTorch."""
     a, b = _binary_operands(a, b, "floor_divide")
+    _check_int_divisor("floor_divide", a, b)
     return Tensor._make(xp_of(a.data).floor_divide(a.data, b.data))
 
 
@@ -239,14 +250,18 @@ def remainder(a, b) -> Tensor:
     """a - floor(a / b) * b: the sign of the divisor (Python's %, as PyTorch's ``remainder``).
 
     ``remainder(-3, 2) == 1``; gradients: 1 w.r.t. a, -floor(a / b) w.r.t. b."""
-    return _Mod.apply(*_binary_operands(a, b, "remainder"), False)
+    a, b = _binary_operands(a, b, "remainder")
+    _check_int_divisor("remainder", a, b)
+    return _Mod.apply(a, b, False)
 
 
 def fmod(a, b) -> Tensor:
     """a - trunc(a / b) * b: the sign of the dividend (C's fmod, as PyTorch's ``fmod``).
 
     ``fmod(-3, 2) == -1``; gradients: 1 w.r.t. a, -trunc(a / b) w.r.t. b."""
-    return _Mod.apply(*_binary_operands(a, b, "fmod"), True)
+    a, b = _binary_operands(a, b, "fmod")
+    _check_int_divisor("fmod", a, b)
+    return _Mod.apply(a, b, True)
 
 
 def neg(x) -> Tensor:

@@ -413,6 +413,9 @@ def split(x, split_size_or_sections, dim: int = 0):
 
 def chunk(x, chunks: int, dim: int = 0):
     """Split into ``chunks`` pieces of equal size (the last may be smaller), as PyTorch."""
+    from .._checks import check_int
+
+    chunks = check_int("chunk", "chunks", chunks, min=1)
     n = x.shape[_dim(dim, x.ndim, "chunk")]
     size = -(-n // chunks)
     return split(x, max(size, 1), dim)
@@ -460,6 +463,14 @@ def tile(x, dims) -> Tensor:
 
 def repeat_interleave(x, repeats: int, dim: int | None = None) -> Tensor:
     """Repeat each element ``repeats`` times along ``dim`` (flattened if None)."""
+    from .._checks import check_int
+
+    if isinstance(repeats, Tensor) and repeats.ndim == 0:
+        repeats = int(repeats.item())
+    if isinstance(repeats, Tensor) or isinstance(repeats, (list, tuple)):
+        raise TypeError("repeat_interleave: repeats must be an int (per-element repeats are not supported), "
+                        f"got {type(repeats).__name__}")
+    repeats = check_int("repeat_interleave", "repeats", repeats, min=0)
     if dim is None:
         x, dim = reshape(x, -1), 0
     d = _dim(dim, x.ndim, "repeat_interleave")

@@ -340,11 +340,21 @@ def amin(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Ten
     return MaxMinAll.apply(x, normalize_dims(dim, x.ndim, "amin"), keepdim, False)
 
 
+def _check_nonempty(name: str, x, dim) -> None:
+    """argmax/argmin of an empty tensor (or along an empty dim) has no answer: PyTorch refuses too."""
+    if x.data.size == 0:
+        where = "an empty tensor" if dim is None else f"dim {dim} of a tensor of shape {tuple(x.shape)}"
+        if dim is None or x.shape[normalize_dims(dim, x.ndim, name)[0]] == 0:
+            raise IndexError(f"{name}: cannot take the {name} of {where} (expected at least one element; "
+                             "specify a non-empty dim)")
+
+
 def argmax(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
     """Index of the largest value (in the flattened tensor when ``dim`` is None); int64, no grad."""
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("argmax", dim, keepdim, axis, keepdims)
     xp = xp_of(x.data)
+    _check_nonempty("argmax", x, dim)
     if dim is None:
         idx = xp.argmax(x.data)
         return Tensor._make(xp.asarray(idx, dtype=np.int64).reshape((1,) * x.ndim if keepdim else ()))
@@ -359,6 +369,7 @@ def argmin(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> T
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("argmin", dim, keepdim, axis, keepdims)
     xp = xp_of(x.data)
+    _check_nonempty("argmin", x, dim)
     if dim is None:
         idx = xp.argmin(x.data)
         return Tensor._make(xp.asarray(idx, dtype=np.int64).reshape((1,) * x.ndim if keepdim else ()))
