@@ -391,9 +391,18 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     target = _as_tensor(target, input)
     _check_same_size(input, target, "binary_cross_entropy", strict=True)
     x = input.data
-    if x.size and (float(x.min()) < 0 or float(x.max()) > 1):
-        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 (pass "
-                         "probabilities, e.g. sigmoid outputs, or use binary_cross_entropy_with_logits)")
+    if x.size and not (float(x.min()) >= 0 and float(x.max()) <= 1):  # NaN fails both comparisons
+        raise ValueError(f"binary_cross_entropy: all elements of input should be between 0 and 1, got values "
+                         f"in [{float(x.min())}, {float(x.max())}] (pass probabilities, e.g. sigmoid "
+                         f"outputs, "
+                         "or use binary_cross_entropy_with_logits)")
+    t = target.data
+    if t.size and not (float(t.min()) >= 0 and float(t.max()) <= 1):
+        raise ValueError(f"binary_cross_entropy: all elements of target should be between 0 and 1, got "
+                         f"values "
+                         f"in [{float(t.min())}, {float(t.max())}] (targets are probabilities of the "
+                         f"positive "
+                         "class, e.g. 0/1 labels)")
     loss = BinaryCrossEntropy.apply(input, target.to(input.dtype))
     if weight is not None:
         loss = loss * weight

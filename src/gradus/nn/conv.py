@@ -30,6 +30,7 @@ import numpy as np
 
 from .. import backend
 from .. import dtypes as _dt
+from .._checks import check_int
 from ..errors import ShapeError
 from ..functional import conv as Fc
 from ..functional import convnd as Fn
@@ -53,6 +54,14 @@ def _tuple(v, n):
     return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
 
 
+def _int_tuple(layer: str, arg: str, v, n: int, min: int):  # noqa: A002
+    """``v`` (an int or a sequence of ``n`` ints) as an n-tuple of ints >= ``min``."""
+    t = _tuple(v, n)
+    if len(t) != n:
+        raise ValueError(f"{layer}: {arg} must be an int or a sequence of {n} ints, got {v!r}")
+    return tuple(check_int(layer, arg, e, min=min) for e in t)
+
+
 class _ConvNd(Module):
     """Shared parts of the convolution layers (arguments, parameters, init, repr, input checks)."""
 
@@ -64,6 +73,15 @@ class _ConvNd(Module):
                  device=None, dtype=None):
         super().__init__()
         name, nd = type(self).__name__, self._nd
+        in_channels = check_int(name, "in_channels", in_channels, min=1)
+        out_channels = check_int(name, "out_channels", out_channels, min=1)
+        groups = check_int(name, "groups", groups)
+        kernel_size = _int_tuple(name, "kernel_size", kernel_size, nd, 1)
+        stride = _int_tuple(name, "stride", stride, nd, 1)
+        dilation = _int_tuple(name, "dilation", dilation, nd, 1)
+        output_padding = _int_tuple(name, "output_padding", output_padding, nd, 0)
+        if not isinstance(padding, str):
+            padding = _int_tuple(name, "padding", padding, nd, 0)
         if groups <= 0:
             raise ValueError(f"{name}: groups must be a positive integer, got {groups}")
         if in_channels % groups:

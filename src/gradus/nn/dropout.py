@@ -32,8 +32,12 @@ __all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Fe
 class _DropoutNd(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)):
+            raise TypeError(f"{type(self).__name__}: p (the dropout probability) must be a number in [0, 1], "
+                            f"got {p!r} ({type(p).__name__})")
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+            raise ValueError(f"{type(self).__name__}: dropout probability has to be between 0 and 1, but "
+                             f"got {p}")
         self.p = p
         self.inplace = inplace
 

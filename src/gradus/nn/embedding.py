@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
+from .._checks import check_int
 from ..functional.embedding import embedding
 from ..tensor import Tensor
 from . import init
@@ -31,11 +32,15 @@ class Embedding(Module):
                  max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
                  sparse: bool = False, _weight=None, _freeze: bool = False, device=None, dtype=None):
         super().__init__()
+        name = type(self).__name__
+        num_embeddings = check_int(name, "num_embeddings", num_embeddings, min=0)
+        embedding_dim = check_int(name, "embedding_dim", embedding_dim, min=0)
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         if padding_idx is not None:
+            padding_idx = check_int(name, "padding_idx", padding_idx)
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"padding_idx {padding_idx} must be within num_embeddings "
+                raise ValueError(f"{name}: padding_idx {padding_idx} must be within num_embeddings "
                                  f"({num_embeddings})")
             if padding_idx < 0:
                 padding_idx += num_embeddings

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import backend
 from .. import dtypes as _dt
+from .._checks import check_int
 from ..functional.linear import bilinear, linear
 from ..ops.movement import flatten, unflatten
 from ..tensor import Tensor
@@ -52,6 +53,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
         super().__init__()
+        in_features = check_int("Linear", "in_features", in_features, min=0)
+        out_features = check_int("Linear", "out_features", out_features, min=0)
         self.in_features = in_features
         self.out_features = out_features
         self.weight = Parameter(Tensor._make(_empty((out_features, in_features), dtype, device)))
@@ -82,6 +85,9 @@ class Bilinear(Module):
     def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
                  device=None, dtype=None):
         super().__init__()
+        in1_features = check_int("Bilinear", "in1_features", in1_features, min=0)
+        in2_features = check_int("Bilinear", "in2_features", in2_features, min=0)
+        out_features = check_int("Bilinear", "out_features", out_features, min=0)
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features

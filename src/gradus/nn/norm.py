@@ -22,6 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
+from .._checks import check_int, check_number
+from ..errors import DTypeError
 from ..functional.norm import batch_norm, group_norm, instance_norm, layer_norm, local_response_norm
 from ..tensor import Tensor
 from . import init
@@ -48,6 +50,11 @@ class _NormBase(Module):
                  affine: bool = True, track_running_stats: bool = True, device=None, dtype=None, *,
                  bias: bool = True):
         super().__init__()
+        name = type(self).__name__
+        num_features = check_int(name, "num_features", num_features, min=1)
+        check_number(name, "eps", eps, min=0.0, strict=True)
+        if momentum is not None:
+            check_number(name, "momentum", momentum, min=0.0, max=1.0)
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -87,6 +94,8 @@ class _BatchNorm(_NormBase):
     _dims: tuple = ()
 
     def _check_input_dim(self, x) -> None:
+        if x.dtype.kind not in "fc":
+            raise DTypeError(f"expected a floating-point input, got dtype {x.dtype} (convert with x.float())")
         if x.ndim not in self._dims:
             want = " or ".join(f"{d}D" for d in self._dims)
             raise ValueError(f"expected {want} input (got {x.ndim}D input of shape {tuple(x.shape)})")
@@ -161,6 +170,12 @@ class LayerNorm(Module):
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
+        if not isinstance(normalized_shape, (tuple, list)):
+            raise TypeError(f"LayerNorm: normalized_shape must be an int or a sequence of ints, got "
+                            f"{normalized_shape!r}")
+        normalized_shape = tuple(check_int("LayerNorm", "normalized_shape", d, min=1)
+                                 for d in normalized_shape)
+        check_number("LayerNorm", "eps", eps, min=0.0, strict=True)
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
@@ -188,6 +203,9 @@ class GroupNorm(Module):
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
                  device=None, dtype=None, *, bias: bool = True):
         super().__init__()
+        num_groups = check_int("GroupNorm", "num_groups", num_groups, min=1)
+        num_channels = check_int("GroupNorm", "num_channels", num_channels, min=1)
+        check_number("GroupNorm", "eps", eps, min=0.0, strict=True)
         if num_channels % num_groups:
             raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups = num_groups

@@ -13,10 +13,27 @@ Arguments, defaults (``stride=None`` means ``stride=kernel_size``) and reprs are
 """
 from __future__ import annotations
 
+from .._checks import check_int
 from ..functional import pooling as Fp
 from ..functional import poolnd as Fn
 from ..functional import unpool as Fu
 from .module import Module
+
+
+def _check_window(layer: str, kernel_size, stride, padding, dilation=1) -> None:
+    """Each of kernel_size / stride / dilation an int >= 1 (or a sequence of them), padding >= 0."""
+    for arg, v, lo in (("kernel_size", kernel_size, 1), ("stride", stride, 1), ("padding", padding, 0),
+                       ("dilation", dilation, 1)):
+        if v is None and arg == "stride":
+            continue
+        for e in (v if isinstance(v, (tuple, list)) else (v,)):
+            check_int(layer, arg, e, min=lo)
+
+
+def _check_output_size(layer: str, output_size) -> None:
+    for e in (output_size if isinstance(output_size, (tuple, list)) else (output_size,)):
+        if e is not None:  # None keeps the input size (PyTorch)
+            check_int(layer, "output_size", e, min=1)
 
 __all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d",
            "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "MaxUnpool1d",
@@ -27,6 +44,7 @@ class _MaxPoolNd(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
                  ceil_mode: bool = False):
         super().__init__()
+        _check_window(type(self).__name__, kernel_size, stride, padding, dilation)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -73,6 +91,7 @@ class AvgPool1d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True):
         super().__init__()
+        _check_window(type(self).__name__, kernel_size, stride, padding)
 
         def one(v):  # PyTorch's AvgPool1d stores 1-tuples
             return tuple(v) if isinstance(v, (tuple, list)) else (v,)
@@ -100,6 +119,7 @@ class AvgPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True, divisor_override=None):
         super().__init__()
+        _check_window(type(self).__name__, kernel_size, stride, padding)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -126,6 +146,7 @@ class AvgPool3d(AvgPool2d):
 class _AdaptivePool(Module):
     def __init__(self, output_size, return_indices: bool = False):
         super().__init__()
+        _check_output_size(type(self).__name__, output_size)
         self.output_size = output_size
         self.return_indices = return_indices
 
