@@ -153,6 +153,9 @@ class DataLoader:
                 "(the fast batched path usually makes them unnecessary)",
                 stacklevel=2,
             )
+        if batch_size is not None and (isinstance(batch_size, bool)
+                                       or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0):
+            raise ValueError(f"DataLoader: batch_size must be a positive int or None, got {batch_size!r}")
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
@@ -200,7 +203,13 @@ class DataLoader:
                 if isinstance(self.batch_sampler, BatchSampler)
                 else (np.asarray(b, dtype=np.int64) for b in self.batch_sampler)
             )
+            n = len(self.dataset)
             for indices in batches:
+                if indices.size and (indices.max() >= n or indices.min() < -n):
+                    bad = int(indices.max()) if indices.max() >= n else int(indices.min())
+                    raise IndexError(f"DataLoader: the sampler gave index {bad}, out of range for a "
+                                     f"dataset of {n} "
+                                     f"samples (expected 0 <= index < {n})")
                 batch = self.dataset.get_batch(indices)
                 if batch is NotImplemented:  # e.g. a transform is set: per-item for this and later batches
                     yield self.collate_fn([self.dataset[i] for i in indices.tolist()])

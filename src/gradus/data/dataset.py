@@ -28,6 +28,14 @@ __all__ = ["Dataset", "ArrayDataset", "TensorDataset", "Subset", "ConcatDataset"
 T_co = TypeVar("T_co", covariant=True)
 
 
+def _check_index(ds: Any, index: Any, n: int) -> None:
+    """An int index must lie in [-n, n): an IndexError naming the dataset and its length otherwise."""
+    if isinstance(index, (int, np.integer)) and not isinstance(index, bool) and not -n <= index < n:
+        raise IndexError(f"{type(ds).__name__}: index {int(index)} is out of range for a dataset of {n} "
+                         f"samples "
+                         f"(expected 0 <= index < {n})")
+
+
 class Dataset(Generic[T_co]):
     """Abstract map-style dataset: subclasses implement ``__getitem__(index)`` and ``__len__()``."""
 
@@ -57,6 +65,7 @@ class ArrayDataset(Dataset):
         return len(self.data)
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
+        _check_index(self, index, len(self.data))
         img, target = self.data[index], int(self.targets[index])
         if self.transform is not None:
             img = self.transform(img)
@@ -105,6 +114,7 @@ class TensorDataset(Dataset[tuple]):
             )
 
     def __getitem__(self, index: int) -> tuple:
+        _check_index(self, index, self.arrays[0].shape[0])
         return tuple(
             to_tensor(np.asarray(a[index])) if as_t else a[index]
             for a, as_t in zip(self.arrays, self._as_tensor)
@@ -124,11 +134,22 @@ class Subset(Dataset[T_co]):
     def __init__(self, dataset: Dataset[T_co], indices: Sequence[int]) -> None:
         self.dataset = dataset
         self.indices = indices
-        self._index_array = np.asarray(indices, dtype=np.int64).reshape(-1)
+        arr = np.asarray(indices)
+        if arr.size and arr.dtype.kind not in "iu":
+            raise TypeError(f"Subset: indices must be integers, got dtype {arr.dtype}")
+        self._index_array = arr.astype(np.int64).reshape(-1)
+        n = len(dataset) if hasattr(dataset, "__len__") else None
+        if n is not None and self._index_array.size:
+            lo, hi = int(self._index_array.min()), int(self._index_array.max())
+            if lo < -n or hi >= n:
+                bad = hi if hi >= n else lo
+                raise IndexError(f"Subset: index {bad} is out of range for a dataset of {n} samples "
+                                 f"(expected 0 <= index < {n})")
 
     def __getitem__(self, idx: int | list[int]) -> T_co:
         if isinstance(idx, list):
             return self.dataset[[self.indices[i] for i in idx]]
+        _check_index(self, idx, len(self._index_array))
         return self.dataset[int(self._index_array[idx])]
 
     def __len__(self) -> int:

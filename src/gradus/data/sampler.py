@@ -17,6 +17,12 @@ from ._compat import as_generator
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler"]
 
 
+def _check_sized(name: str, data_source: Any) -> None:
+    if not hasattr(data_source, "__len__"):
+        raise TypeError(f"{name}: data_source must have a length (a dataset or a sequence), got "
+                        f"{type(data_source).__name__}")
+
+
 class Sampler:
     """Base class: an iterable over dataset indices (or over lists of indices, for batch samplers)."""
 
@@ -31,6 +37,7 @@ class SequentialSampler(Sampler):
     """``0, 1, ..., len(data_source) - 1``."""
 
     def __init__(self, data_source: Sized) -> None:
+        _check_sized("SequentialSampler", data_source)
         self.data_source = data_source
 
     def __iter__(self) -> Iterator[int]:
@@ -59,6 +66,9 @@ class RandomSampler(Sampler):
         num_samples: int | None = None,
         generator: Any = None,
     ) -> None:
+        _check_sized("RandomSampler", data_source)
+        if not isinstance(replacement, bool):
+            raise TypeError(f"RandomSampler: replacement should be a bool, got {replacement!r}")
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples

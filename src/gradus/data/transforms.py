@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import check_int, check_number, describe
+from ..errors import ShapeError
 from ._compat import as_generator, is_tensor, to_tensor
 
 __all__ = [
@@ -64,12 +66,15 @@ def _hw_axes(a: np.ndarray, was_tensor: bool) -> tuple[int, int]:
     return 0, 1
 
 
-def _pair(size: int | Sequence[int]) -> tuple[int, int]:
-    if isinstance(size, (int, np.integer)):
-        return int(size), int(size)
-    if len(size) == 1:
-        return int(size[0]), int(size[0])
-    return int(size[0]), int(size[1])
+def _pair(size: int | Sequence[int], fn: str = "size", arg: str = "size") -> tuple[int, int]:
+    """An int or a sequence of 1 or 2 ints -> (h, w), each a positive int."""
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+        v = check_int(fn, arg, size, min=1)
+        return v, v
+    if not isinstance(size, (tuple, list)) or len(size) not in (1, 2):
+        raise TypeError(f"{fn}: {arg} must be an int or a sequence of 1 or 2 ints, got {describe(size)}")
+    vals = [check_int(fn, arg, v, min=1) for v in size]
+    return (vals[0], vals[0]) if len(vals) == 1 else (vals[0], vals[1])
 
 
 def _restore_dtype(out: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -87,6 +92,12 @@ class Compose:
     """Apply transforms in order: ``Compose([ToTensor(), Normalize((0.1307,), (0.3081,))])``."""
 
     def __init__(self, transforms: Sequence[Callable]) -> None:
+        if callable(transforms) or not isinstance(transforms, (list, tuple)):
+            raise TypeError(f"Compose: transforms must be a list of callables, got {describe(transforms)}")
+        for i, t in enumerate(transforms):
+            if not callable(t):
+                raise TypeError(f"Compose: transforms[{i}] must be callable (a transform or a function), "
+                                f"got {describe(t)}")
         self.transforms = list(transforms)
 
     def __call__(self, x: Any) -> Any:
@@ -135,8 +146,20 @@ class Normalize:
     def __init__(
         self, mean: float | Sequence[float], std: float | Sequence[float], inplace: bool = False
     ) -> None:
+        for arg, v in (("mean", mean), ("std", std)):
+            items = v if isinstance(v, (list, tuple, np.ndarray)) else [v]
+            for e in np.ravel(np.asarray(items, dtype=object)):
+                check_number("Normalize", arg, e)
         self.mean = np.asarray(mean, dtype=np.float32)
         self.std = np.asarray(std, dtype=np.float32)
+        if self.mean.ndim > 1 or self.std.ndim > 1:
+            raise ShapeError(f"Normalize: mean and std must be numbers or 1-D sequences (one per channel), "
+                             f"got shapes {self.mean.shape} and {self.std.shape}")
+        if self.mean.size != self.std.size and 1 not in (self.mean.size, self.std.size):
+            raise ShapeError(f"Normalize: mean has {self.mean.size} values but std has {self.std.size}; "
+                             "expected one of each per channel (or a single number)")
+        if np.any(self.std < 0):
+            raise ValueError(f"Normalize: std must be positive, got {std}")
         if np.any(self.std == 0):
             raise ValueError(f"std evaluated to zero after conversion to float32: {std}")
         self.inplace = inplace
@@ -145,6 +168,13 @@ class Normalize:
         a, was_tensor = _unwrap(x)
         mean, std = self.mean, self.std
         if mean.ndim == 1 and a.ndim >= 3:  # per-channel over (C, H, W)
+            n = max(mean.size, std.size)
+            if n != 1 and a.shape[-3] != n:
+                hint = (" (it looks like an (H, W, C) array: apply ToTensor() first, which gives (C, H, W))"
+                        if a.shape[-1] == n else "")
+                raise ShapeError(f"Normalize: {n} channel means/stds for an image of shape {a.shape}: "
+                                 f"expected "
+                                 f"(..., {n}, H, W){hint}")
             mean, std = mean.reshape(-1, 1, 1), std.reshape(-1, 1, 1)
         if not np.issubdtype(a.dtype, np.floating):
             a = a.astype(np.float32)
@@ -189,12 +219,15 @@ class Flatten:
 # --------------------------------------------------------------------------- random geometry
 
 
-def _padding4(padding: int | Sequence[int]) -> tuple[int, int, int, int]:
+def _padding4(padding: int | Sequence[int], fn: str = "pad") -> tuple[int, int, int, int]:
     """torchvision's padding forms -> (left, top, right, bottom)."""
     if isinstance(padding, (int, np.integer)):
-        p = int(padding)
+        p = check_int(fn, "padding", padding)
         return p, p, p, p
-    padding = [int(p) for p in padding]
+    if not isinstance(padding, (tuple, list)):
+        raise TypeError(f"{fn}: padding must be an int or a sequence of 1, 2 or 4 ints, got "
+                        f"{describe(padding)}")
+    padding = [check_int(fn, "padding", p) for p in padding]
     if len(padding) == 1:
         return padding[0], padding[0], padding[0], padding[0]
     if len(padding) == 2:
@@ -236,12 +269,18 @@ class RandomCrop:
         padding_mode: str = "constant",
         generator: Any = None,
     ) -> None:
-        self.size = _pair(size)
+        self.size = _pair(size, "RandomCrop")
+        if padding is not None:
+            lt_rb = _padding4(padding, "RandomCrop")
+            if min(lt_rb) < 0:
+                raise ValueError(f"RandomCrop: padding must be non-negative, got {padding!r}")
         self.padding = padding
         self.pad_if_needed = pad_if_needed
         self.fill = fill
         if padding_mode not in ("constant", "edge", "reflect", "symmetric"):
-            raise ValueError(f"unknown padding_mode {padding_mode!r}")
+            raise ValueError(f"RandomCrop: unknown padding_mode {padding_mode!r} (expected 'constant', "
+                             f"'edge', "
+                             "'reflect' or 'symmetric')")
         self.padding_mode = padding_mode
         self.generator = generator
 
@@ -276,7 +315,7 @@ class RandomHorizontalFlip:
     _axis = 1  # index into _hw_axes: width
 
     def __init__(self, p: float = 0.5, generator: Any = None) -> None:
-        self.p = p
+        self.p = check_number(type(self).__name__, "p", p, min=0.0, max=1.0)
         self.generator = generator
 
     def __call__(self, img: Any) -> Any:
@@ -316,6 +355,7 @@ def gaussian_filter(
     for the small images and sigmas used in augmentation.  Returns float64.
     """
     out = np.asarray(a, dtype=np.float64)
+    check_number("gaussian_filter", "sigma", sigma, min=0.0)
     if sigma <= 0:
         return out.copy()
     k = _gaussian_kernel1d(sigma, truncate)
@@ -373,6 +413,8 @@ def batch_elastic_distortion(imgs: np.ndarray, alpha: float = 34.0, sigma: float
     imgs = np.asarray(imgs, dtype=np.float32)
     if imgs.ndim != 3:
         raise ValueError(f"batch_elastic_distortion: expects (N, H, W) images, got shape {imgs.shape}")
+    check_number("batch_elastic_distortion", "alpha", alpha, min=0.0)
+    check_number("batch_elastic_distortion", "sigma", sigma, min=0.0)
     if alpha == 0:
         return imgs.copy()
     rng = as_generator(generator)
@@ -409,8 +451,8 @@ class ElasticDistortion:
     def __init__(
         self, alpha: float = 34.0, sigma: float = 4.0, fill: float = 0.0, generator: Any = None
     ) -> None:
-        self.alpha = float(alpha)
-        self.sigma = float(sigma)
+        self.alpha = check_number("ElasticDistortion", "alpha", alpha, min=0.0)
+        self.sigma = check_number("ElasticDistortion", "sigma", sigma, min=0.0)
         self.fill = fill
         self.generator = generator
 
@@ -448,7 +490,8 @@ def batch_random_crop(
     x = np.asarray(x)
     if x.ndim != 4:
         raise ValueError(f"batch_random_crop expects (N, C, H, W), got shape {x.shape}")
-    th, tw = _pair(size)
+    th, tw = _pair(size, "batch_random_crop")
+    padding = check_int("batch_random_crop", "padding", padding, min=0)
     if padding:
         x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)), constant_values=fill)
     N, C, H, W = x.shape
@@ -466,6 +509,7 @@ def batch_random_crop(
 
 def batch_random_horizontal_flip(x: np.ndarray, p: float = 0.5, generator: Any = None) -> np.ndarray:
     """Flip each image of ``(N, ..., W)`` left-right with probability ``p``; returns a new array."""
+    check_number("batch_random_horizontal_flip", "p", p, min=0.0, max=1.0)
     x = np.array(x, copy=True)
     flip = as_generator(generator).random(x.shape[0]) < p
     x[flip] = x[flip][..., ::-1]

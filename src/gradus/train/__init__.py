@@ -22,7 +22,13 @@ from .callbacks import (
                         ProgressBar,
                         TensorBoardLogger,
 )
-from .checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
+from .checkpoint import (
+                        CheckpointError,
+                        CheckpointMismatchError,
+                        load_checkpoint,
+                        read_checkpoint,
+                        save_checkpoint,
+)
 from .metrics import accuracy, classification_report, confusion_matrix, precision_recall_f1, top_k_accuracy
 from .trainer import Trainer, TrainingDivergedError, detach_state, evaluate, fit, l2_penalty, predict
 
@@ -30,7 +36,7 @@ __all__ = [
     "Trainer", "fit", "evaluate", "predict", "TrainingDivergedError", "l2_penalty", "detach_state",
     "Callback", "CallbackList", "LambdaCallback", "ProgressBar", "EarlyStopping", "ModelCheckpoint",
     "CSVLogger", "JSONLLogger", "TensorBoardLogger",
-    "save_checkpoint", "load_checkpoint", "read_checkpoint", "CheckpointError",
+    "save_checkpoint", "load_checkpoint", "read_checkpoint", "CheckpointError", "CheckpointMismatchError",
     "metrics", "accuracy", "top_k_accuracy", "confusion_matrix", "precision_recall_f1",
     "classification_report",
 ]

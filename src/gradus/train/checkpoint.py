@@ -61,6 +61,11 @@ class CheckpointError(GradusError, ValueError):
     """A checkpoint is missing, truncated, corrupt, or does not fit the model/optimizer given."""
 
 
+class CheckpointMismatchError(CheckpointError):
+    """A valid checkpoint of another model or optimizer: its keys, shapes or state do not fit the
+    objects it is loaded into (the command line reports it as a usage error)."""
+
+
 # --------------------------------------------------------------------------- atomic writes
 
 
@@ -416,7 +421,7 @@ def load_checkpoint(
             problems.append("unexpected in checkpoint: " + _fmt_list(unexpected))
         if problems:
             cls = (ckpt.doc.get("model") or {}).get("class", "?")
-            raise CheckpointError(
+            raise CheckpointMismatchError(
                 f"cannot load {path} into {type(model).__name__} (checkpoint was saved from {cls}):\n  "
                 + "\n  ".join(problems)
                 + ("\n(pass strict=False to load the matching keys only)" if not mismatched else "")
@@ -437,7 +442,7 @@ def load_checkpoint(
             obj.load_state_dict(state)
         except (ValueError, KeyError, TypeError, IndexError) as e:
             saved = (ckpt.doc.get(part) or {}).get("class", "?")
-            raise CheckpointError(
+            raise CheckpointMismatchError(
                 f"cannot load the {part} state of {path} (saved from {saved}) into {type(obj).__name__}: {e}"
             ) from e
     return ckpt.meta

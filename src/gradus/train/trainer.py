@@ -186,6 +186,10 @@ def evaluate(
                 ys.append(_array(y))
     finally:
         model.train(was_training)
+    if not outs:
+        n = len(loader) if hasattr(loader, "__len__") else "no"
+        raise ValueError(f"evaluate: the loader yielded {n} batches; expected at least one (is the dataset "
+                         "empty, or drop_last=True with fewer samples than batch_size?)")
     result: dict[str, Any] = {"loss": running.mean}
     if outs:
         out_all, y_all = np.concatenate(outs), np.concatenate(ys)
