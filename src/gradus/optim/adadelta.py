@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..tensor import Tensor
-from .optimizer import Optimizer, _effective_grad, _increment, _new_step
+from .optimizer import Optimizer, _effective_grad, _increment, _new_step, check_hyperparameters
 
 __all__ = ["Adadelta"]
 
@@ -31,6 +31,7 @@ class Adadelta(Optimizer):
 
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0, *, maximize: bool = False):
+        check_hyperparameters(type(self).__name__, lr=lr, rho=rho, eps=eps, weight_decay=weight_decay)
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= rho <= 1.0:

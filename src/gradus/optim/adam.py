@@ -5,7 +5,7 @@ import math
 
 from ..backend import get_array_module
 from ..tensor import Tensor
-from .optimizer import Optimizer, _effective_grad, _increment, _new_step
+from .optimizer import Optimizer, _effective_grad, _increment, _new_step, check_hyperparameters
 
 __all__ = ["Adam", "AdamW"]
 
@@ -36,6 +36,7 @@ class Adam(Optimizer):
     def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False,
                  decoupled_weight_decay: bool = False):
+        check_hyperparameters(type(self).__name__, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:

@@ -25,6 +25,7 @@ import warnings
 from bisect import bisect_right
 from collections import Counter
 
+from .._checks import check_int, check_number, describe
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
@@ -144,7 +145,8 @@ class StepLR(LRScheduler):
     ``lr = initial_lr * gamma^(epoch // step_size)``."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
-        self.step_size = step_size
+        self.step_size = check_int("StepLR", "step_size", step_size, min=1)
+        check_number("StepLR", "gamma", gamma, min=0.0, strict=True)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -161,6 +163,10 @@ class MultiStepLR(LRScheduler):
     """Multiply the lr by ``gamma`` at each milestone epoch (a milestone listed twice applies twice)."""
 
     def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1, last_epoch: int = -1):
+        if isinstance(milestones, (int, float, str)) or not hasattr(milestones, "__iter__"):
+            raise TypeError(f"MultiStepLR: milestones must be a list of ints, got {describe(milestones)}")
+        milestones = [check_int("MultiStepLR", "milestones", m, min=0) for m in milestones]
+        check_number("MultiStepLR", "gamma", gamma, min=0.0, strict=True)
         self.milestones = Counter(milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -185,6 +191,7 @@ class ExponentialLR(LRScheduler):
     """Multiply the lr by ``gamma`` every epoch: ``lr = initial_lr * gamma^epoch``."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
+        check_number("ExponentialLR", "gamma", gamma, min=0.0, strict=True)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -206,7 +213,8 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):  # noqa: N803
-        self.T_max = T_max
+        self.T_max = check_int("CosineAnnealingLR", "T_max", T_max, min=1)
+        check_number("CosineAnnealingLR", "eta_min", eta_min, min=0.0)
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
 
@@ -234,6 +242,9 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5, last_epoch: int = -1):
+        check_number("LinearLR", "start_factor", start_factor)
+        check_number("LinearLR", "end_factor", end_factor)
+        total_iters = check_int("LinearLR", "total_iters", total_iters, min=1)
         if start_factor > 1.0 or start_factor <= 0:
             raise ValueError("Starting multiplicative factor expected to be greater than 0 and less or "
                              "equal to 1.")
@@ -389,8 +400,12 @@ class ReduceLROnPlateau(LRScheduler):
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
                  threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0, min_lr=0,
                  eps: float = 1e-8):
+        check_number("ReduceLROnPlateau", "factor", factor, min=0.0, strict=True)
         if factor >= 1.0:
-            raise ValueError("Factor should be < 1.0.")
+            raise ValueError(f"ReduceLROnPlateau: Factor should be < 1.0, got {factor}")
+        patience = check_int("ReduceLROnPlateau", "patience", patience, min=0)
+        cooldown = check_int("ReduceLROnPlateau", "cooldown", cooldown, min=0)
+        check_number("ReduceLROnPlateau", "eps", eps, min=0.0)
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         self.factor = factor
@@ -520,6 +535,9 @@ def warmup_cosine(optimizer: Optimizer, warmup_steps: int, total_steps: int, min
         >>> lrs
         [0.5, 1.0, 1.0, 0.5, 0.0, 0.0]
     """
+    warmup_steps = check_int("warmup_cosine", "warmup_steps", warmup_steps, min=0)
+    total_steps = check_int("warmup_cosine", "total_steps", total_steps, min=1)
+    check_number("warmup_cosine", "min_lr", min_lr, min=0.0)
     if warmup_steps < 0 or total_steps <= 0 or warmup_steps > total_steps:
         raise ValueError(f"warmup_cosine: need 0 <= warmup_steps <= total_steps and total_steps > 0, got "
                          f"warmup_steps={warmup_steps}, total_steps={total_steps}")

@@ -273,8 +273,26 @@ class Optimizer:
         (except the ``step`` counters) and moved to its device. Integer keys given as strings (JSON)
         are accepted.
         """
+        name = type(self).__name__
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise ValueError(f"{name}.load_state_dict: expected a dict with 'state' and 'param_groups' (from "
+                             f"optimizer.state_dict()), got {got}")
         groups = self.param_groups
         saved_groups = [_copy_group(g) for g in state_dict["param_groups"]]
+        for k, s in enumerate(saved_groups):
+            missing = sorted(set(self.defaults) - set(s))
+            current = set(groups[k]) if k < len(groups) else set(self.defaults)
+            foreign = set(s) - current - {"params", "initial_lr", "param_names"}
+            if missing and not foreign:  # a state saved before a hyper-parameter was added: its default
+                for key in missing:
+                    s[key] = self.defaults[key]
+            elif missing:
+                raise ValueError(
+                    f"{name}.load_state_dict: parameter group {k} of the loaded state lacks "
+                    f"{', '.join(map(repr, missing))}, hyper-parameters of {name}: it looks like the state "
+                    f"of "
+                    f"another optimizer (its keys: {', '.join(sorted(k2 for k2 in s if k2 != 'params'))})")
         if len(groups) != len(saved_groups):
             raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, the optimizer "
                              f"has {len(groups)}")
@@ -299,6 +317,28 @@ class Optimizer:
                 s["param_names"] = g["param_names"]
         self.state = state
         self.param_groups = saved_groups
+
+
+_SEQUENCE_HYPERPARAMETERS = {"betas", "etas", "step_sizes"}
+
+
+def check_hyperparameters(owner: str, **values) -> None:
+    """Each hyper-parameter is a real number (or a tuple of them, e.g. ``betas``): a TypeError naming
+    the optimizer and the argument otherwise (e.g. ``lr="abc"`` from a config file). 0-d tensors
+    (PyTorch's tensor learning rates) are accepted."""
+    from .._checks import check_number
+
+    for name, v in values.items():
+        if isinstance(v, Tensor):
+            continue
+        if isinstance(v, (tuple, list)) and name in _SEQUENCE_HYPERPARAMETERS:
+            if len(v) != 2:
+                raise ValueError(f"{owner}: {name} must be a pair of numbers, got {v!r}")
+            for i, e in enumerate(v):
+                if not isinstance(e, Tensor):
+                    check_number(owner, f"{name}[{i}]", e)
+        else:
+            check_number(owner, name, v)
 
 
 def _copy_group(group: dict) -> dict:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..tensor import Tensor
-from .optimizer import Optimizer, _effective_grad, _increment, _new_step
+from .optimizer import Optimizer, _effective_grad, _increment, _new_step, check_hyperparameters
 
 __all__ = ["RMSprop"]
 
@@ -34,6 +34,8 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,
                  maximize: bool = False):
+        check_hyperparameters(type(self).__name__, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                              momentum=momentum)
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:

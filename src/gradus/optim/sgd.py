@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..tensor import Tensor
-from .optimizer import Optimizer, _effective_grad
+from .optimizer import Optimizer, _effective_grad, check_hyperparameters
 
 __all__ = ["SGD"]
 
@@ -32,6 +32,8 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False):
+        check_hyperparameters(type(self).__name__, lr=lr, momentum=momentum, dampening=dampening,
+                              weight_decay=weight_decay)
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
