@@ -10,7 +10,10 @@
     gradus embed "A man is eating food." "Someone eats a meal."   # cosine similarities (BERT)
 
 Exit codes: 0 success, 1 runtime failure (missing data, diverged training, bad checkpoint),
-2 usage error (unknown recipe, unknown key, bad value), 3 target missed with ``--check-target``.
+2 usage error (unknown recipe, unknown key, bad value, a checkpoint of another model, ``--out`` naming
+a file), 3 target missed with ``--check-target``. Errors are reported in a line or two, never as a
+traceback; an unexpected (internal) error shows its full traceback with ``--debug`` (or
+``GRADUS_DEBUG=1``).
 """
 from __future__ import annotations
 
@@ -46,7 +49,20 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Start with `gradus train` (8x8 digits, offline, seconds), then `gradus list`.",
     )
     p.add_argument("--version", action="version", version=f"gradus {_version()}")
+    p.add_argument("--debug", action="store_true", default=False,
+                   help="show the full traceback of an internal error (also GRADUS_DEBUG=1)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    # `--debug` is also accepted after the command (`gradus train --debug`); SUPPRESS keeps the
+    # top-level value when it is not repeated there.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the full traceback of an internal error")
+    _add = sub.add_parser
+
+    def add_parser(name: str, **kw: Any) -> argparse.ArgumentParser:
+        return _add(name, parents=[common], **kw)
+
+    sub.add_parser = add_parser  # type: ignore[method-assign]
 
     sub.add_parser("list", help="list the recipes with their targets", description="List every recipe.")
 
@@ -144,6 +160,12 @@ def _fault_injection() -> list:
     return [KillAtStep()]
 
 
+def _check_out_dir(out: Path | None) -> None:
+    """``--out`` names a directory (made if missing): refuse an existing file before any work."""
+    if out is not None and out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is an existing file; expected a directory (created if missing)")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from ..recipes import DEFAULT_RECIPE, load_recipe, target_reached, validate
     from ..recipes.runners import default_out_dir, run_recipe
@@ -154,6 +176,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         overrides.append(f"train.epochs={args.epochs}")
     if args.seed is not None:
         overrides.append(f"train.seed={args.seed}")
+    _check_out_dir(args.out)
     if args.resume is not None:
         ckpt = read_checkpoint(args.resume)
         saved = ckpt.meta.get("config")
@@ -263,6 +286,7 @@ def cmd_viz(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     import numpy as np
 
+    _check_out_dir(args.out)
     config, model, bundle, _ = _rebuild(args.checkpoint, args.data)
     model.eval()
     out_dir = args.out or args.checkpoint.parent
@@ -337,25 +361,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_OK
+    debug = bool(getattr(args, "debug", False)) or os.environ.get("GRADUS_DEBUG", "") not in ("", "0")
     from ..data.errors import ChecksumError, DatasetFormatError, DatasetNotFoundError, DownloadError
     from ..recipes import RecipeError
-    from ..train.checkpoint import CheckpointError
+    from ..train.checkpoint import CheckpointError, CheckpointMismatchError
     from ..train.trainer import TrainingDivergedError
 
     handlers = {"list": cmd_list, "train": cmd_train, "eval": cmd_eval, "sample": cmd_sample, "viz": cmd_viz,
                 "embed": cmd_embed}
     try:
         return handlers[args.command](args)
-    except (RecipeError, UsageError) as e:
+    except (RecipeError, UsageError, CheckpointMismatchError) as e:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
         print(f"gradus {args.command}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except (CheckpointError, DatasetNotFoundError, DownloadError, ChecksumError, DatasetFormatError,
             TrainingDivergedError) as e:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
         print(f"gradus {args.command}: {type(e).__name__}: {e}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print(f"gradus {args.command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as e:  # a file or directory that cannot be read or written: say which, no traceback
+        if debug:
+            raise
+        where = f" {e.filename}" if getattr(e, "filename", None) else ""
+        print(f"gradus {args.command}: error:{where}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as e:  # an internal error: one line, the traceback with --debug
+        if debug:
+            raise
+        print(f"gradus {args.command}: internal error: {type(e).__name__}: {e}\n"
+              f"(run again with --debug for the full traceback, and please report it)", file=sys.stderr)
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":

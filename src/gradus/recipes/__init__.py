@@ -55,6 +55,8 @@ __all__ = [
     "SUPERVISED",
     "optimizer_class",
     "scheduler_factory",
+    "check_value",
+    "VALUE_KINDS",
 ]
 
 DEFAULT_RECIPE = "digits-mlp"
@@ -234,6 +236,164 @@ def _valid_keys(config: Mapping[str, Any]) -> dict[str, set[str] | None]:
     return valid
 
 
+# --------------------------------------------------------------------------- value types
+
+# What a value must be, per kind: (test, description for the message).
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
+
+
+_KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "pos_int": (lambda v: _is_int(v) and v > 0, "a positive integer (e.g. 3)"),
+    "nonneg_int": (lambda v: _is_int(v) and v >= 0, "a non-negative integer (e.g. 0)"),
+    "int": (_is_int, "an integer"),
+    "pos_float": (lambda v: _is_num(v) and v > 0, "a positive number (e.g. 0.01)"),
+    "nonneg_float": (lambda v: _is_num(v) and v >= 0, "a non-negative number (e.g. 0.0)"),
+    "fraction": (lambda v: _is_num(v) and 0 <= v < 1, "a number in [0, 1) (e.g. 0.1)"),
+    "unit": (lambda v: _is_num(v) and 0 <= v <= 1, "a number in [0, 1] (e.g. 0.5)"),
+    "number": (_is_num, "a number"),
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "str": (lambda v: isinstance(v, str) and v != "", "a non-empty string (e.g. \"name\")"),
+    "betas": (lambda v: isinstance(v, (list, tuple)) and len(v) == 2
+              and all(_is_num(b) and 0 <= b < 1 for b in v),
+              "two numbers in [0, 1) (e.g. [0.9, 0.999])"),
+    "int_list": (lambda v: isinstance(v, (list, tuple)) and all(_is_int(b) and b >= 0 for b in v),
+                 "a list of non-negative integers (e.g. [30, 60])"),
+    "pos_int_list": (lambda v: isinstance(v, (list, tuple)) and len(v) > 0
+                     and all(_is_int(b) and b > 0 for b in v),
+                     "a non-empty list of positive integers (e.g. [64, 32, 10])"),
+}
+
+# The types of the keys the supervised runner, the optimizers and the schedulers read. Values of
+# keys listed here are checked whatever the runner, so runners get clean values.
+VALUE_KINDS: dict[str, str] = {
+    "train.epochs": "pos_int", "train.seed": "nonneg_int", "train.l2": "nonneg_float",
+    "train.clip_grad_norm": "nonneg_float", "train.checkpoint_every_n_steps": "nonneg_int",
+    "train.plots": "bool", "train.loss": "str", "train.monitor": "str", "train.label_smoothing": "fraction",
+    "train.early_stopping.patience": "nonneg_int", "train.early_stopping.min_delta": "nonneg_float",
+    "train.early_stopping.monitor": "str", "train.early_stopping.restore_best_weights": "bool",
+    "data.batch_size": "pos_int", "data.eval_batch_size": "pos_int", "data.val_batch_size": "pos_int",
+    "data.val_fraction": "fraction", "data.test_fraction": "fraction", "data.subset": "nonneg_int",
+    "data.test_subset": "nonneg_int", "data.dataset": "str",
+    "optim.name": "str", "optim.lr": "pos_float", "optim.momentum": "nonneg_float",
+    "optim.dampening": "nonneg_float", "optim.weight_decay": "nonneg_float", "optim.eps": "pos_float",
+    "optim.betas": "betas", "optim.alpha": "nonneg_float", "optim.rho": "unit",
+    "optim.lr_decay": "nonneg_float",
+    "optim.nesterov": "bool", "optim.amsgrad": "bool", "optim.maximize": "bool", "optim.centered": "bool",
+    "scheduler.name": "str", "scheduler.step_size": "pos_int", "scheduler.gamma": "pos_float",
+    "scheduler.T_max": "pos_int", "scheduler.eta_min": "nonneg_float", "scheduler.warmup_steps": "nonneg_int",
+    "scheduler.total_steps": "pos_int", "scheduler.min_lr": "nonneg_float",
+    "scheduler.milestones": "int_list",
+    "scheduler.max_lr": "pos_float", "scheduler.epochs": "pos_int", "scheduler.steps_per_epoch": "pos_int",
+    "scheduler.pct_start": "unit", "scheduler.factor": "fraction", "scheduler.patience": "nonneg_int",
+    "scheduler.total_iters": "pos_int", "scheduler.start_factor": "unit", "scheduler.end_factor": "unit",
+    "model.sizes": "pos_int_list",
+}
+CHOICES: dict[str, tuple[str, ...]] = {
+    "scheduler.interval": ("epoch", "step"),
+    "train.early_stopping.mode": ("auto", "min", "max"),
+}
+
+
+def _show(v: Any) -> str:
+    text = repr(v) if not isinstance(v, str) else f'"{v}"'
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def check_value(key: str, value: Any) -> None:
+    """Refuse a value of the wrong type for a known key (``train.epochs = 2.5``, ``optim.lr = "abc"``)
+    with a RecipeError naming the key, the value and what it must be."""
+    if key in CHOICES:
+        if value not in CHOICES[key]:
+            opts = " or ".join(repr(c) for c in CHOICES[key])
+            raise RecipeError(f"{key} must be {opts}, got {_show(value)}{_suggest(str(value), CHOICES[key])}")
+        return
+    kind = VALUE_KINDS.get(key)
+    if kind is None:
+        return
+    test, what = _KINDS[kind]
+    if not test(value):
+        hint = ""
+        if isinstance(value, str) and kind not in ("str",):
+            hint = " (a string: numbers are written without quotes)"
+        elif isinstance(value, float) and "int" in kind and value == int(value):
+            hint = f" (write {int(value)})"
+        raise RecipeError(f"{key} must be {what}, got {_show(value)}{hint}")
+
+
+def check_values(config: Mapping[str, Any], original: Mapping[str, Any] | None = None) -> None:
+    """:func:`check_value` on every known key of ``config``; with ``original`` (the recipe file),
+    a key not in the schema must keep the kind of value the file gives it (a number stays a number)."""
+    def walk(node: Mapping[str, Any], orig: Any, prefix: str) -> None:
+        for k, v in node.items():
+            key = f"{prefix}{k}"
+            o = orig.get(k) if isinstance(orig, Mapping) else None
+            if isinstance(v, Mapping) and key.count(".") < 2:
+                walk(v, o, key + ".")
+                continue
+            if "." in key:
+                check_value(key, v)
+                if key not in VALUE_KINDS and key not in CHOICES and o is not None:
+                    _check_same_kind(key, v, o)
+
+    walk(config, original or {}, "")
+
+
+def _kind_of(v: Any) -> str:
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, (int, float)):
+        return "number"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, (list, tuple)):
+        return "list"
+    if isinstance(v, Mapping):
+        return "table"
+    return type(v).__name__
+
+
+def _check_same_kind(key: str, value: Any, original: Any) -> None:
+    want, got = _kind_of(original), _kind_of(value)
+    if want != got:
+        hint = " (numbers are written without quotes)" if got == "string" and want == "number" else ""
+        raise RecipeError(f"{key} must be a {want} like the recipe's {_show(original)}, got "
+                          f"{_show(value)}{hint}")
+    if want == "number" and _is_int(original) and not _is_int(value):
+        raise RecipeError(f"{key} must be an integer like the recipe's {original}, got {_show(value)}")
+
+
+def _required_keys(fn: Callable, skip: int = 0) -> list[str]:
+    """Parameters of ``fn`` without a default (after ``skip`` leading positional ones)."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return []
+    named = [p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return [p.name for p in named[skip:] if p.default is p.empty]
+
+
+def _check_required(config: Mapping[str, Any]) -> None:
+    """An incomplete ``[optim]`` / ``[scheduler]`` / ``[model]`` section: name what is missing."""
+    for section, name_key, getter, skip in (("optim", "name", optimizer_class, 1),
+                                            ("scheduler", "name", scheduler_factory, 1),
+                                            ("model", "factory",
+                                             lambda f: import_object(f, "model.factory"), 0)):
+        body = config.get(section) or {}
+        if not body.get(name_key):
+            continue
+        missing = [k for k in _required_keys(getter(body[name_key]), skip) if k not in body]
+        if missing:
+            example = " ".join(f"--set {section}.{k}=..." for k in missing)
+            raise RecipeError(f"[{section}] {body[name_key]} needs "
+                              f"{', '.join(f'{section}.{k}' for k in missing)} "
+                              f"(missing from the recipe; e.g. {example})")
+
+
 def _check_recipe_section(rec: Mapping[str, Any]) -> None:
     for key in rec:
         if key not in RECIPE_KEYS:
@@ -260,6 +420,7 @@ def validate(config: Mapping[str, Any]) -> None:
     runner = rec.get("runner", SUPERVISED)
     if runner != SUPERVISED:
         import_object(runner, "recipe.runner")
+        check_values(config)
         return
     valid = _valid_keys(config)
     all_valid = [f"{s}.{k}" for s, ks in valid.items() if ks for k in ks]
@@ -285,6 +446,8 @@ def validate(config: Mapping[str, Any]) -> None:
     for section, need in (("model", "factory"), ("data", "dataset"), ("optim", "name")):
         if need not in (config.get(section) or {}):
             raise RecipeError(f"a supervised recipe needs {section}.{need}")
+    check_values(config)
+    _check_required(config)
 
 
 # --------------------------------------------------------------------------- overrides
@@ -338,6 +501,11 @@ def load_recipe(name: str | Path = DEFAULT_RECIPE, overrides: Iterable[str] = ()
         config = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as e:
         raise RecipeError(f"{path}: not valid TOML: {e}") from None
+    for section, body in config.items():
+        if not isinstance(body, dict):
+            raise RecipeError(f"{path}: [{section}] must be a table (a [{section}] header with keys under "
+                              f"it), "
+                              f"got {_show(body)}")
     rec = config.setdefault("recipe", {})
     rec.setdefault("name", path.stem)
     rec.setdefault("runner", SUPERVISED)
@@ -351,7 +519,10 @@ def load_recipe(name: str | Path = DEFAULT_RECIPE, overrides: Iterable[str] = ()
             key = ".".join(parts)
             if key not in known and check:
                 raise RecipeError(f"unknown key {key!r} for recipe {path.stem!r}{_suggest(key, known)}")
+    original = copy.deepcopy(config)
     config = apply_overrides(config, overrides)
+    if check:
+        check_values(config, original)
     if config["recipe"].get("runner", SUPERVISED) == SUPERVISED:
         train = config.setdefault("train", {})
         for k, v in TRAIN_DEFAULTS.items():

@@ -21,7 +21,7 @@ def build_model(config: Mapping[str, Any]) -> Any:
     factory = import_object(cfg["factory"], "model.factory")
     try:
         return factory(**_kwargs(cfg, "factory"))
-    except TypeError as e:
+    except (TypeError, ValueError) as e:
         raise RecipeError(f"model.factory {cfg['factory']!r} rejected its arguments: {e}") from None
 
 
@@ -32,7 +32,10 @@ def build_optimizer(config: Mapping[str, Any], model: Any) -> Any:
     kwargs = _kwargs(cfg, "name")
     # TOML has no tuples; PyTorch-style arguments such as betas=(0.9, 0.999) come as lists.
     kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
-    return cls(model.parameters(), **kwargs)
+    try:
+        return cls(model.parameters(), **kwargs)
+    except ValueError as e:  # a value out of range (types and unknown keys are checked by validate)
+        raise RecipeError(f"[optim] {cfg['name']} rejected its arguments: {e}") from None
 
 
 def build_scheduler(config: Mapping[str, Any], optimizer: Any) -> tuple[Any, str]:
@@ -44,7 +47,10 @@ def build_scheduler(config: Mapping[str, Any], optimizer: Any) -> tuple[Any, str
     interval = cfg.get("interval", "step" if cfg["name"] in ("warmup_cosine", "OneCycleLR") else "epoch")
     kwargs = {k: tuple(v) if isinstance(v, list) and k != "milestones" else v
               for k, v in _kwargs(cfg, "name", "interval").items()}
-    return factory(optimizer, **kwargs), interval
+    try:
+        return factory(optimizer, **kwargs), interval
+    except ValueError as e:
+        raise RecipeError(f"[scheduler] {cfg['name']} rejected its arguments: {e}") from None
 
 
 def build_data(config: Mapping[str, Any], root: Any = None) -> DataBundle:
