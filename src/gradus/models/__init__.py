@@ -3,6 +3,7 @@ from .alexnet import *  # noqa: F401,F403
 from .bert import *  # noqa: F401,F403
 from .captioner import *  # noqa: F401,F403
 from .char_rnn import *  # noqa: F401,F403
+from .gan import *  # noqa: F401,F403
 from .googlenet import *  # noqa: F401,F403
 from .gpt import *  # noqa: F401,F403
 from .lenet import *  # noqa: F401,F403
