@@ -7,7 +7,7 @@ import numpy as np
 
 from . import backend
 from . import dtypes as _dt
-from ._checks import check_int, check_number, check_size, describe
+from .validation import check_int, check_number, check_size, describe
 from .backend import Device
 from .errors import DTypeError
 from .random import default_generator

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import backend
 from . import dtypes as _dt
-from ._checks import describe
+from .validation import describe
 from .autograd.function import AccumulateGrad
 from .autograd.grad_mode import state as _grad_state
 from .backend import Device

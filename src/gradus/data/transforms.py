@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_int, check_number, describe
+from ..validation import check_int, check_number, describe
 from ..errors import ShapeError
 from ._compat import as_generator, is_tensor, to_tensor
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from .. import backend
 from .. import dtypes as _dt
-from .._checks import check_int
+from ..validation import check_int
 from ..errors import ShapeError
 from ..functional import conv as Fc
 from ..functional import convnd as Fn

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
-from .._checks import check_int
+from ..validation import check_int
 from ..functional.embedding import embedding
 from ..tensor import Tensor
 from . import init

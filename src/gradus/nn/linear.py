@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import backend
 from .. import dtypes as _dt
-from .._checks import check_int
+from ..validation import check_int
 from ..functional.linear import bilinear, linear
 from ..ops.movement import flatten, unflatten
 from ..tensor import Tensor

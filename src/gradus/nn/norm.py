@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
-from .._checks import check_int, check_number
+from ..validation import check_int, check_number
 from ..errors import DTypeError
 from ..functional.norm import batch_norm, group_norm, instance_norm, layer_norm, local_response_norm
 from ..tensor import Tensor

@@ -413,7 +413,7 @@ def split(x, split_size_or_sections, dim: int = 0):
 
 def chunk(x, chunks: int, dim: int = 0):
     """Split into ``chunks`` pieces of equal size (the last may be smaller), as PyTorch."""
-    from .._checks import check_int
+    from ..validation import check_int
 
     chunks = check_int("chunk", "chunks", chunks, min=1)
     n = x.shape[_dim(dim, x.ndim, "chunk")]
@@ -463,7 +463,7 @@ def tile(x, dims) -> Tensor:
 
 def repeat_interleave(x, repeats: int, dim: int | None = None) -> Tensor:
     """Repeat each element ``repeats`` times along ``dim`` (flattened if None)."""
-    from .._checks import check_int
+    from ..validation import check_int
 
     if isinstance(repeats, Tensor) and repeats.ndim == 0:
         repeats = int(repeats.item())

@@ -25,7 +25,7 @@ import warnings
 from bisect import bisect_right
 from collections import Counter
 
-from .._checks import check_int, check_number, describe
+from ..validation import check_int, check_number, describe
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",

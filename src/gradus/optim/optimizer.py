@@ -326,7 +326,7 @@ def check_hyperparameters(owner: str, **values) -> None:
     """Each hyper-parameter is a real number (or a tuple of them, e.g. ``betas``): a TypeError naming
     the optimizer and the argument otherwise (e.g. ``lr="abc"`` from a config file). 0-d tensors
     (PyTorch's tensor learning rates) are accepted."""
-    from .._checks import check_number
+    from ..validation import check_number
 
     for name, v in values.items():
         if isinstance(v, Tensor):

@@ -2,7 +2,7 @@
 schedulers, ...). Each raises an error naming the function, the argument, what it got and what it
 expects. They run once per call on Python scalars / shapes, never per element.
 
-    >>> from gradus._checks import check_int
+    >>> from gradus.validation import check_int
     >>> check_int("Linear", "in_features", 3)
     3
     >>> check_int("Linear", "in_features", 3.5)
