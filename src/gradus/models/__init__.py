@@ -1,5 +1,6 @@
 """The model zoo: one readable file per family, a config dataclass, shape comments, presets."""
 from .alexnet import *  # noqa: F401,F403
+from .autoencoder import *  # noqa: F401,F403
 from .bert import *  # noqa: F401,F403
 from .captioner import *  # noqa: F401,F403
 from .char_rnn import *  # noqa: F401,F403
