@@ -41,6 +41,7 @@ def _bce(logits, x):
 
 # ----------------------------------------------------------------------------- shapes
 def test_shapes():
+    gradus.manual_seed(0)
     x = gradus.rand(3, 1, 28, 28)
     ae = Autoencoder(hidden=(32, 16), latent_dim=4)
     assert ae.encode(x).shape == (3, 4) and ae(x).shape == (3, 1, 28, 28)
@@ -97,6 +98,7 @@ def test_corrupt_masking_and_gaussian_noise():
 
 
 def test_denoising_flag_corrupts_in_training_only_and_targets_the_clean_input():
+    gradus.manual_seed(0)
     x = _patterns(6)
     ae = Autoencoder(input_shape=(1, 8, 8), hidden=(16,), latent_dim=4, denoising=True, drop_prob=0.5,
                      noise_std=0.1)

@@ -73,6 +73,7 @@ def test_non_saturating_gradient_is_larger_where_d_rejects_the_samples():
 
 # ----------------------------------------------------------------------------- the models
 def test_mlp_shapes_and_layers():
+    gradus.manual_seed(0)
     G, D = MLPGenerator(SMALL), MLPDiscriminator(SMALL)
     z = gradus.randn(5, 8)
     x = G(z)
@@ -106,6 +107,7 @@ def test_dcgan_shapes(size, maps):
 
 
 def test_dcgan_initialisation_and_config_errors():
+    gradus.manual_seed(0)
     cfg = GANConfig(data_shape=(1, 32, 32), g_channels=32, d_channels=32)
     G, D = DCGANGenerator(cfg), DCGANDiscriminator(cfg)
     for m in list(G.modules()) + list(D.modules()):
@@ -127,6 +129,7 @@ def test_dcgan_initialisation_and_config_errors():
 
 
 def test_sample_is_eval_mode_without_graph():
+    gradus.manual_seed(0)
     G = DCGANGenerator(GANConfig(latent_dim=8, g_channels=4))
     G.train()
     a = G.sample(6, generator=np.random.default_rng(3))
@@ -182,6 +185,7 @@ def test_gan_step_updates_d_then_g_through_the_updated_d():
 
 
 def test_gan_step_keeps_a_frozen_discriminator_parameter_frozen():
+    gradus.manual_seed(0)
     cfg = GANConfig(latent_dim=2, data_shape=(3,), g_hidden=(4,), d_hidden=(4,))
     G, D = MLPGenerator(cfg), MLPDiscriminator(cfg)
     D.net[0].bias.requires_grad_(False)
@@ -192,6 +196,7 @@ def test_gan_step_keeps_a_frozen_discriminator_parameter_frozen():
 
 
 def test_dcgan_step_runs_with_batch_norm():
+    gradus.manual_seed(0)
     cfg = GANConfig(latent_dim=8, data_shape=(1, 28, 28), g_channels=4, d_channels=4)
     G, D = DCGANGenerator(cfg), DCGANDiscriminator(cfg)
     og = optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))

@@ -45,6 +45,7 @@ def _exact_p_v(rbm):
 
 # ----------------------------------------------------------------------------- the model
 def test_parameters_and_shapes():
+    gradus.manual_seed(0)
     rbm = RBM(7, 3)
     assert rbm.W.shape == (3, 7) and rbm.v_bias.shape == (7,) and rbm.h_bias.shape == (3,)
     assert {n for n, _ in rbm.named_parameters()} == {"W", "v_bias", "h_bias"}
