@@ -12,7 +12,10 @@ and the ratio of medians reported.
 thread count: ``torch.set_num_threads``). Workloads (float32, forward + backward + SGD-momentum
 step, 2 threads): ``mlp`` 784-1000-1000-10 batch 128 (workload A), ``dmlp`` 784-2500-2000-1500-
 1000-500-10 batch 128 (B), ``lenet`` LeNet-5 batch 64 (C), ``resnet`` ResNet-20 batch 64 (D), ``lstm``
-2-layer LSTM, input 128, hidden 256, T = 64, batch 32, loss on the last step (E), ``ops``
+2-layer LSTM, input 128, hidden 256, T = 64, batch 32, loss on the last step (E), ``gpt`` GPT 4 layers,
+d_model 256, 4 heads, context 128, vocab 65, batch 16, Adam (F; the PyTorch twin is the same
+pre-LN GPT written with torch's SDPA), ``minilm`` inference of all-MiniLM-L6-v2 on 64 sentences x 32
+tokens (H; the PyTorch side is Hugging Face ``transformers``' BertModel on the same files), ``ops``
 fwd+bwd time per tiny op (4x4 tensors, geometric mean over the ops of ``bench_ops.py``, 1 thread).
 Ratio > 1 means B is faster.
 """
@@ -118,6 +121,108 @@ def _lstm_step(framework: str):
     return step
 
 
+def _gpt_step(framework: str):
+    """Workload F: GPT, 4 layers, d_model 256, 4 heads, context 128, vocab 65, batch 16, Adam."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    idx = rng.integers(0, 65, (16, 129)).astype(np.int64)
+    if framework == "gradus":
+        import gradus
+        from gradus.models.gpt import GPT, GPTConfig
+
+        gradus.manual_seed(0)
+        model = GPT(GPTConfig(vocab_size=65, block_size=128, n_layer=4, n_head=4, n_embd=256))
+        opt = gradus.optim.Adam(model.parameters(), lr=3e-4)
+        x, y = gradus.tensor(idx[:, :-1]), gradus.tensor(idx[:, 1:])
+
+        def step():
+            _, loss = model(x, y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return step
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    torch.manual_seed(0)
+
+    class Block(nn.Module):
+        def __init__(self, C, H):
+            super().__init__()
+            self.ln_1, self.ln_2, self.H = nn.LayerNorm(C), nn.LayerNorm(C), H
+            self.c_attn, self.c_proj = nn.Linear(C, 3 * C), nn.Linear(C, C)
+            self.fc, self.proj = nn.Linear(C, 4 * C), nn.Linear(4 * C, C)
+
+        def forward(self, x):
+            B, T, C = x.shape
+            q, k, v = self.c_attn(self.ln_1(x)).split(C, 2)
+            q, k, v = (t.view(B, T, self.H, C // self.H).transpose(1, 2) for t in (q, k, v))
+            a = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, C)
+            x = x + self.c_proj(a)
+            return x + self.proj(F.gelu(self.fc(self.ln_2(x)), approximate="tanh"))
+
+    class TorchGPT(nn.Module):
+        def __init__(self, V=65, T=128, L=4, H=4, C=256):
+            super().__init__()
+            self.wte, self.wpe = nn.Embedding(V, C), nn.Embedding(T, C)
+            self.h = nn.ModuleList(Block(C, H) for _ in range(L))
+            self.ln_f = nn.LayerNorm(C)
+
+        def forward(self, idx, targets):
+            x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1]))
+            for b in self.h:
+                x = b(x)
+            logits = self.ln_f(x) @ self.wte.weight.T                     # tied weights
+            return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
+    model = TorchGPT()
+    opt = torch.optim.Adam(model.parameters(), lr=3e-4)
+    x, y = torch.from_numpy(idx[:, :-1]), torch.from_numpy(idx[:, 1:])
+
+    def step():
+        loss = model(x, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return step
+
+
+def _minilm_step(framework: str):
+    """Workload H: all-MiniLM-L6-v2 forward (inference, no graph), 64 sentences x 32 tokens."""
+    import numpy as np
+
+    from gradus.models.sentence_encoder import default_model_dir
+
+    directory = default_model_dir()
+    rng = np.random.default_rng(0)
+    ids = rng.integers(1000, 30000, (64, 32)).astype(np.int64)
+    ids[:, 0], ids[:, -1] = 101, 102                                        # [CLS] ... [SEP]
+    mask = np.ones_like(ids)
+    if framework == "gradus":
+        import gradus
+        from gradus.models.bert import BertModel
+
+        model = BertModel.from_pretrained(directory).eval()
+        x, m = gradus.tensor(ids), gradus.tensor(mask)
+
+        def step():
+            with gradus.no_grad():
+                model(x, attention_mask=m)
+        return step
+    import torch
+    from transformers import BertModel as HFBert
+
+    model = HFBert.from_pretrained(directory).eval()
+    x, m = torch.from_numpy(ids), torch.from_numpy(mask)
+
+    def step():
+        with torch.no_grad():
+            model(input_ids=x, attention_mask=m)
+    return step
+
+
 def _worker(workload: str, threads: int, framework: str = "gradus") -> None:
     try:  # the parent also sets OPENBLAS_NUM_THREADS / OMP_NUM_THREADS, read when NumPy loads
         from threadpoolctl import threadpool_limits
@@ -131,8 +236,8 @@ def _worker(workload: str, threads: int, framework: str = "gradus") -> None:
         import torch
 
         torch.set_num_threads(threads)
-    if workload == "lstm":
-        step, steps = _lstm_step(framework), 5
+    if workload in ("lstm", "gpt", "minilm"):
+        step, steps = {"lstm": _lstm_step, "gpt": _gpt_step, "minilm": _minilm_step}[workload](framework), 5
         for _ in range(2):
             step()
         t0 = time.perf_counter()
