@@ -14,32 +14,20 @@ from __future__ import annotations
 
 from ..autograd.function import Function, once_differentiable
 from ..backend import get_array_module
+from .movement import sum_to, sum_to_array
 
 __all__ = ["Replace", "SetItem", "replace", "set_item"]
-
-
-def _sum_to(xp, g, shape):
-    """Sum ``g`` over the dimensions broadcasting added to ``shape``."""
-    shape = tuple(shape)
-    if g.shape == shape:
-        return g
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape)
-                                      if n == 1 and g.shape[i + lead] != 1)
-    return g.sum(axis=axes, keepdims=True).reshape(shape) if axes else g.reshape(shape)
 
 
 class Replace(Function):
     @staticmethod
     def forward(ctx, old, value):
         xp = get_array_module(old)
-        ctx.save_raw(value_shape=xp.shape(value))
+        ctx.value_shape = xp.shape(value)
         return xp.broadcast_to(xp.asarray(value, dtype=old.dtype), old.shape).copy()
 
     @staticmethod
     def backward(ctx, g):
-        from .movement import sum_to
-
         return None, sum_to(g, ctx.value_shape)        # the old value does not reach the result
 
 
@@ -47,7 +35,8 @@ class SetItem(Function):
     @staticmethod
     def forward(ctx, old, value, np_idx, layout):
         xp = get_array_module(old)
-        ctx.save_raw(np_idx=np_idx, value_shape=xp.shape(value), layout=layout)
+        ctx.save_raw(np_idx=np_idx)  # may hold index arrays
+        ctx.value_shape, ctx.layout = xp.shape(value), layout
         out = old.copy()
         out[np_idx] = value if layout is None else layout(value)
         return out
@@ -55,13 +44,12 @@ class SetItem(Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
-        xp = get_array_module(g)
         gx = g.copy()
         gx[ctx.np_idx] = 0
         gv = g[ctx.np_idx]
         if ctx.layout is not None:      # NumPy's placement of the index-tensor dims -> PyTorch's
             gv = gv.reshape(ctx.layout.torch_shape)
-        return gx, _sum_to(xp, gv, ctx.value_shape), None, None
+        return gx, sum_to_array(gv, ctx.value_shape), None, None
 
 
 def replace(old, value):
