@@ -158,3 +158,23 @@ def test_optimizer_mismatch_is_a_checkpoint_error(tmp_path):
     path2 = save_checkpoint(tmp_path / "m.safetensors", net)
     with pytest.raises(CheckpointError, match="holds no optimizer state"):
         load_checkpoint(path2, net, optim.Adam(net.parameters()))
+
+
+def test_stale_temp_from_a_killed_write_is_removed_by_the_next_write(tmp_path):
+    import os
+    import time
+
+    target = tmp_path / "c.safetensors"
+    # What a write killed between mkstemp and os.replace leaves behind.
+    stale = tmp_path / ".c.safetensors.abc123.tmp"
+    stale.write_bytes(b"partial")
+    old = time.time() - 5
+    os.utime(stale, (old, old))
+    other = tmp_path / ".other.safetensors.xyz.tmp"  # another file's temp: not ours to remove
+    other.write_bytes(b"x")
+    os.utime(other, (old, old))
+    save_checkpoint(target, make_net())
+    assert not stale.exists()
+    assert other.exists()
+    assert target.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == [".other.safetensors.xyz.tmp"]

@@ -24,12 +24,14 @@ differs.
 from __future__ import annotations
 
 import datetime as _dt
+import glob
 import hashlib
 import json
 import math
 import os
 import struct
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,9 +72,15 @@ class CheckpointMismatchError(CheckpointError):
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically: temp file in the same directory, fsync, ``os.replace``."""
+    """Write ``data`` to ``path`` atomically: temp file in the same directory, fsync, ``os.replace``.
+
+    After a successful replace, temp files of ``path`` left by an earlier write that was killed
+    (``.<name>.*.tmp`` last modified before this write began) are removed, so a crash leaves no
+    orphan behind once the next write succeeds.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.time()
     # Same directory: os.replace is only atomic within one file system.
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -87,7 +95,21 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         except OSError:
             pass
         raise
+    _remove_stale_temps(path, before=started, keep=Path(tmp).name)
     return path
+
+
+def _remove_stale_temps(path: Path, before: float, keep: str) -> None:
+    # Only files older than this write: a (stalled) writer that is still running touches its file,
+    # and deleting a live temp file would make that writer's os.replace fail.
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        if stale.name == keep:
+            continue
+        try:
+            if stale.stat().st_mtime < before:
+                stale.unlink()
+        except OSError:
+            pass  # already gone (another process cleaned it) or not ours to remove
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
