@@ -52,6 +52,7 @@ LAYERS: dict[str, int] = {
 # nn / optim / data never import each other, nor do models / rl / viz / train.
 PEER_IMPORTS: dict[tuple[str, str], str] = {
     ("backend", "errors"): "device errors are gradus errors",
+    ("validation", "errors"): "argument checks raise the gradus error types (DTypeError, OutOfMemoryError)",
     ("tensor", "autograd"): "a Tensor holds its grad_fn node and reads the grad mode",
     ("autograd", "tensor"): "Function.apply wraps raw outputs in Tensors",
     ("autograd", "creation"): "the seed gradient (ones_like) and zero tangents of autograd.functional",

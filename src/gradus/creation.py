@@ -7,11 +7,11 @@ import numpy as np
 
 from . import backend
 from . import dtypes as _dt
-from .validation import check_int, check_number, check_size, describe
 from .backend import Device
 from .errors import DTypeError
 from .random import default_generator
 from .tensor import Tensor
+from .validation import check_alloc, check_int, check_number, check_size, describe
 
 
 def _finish(a, dtype, device, requires_grad) -> Tensor:
@@ -25,8 +25,12 @@ def _finish(a, dtype, device, requires_grad) -> Tensor:
     return t
 
 
-def _size(size, fn: str = "size"):
-    return check_size(fn, size)
+def _size(size, fn: str = "size", dtype=None):
+    """The shape of a new tensor, checked; with ``dtype``, also checked against the free memory."""
+    shape = check_size(fn, size)
+    if dtype is not None:
+        check_alloc(fn, shape, dtype)
+    return shape
 
 
 def _fill(fn: str, value):
@@ -69,15 +73,18 @@ def _float(dtype):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.zeros(_size(size, "zeros"), dtype=_float(dtype)), None, device, requires_grad)
+    dt = _float(dtype)
+    return _finish(np.zeros(_size(size, "zeros", dt), dtype=dt), None, device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.ones(_size(size, "ones"), dtype=_float(dtype)), None, device, requires_grad)
+    dt = _float(dtype)
+    return _finish(np.ones(_size(size, "ones", dt), dtype=dt), None, device, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.empty(_size(size, "empty"), dtype=_float(dtype)), None, device, requires_grad)
+    dt = _float(dtype)
+    return _finish(np.empty(_size(size, "empty", dt), dtype=dt), None, device, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -86,6 +93,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
     if dtype is None:
         dtype = (np.bool_ if isinstance(fill_value, bool) else np.int64 if isinstance(fill_value, int)
                  else _dt.get_default_dtype())
+    check_alloc("full", shape, _dt.to_dtype(dtype))
     return _finish(np.full(shape, fill_value, dtype=_dt.to_dtype(dtype)), None, device, requires_grad)
 
 
@@ -207,6 +215,7 @@ def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     n = check_int("eye", "n", n, min=0)
     m = None if m is None else check_int("eye", "m", m, min=0)
+    check_alloc("eye", (n, n if m is None else m), _float(dtype))
     return _finish(np.eye(n, m, dtype=_float(dtype)), None, device, requires_grad)
 
 
@@ -214,6 +223,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = F
     """Uniform [0, 1) samples."""
     g = generator or default_generator()
     dt = _float(dtype)
+    _size(size, "rand", dt)
     a = (g.random(_size(size, "rand"), dtype=dt) if dt in (np.float32, np.float64)
          else g.random(_size(size, "rand")).astype(dt))
     return _finish(a, None, device, requires_grad)
@@ -223,6 +233,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = 
     """Standard normal samples."""
     g = generator or default_generator()
     dt = _float(dtype)
+    _size(size, "randn", dt)
     a = (g.standard_normal(_size(size, "randn"), dtype=dt) if dt in (np.float32, np.float64)
          else g.standard_normal(_size(size, "randn")).astype(dt))
     return _finish(a, None, device, requires_grad)
@@ -236,6 +247,7 @@ def randint(low, high=None, size=(), generator=None, dtype=None, device=None) ->
     if high <= low:
         raise ValueError(f"randint: high must be > low, got low={low}, high={high}")
     shape = check_size("randint", (size,) if not isinstance(size, (tuple, list)) else (tuple(size),))
+    check_alloc("randint", shape, np.int64)
     g = generator or default_generator()
     a = g.integers(low, high, size=shape, dtype=np.int64)
     return _finish(a, dtype, device, False)
@@ -255,6 +267,7 @@ def normal(mean=0.0, std=1.0, size=(), generator=None, dtype=None) -> Tensor:
     if isinstance(std, (int, float)):
         check_number("normal", "std", std, min=0)
     shape = check_size("normal", (tuple(size),))
+    check_alloc("normal", shape, np.float64)  # drawn in float64, then cast
     g = generator or default_generator()
     return _finish((g.standard_normal(shape) * std + mean).astype(_float(dtype)), None, None, False)
 

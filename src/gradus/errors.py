@@ -32,3 +32,8 @@ class AutogradError(GradusError, RuntimeError):
 
 class AnomalyError(AutogradError):
     """A NaN or Inf appeared while anomaly detection was on."""
+
+
+class OutOfMemoryError(GradusError, MemoryError):
+    """A requested tensor is larger than the memory available (refused before allocating, so the
+    process gets a clear error instead of being killed by the operating system)."""

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_int", "check_number", "check_size", "check_callable", "describe"]
+__all__ = ["check_int", "check_number", "check_size", "check_callable", "check_param_dtype", "check_alloc",
+           "available_memory", "describe"]
 
 
 def describe(value: Any) -> str:
@@ -94,3 +95,72 @@ def check_callable(fn: str, name: str, value: Any) -> Any:
     if not callable(value):
         raise TypeError(f"{fn}: {name} must be callable, got {describe(value)}")
     return value
+
+
+def check_param_dtype(fn: str, input: Any, **params: Any) -> None:  # noqa: A002
+    """The floating point ``input`` has the dtype of every given (non-None) parameter.
+
+    The rule, as PyTorch's: a float64 input into a float32 layer is an error, not a silent run of
+    the whole layer in float64 (twice the time and memory, and float64 gradients reaching the
+    float32 parameters).  The message names both dtypes and both fixes.
+    """
+    from .errors import DTypeError
+
+    dt = getattr(input, "dtype", None)
+    if dt is None or getattr(dt, "kind", "f") != "f":
+        return
+    for name, p in params.items():
+        pdt = getattr(p, "dtype", None)
+        if pdt is not None and pdt != dt:
+            raise DTypeError(
+                f"{fn}: input dtype {dt} does not match the {name} dtype {pdt}; convert the input "
+                f"(x.to({pdt})) or the layer's parameters (module.to({dt}))")
+
+
+# A request below this many bytes is never checked: reading the free memory costs ~20 us, and a
+# small tensor cannot be what gets a process killed.
+_ALLOC_CHECK_BYTES = 256 * 2**20
+
+
+def available_memory() -> int | None:
+    """Bytes of memory the system can still give (Linux ``MemAvailable``; else free physical pages),
+    or None where neither is known."""
+    try:
+        with open("/proc/meminfo", "rb") as f:
+            for line in f:
+                if line.startswith(b"MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import os
+
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
+
+
+def check_alloc(fn: str, shape: tuple[int, ...], dtype: Any) -> None:
+    """Refuse (with :class:`~gradus.errors.OutOfMemoryError`) a host tensor larger than the memory
+    available.  NumPy itself only fails for requests beyond the address space; anything between the
+    free memory and that is granted lazily by the OS and ends in an OOM kill once it is touched."""
+    itemsize = np.dtype(dtype).itemsize
+    n = 1
+    for s in shape:
+        n *= int(s)
+    nbytes = n * itemsize
+    if nbytes < _ALLOC_CHECK_BYTES:
+        return
+    free = available_memory()
+    if free is not None and nbytes > free:
+        from .errors import OutOfMemoryError
+
+        raise OutOfMemoryError(
+            f"{fn}: a tensor of shape {tuple(shape)} and dtype {np.dtype(dtype).name} needs "
+            f"{_gib(nbytes)}, but only {_gib(free)} of memory is available; use a smaller size"
+            + (", float32 instead of float64" if np.dtype(dtype) == np.float64 else "")
+            + " or process the data in batches")

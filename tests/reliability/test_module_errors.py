@@ -4,6 +4,7 @@ inputs, each error naming the layer, the argument, what it got and what it expec
 from __future__ import annotations
 
 import gradus.nn.functional as F
+import numpy as np
 import pytest
 
 import gradus
@@ -482,3 +483,56 @@ def test_valid_uses_still_work():
     assert nn.AdaptiveAvgPool2d((None, 2))(gradus.ones(1, 1, 4, 4)).shape == (1, 1, 4, 2)
     assert nn.BatchNorm1d(3, momentum=None)(gradus.ones(2, 3)).shape == (2, 3)
     assert float(F.binary_cross_entropy(gradus.tensor([0.5]), gradus.tensor([1.0])).item()) > 0
+
+
+# --------------------------------------------------------------------------- the dtype rule
+# A float64 input into a float32 layer is an error naming the layer, both dtypes and both fixes (as
+# PyTorch), not a silent run of the whole layer in float64.
+
+
+def _f64(*shape):
+    return gradus.tensor(np.ones(shape))  # np.ones is float64: the usual way to get here
+
+
+DTYPE_CASES = [
+    ("Linear", lambda: nn.Linear(3, 2)(_f64(1, 3))),
+    ("Bilinear", lambda: nn.Bilinear(3, 2, 4)(_f64(1, 3), _f64(1, 2))),
+    ("Conv1d", lambda: nn.Conv1d(1, 2, 3)(_f64(1, 1, 5))),
+    ("Conv2d", lambda: nn.Conv2d(1, 2, 3)(_f64(1, 1, 5, 5))),
+    ("ConvTranspose2d", lambda: nn.ConvTranspose2d(1, 2, 3)(_f64(1, 1, 5, 5))),
+    ("BatchNorm1d", lambda: nn.BatchNorm1d(3)(_f64(2, 3))),
+    ("BatchNorm2d", lambda: nn.BatchNorm2d(3).eval()(_f64(2, 3, 4, 4))),
+    ("LayerNorm", lambda: nn.LayerNorm(3)(_f64(2, 3))),
+    ("GroupNorm", lambda: nn.GroupNorm(1, 2)(_f64(2, 2, 3))),
+    ("PReLU", lambda: nn.PReLU()(_f64(2, 3))),
+    ("RNN", lambda: nn.RNN(3, 2)(_f64(4, 1, 3))),
+    ("LSTM", lambda: nn.LSTM(3, 2)(_f64(4, 1, 3))),
+    ("GRU", lambda: nn.GRU(3, 2)(_f64(4, 1, 3))),
+    ("LSTMCell", lambda: nn.LSTMCell(3, 2)(_f64(1, 3))),
+    ("MultiheadAttention", lambda: nn.MultiheadAttention(4, 2)(_f64(2, 1, 4), _f64(2, 1, 4), _f64(2, 1, 4))),
+    ("TransformerEncoderLayer", lambda: nn.TransformerEncoderLayer(4, 2, 8)(_f64(2, 1, 4))),
+]
+
+
+@pytest.mark.parametrize("layer, fn", DTYPE_CASES, ids=[c[0] for c in DTYPE_CASES])
+def test_float64_input_into_float32_layer_is_a_clear_error(layer, fn):
+    with pytest.raises(DTypeError) as info:
+        fn()
+    msg = str(info.value)
+    assert msg.startswith(layer), msg
+    assert "float64" in msg and "float32" in msg, msg
+    assert ".to(" in msg, msg  # says how to fix it
+
+
+def test_the_dtype_rule_has_both_documented_fixes():
+    x = _f64(2, 3)
+    layer = nn.Linear(3, 2)
+    assert layer(x.float()).dtype == gradus.float32  # fix 1: cast the input
+    assert layer.double()(x).dtype == gradus.float64  # fix 2: cast the layer
+
+
+def test_integer_inputs_of_embedding_and_float_masks_are_not_caught_by_the_rule():
+    assert nn.Embedding(5, 3)(gradus.tensor([1, 2])).dtype == gradus.float32
+    x = gradus.zeros(2, 1, 4)
+    mask = gradus.zeros(2, 2)  # float32 additive mask
+    assert nn.MultiheadAttention(4, 2)(x, x, x, attn_mask=mask)[0].dtype == gradus.float32

@@ -18,7 +18,7 @@ Text and sequences (recurrent networks, seq2seq): ``Vocab`` (token <-> id, ``<pa
 
 from . import datasets, download, errors, transforms
 from .dataloader import DataLoader, default_collate, default_convert
-from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .errors import ChecksumError, DatasetFormatError, DatasetNotFoundError, DownloadError, UnsafeArchiveError
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
 from .sequence import (
@@ -44,6 +44,7 @@ from .vocab import DEFAULT_SPECIALS, Vocab, build_vocab_from_iterator
 
 __all__ = [
     "Dataset",
+    "IterableDataset",
     "TensorDataset",
     "Subset",
     "ConcatDataset",

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ._compat import is_tensor, to_tensor
-from .dataset import Dataset
+from .dataset import Dataset, IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 __all__ = ["DataLoader", "default_collate", "default_convert"]
@@ -114,7 +114,8 @@ class DataLoader:
     """Iterate over a dataset in (shuffled) mini-batches.
 
     Args:
-        dataset: a map-style dataset (``__getitem__`` + ``__len__``).
+        dataset: a map-style dataset (``__getitem__`` + ``__len__``), or an
+            :class:`IterableDataset` (a stream, batched as it comes: for data larger than memory).
         batch_size: samples per batch; ``None`` turns batching off (yields single samples).
         shuffle: reshuffle at every epoch (a fresh ``iter(loader)``).
         sampler: iterable of indices; mutually exclusive with ``shuffle``.
@@ -156,6 +157,14 @@ class DataLoader:
         if batch_size is not None and (isinstance(batch_size, bool)
                                        or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0):
             raise ValueError(f"DataLoader: batch_size must be a positive int or None, got {batch_size!r}")
+        self._iterable = isinstance(dataset, IterableDataset)
+        if self._iterable:
+            for name, value, unset in (("shuffle", shuffle, False), ("sampler", sampler, None),
+                                       ("batch_sampler", batch_sampler, None)):
+                if value is not unset and value != unset:
+                    raise ValueError(f"DataLoader with IterableDataset: expected unspecified {name} option, "
+                                     f"but got {name}={value!r}; an IterableDataset has no random access, "
+                                     "shuffle inside its __iter__ instead")
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
@@ -171,9 +180,11 @@ class DataLoader:
                 "batch_size=None option disables auto-batching and is mutually exclusive with drop_last"
             )
 
-        if sampler is None:
+        if self._iterable:
+            pass  # no sampler: the stream's own order
+        elif sampler is None:
             sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
-        if batch_size is not None and batch_sampler is None:
+        if batch_size is not None and batch_sampler is None and not self._iterable:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
 
         self.dataset = dataset
@@ -184,7 +195,7 @@ class DataLoader:
         self.num_workers = num_workers
         self.pin_memory = pin_memory
         self.generator = generator
-        self._auto_collation = batch_sampler is not None
+        self._auto_collation = batch_sampler is not None or (self._iterable and batch_size is not None)
         if collate_fn is None:
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
@@ -193,6 +204,9 @@ class DataLoader:
         return self.collate_fn is default_collate and callable(getattr(self.dataset, "get_batch", None))
 
     def __iter__(self) -> Iterator[Any]:
+        if self._iterable:
+            yield from self._stream_batches()
+            return
         if not self._auto_collation:
             for index in self.sampler:
                 yield self.collate_fn(self.dataset[index])
@@ -219,6 +233,21 @@ class DataLoader:
             return
         yield from self._slow_batches(iter(self.batch_sampler))
 
+    def _stream_batches(self) -> Iterator[Any]:
+        """Batches of an IterableDataset: at most one batch of samples is held at a time."""
+        if not self._auto_collation:
+            for sample in self.dataset:
+                yield self.collate_fn(sample)
+            return
+        batch: list[Any] = []
+        for sample in self.dataset:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield self.collate_fn(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield self.collate_fn(batch)
+
     def _slow_batches(self, batches: Iterator[Any]) -> Iterator[Any]:
         for indices in batches:
             if isinstance(indices, np.ndarray):
@@ -226,6 +255,15 @@ class DataLoader:
             yield self.collate_fn([self.dataset[i] for i in indices])
 
     def __len__(self) -> int:
+        if self._iterable:
+            try:
+                n = len(self.dataset)
+            except (TypeError, NotImplementedError):
+                raise TypeError(f"DataLoader: {type(self.dataset).__name__} is an IterableDataset without "
+                                "__len__, so the number of batches is unknown") from None
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         if self._auto_collation:
             return len(self.batch_sampler)  # type: ignore[arg-type]
         return len(self.sampler)  # type: ignore[arg-type]

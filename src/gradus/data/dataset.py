@@ -23,7 +23,8 @@ import numpy as np
 
 from ._compat import as_generator, is_tensor, to_numpy, to_tensor
 
-__all__ = ["Dataset", "ArrayDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split"]
+__all__ = ["Dataset", "IterableDataset", "ArrayDataset", "TensorDataset", "Subset", "ConcatDataset",
+           "random_split"]
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -47,6 +48,27 @@ class Dataset(Generic[T_co]):
 
     def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset[T_co]):
+    """A stream of samples: subclasses implement ``__iter__`` (and may implement ``__len__``).
+
+    For data that does not fit in memory, or has no random access (a file read line by line, a
+    generator, a socket): the DataLoader batches the stream as it comes and holds one batch at a
+    time.  Shuffling and samplers need random access, so the DataLoader refuses them (as PyTorch);
+    shuffle inside ``__iter__`` (e.g. a shuffle buffer) instead.
+    """
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __getitem__(self, index: int) -> T_co:
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: it has no random access; "
+                        "iterate over it (or over a DataLoader of it)")
+
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        raise TypeError("IterableDataset: + (ConcatDataset) needs map-style datasets; chain the streams "
+                        "with itertools.chain in your own __iter__")
 
 
 class ArrayDataset(Dataset):

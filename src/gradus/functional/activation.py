@@ -28,6 +28,7 @@ from ..ops import elementwise as ew
 from ..ops.reduce import sum as _sum
 from ..ops.special import erf, erf_array  # noqa: F401 (erf is re-exported: F.erf)
 from ..tensor import Tensor
+from ..validation import check_param_dtype
 
 __all__ = ["erf", "step", "threshold", "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu",
            "mish", "sigmoid", "tanh", "softplus", "softsign", "logsigmoid", "hardtanh", "hardsigmoid",
@@ -378,6 +379,7 @@ def mish(input, inplace: bool = False) -> Tensor:  # noqa: A002
 def prelu(input, weight) -> Tensor:  # noqa: A002
     """y = x if x > 0 else a * x, with learnable ``weight`` a of shape (1,) or (channels,) (dim 1)."""
     x = _float(input, "prelu")
+    check_param_dtype("prelu", x, weight=weight)
     if weight.numel() != 1:
         if x.ndim < 2 or x.shape[1] != weight.numel():
             raise ValueError(f"prelu: weight has {weight.numel()} elements but input of shape "

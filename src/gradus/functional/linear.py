@@ -23,6 +23,7 @@ from ..ops.matmul import matmul
 from ..ops.movement import reshape
 from ..ops.reduce import sum as _sum
 from ..tensor import Tensor
+from ..validation import check_param_dtype
 
 __all__ = ["linear", "bilinear", "identity"]
 
@@ -103,6 +104,7 @@ def linear(input, weight, bias=None) -> Tensor:  # noqa: A002 (PyTorch name)
             "check in_features, or flatten the input first (nn.Flatten)")
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise ShapeError(f"linear: bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
+    check_param_dtype("linear", input, weight=weight, bias=bias)
     if input.ndim == 1:  # (in,) -> (out,): same as PyTorch, via a batch of one
         y = Linear.apply(reshape(input, (1, -1)), weight, bias) if bias is not None else \
             Linear.apply(reshape(input, (1, -1)), weight)
@@ -132,6 +134,8 @@ def bilinear(input1, input2, weight, bias=None) -> Tensor:
     if input1.shape[:-1] != input2.shape[:-1]:
         raise ShapeError(f"bilinear: inputs must have the same leading dimensions, got "
                          f"{tuple(input1.shape)} and {tuple(input2.shape)}")
+    check_param_dtype("bilinear", input1, weight=weight, bias=bias)
+    check_param_dtype("bilinear", input2, weight=weight)
     lead = input1.shape[:-1]
     x1 = reshape(input1, (-1, in1))
     x2 = reshape(input2, (-1, in2))

@@ -28,6 +28,7 @@ from ..ops.reduce import mean as _mean
 from ..ops.reduce import norm as _norm
 from ..ops.reduce import sum as _sum
 from ..tensor import Tensor
+from ..validation import check_param_dtype
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm", "normalize"]
 
@@ -138,6 +139,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if t is not None and tuple(t.shape) != (C,):
             raise ShapeError(f"batch_norm: {name} has shape {tuple(t.shape)} but the input has {C} channels "
                              f"(dim 1 of shape {tuple(x.shape)})")
+    check_param_dtype("batch_norm", x, weight=weight, bias=bias, running_mean=running_mean)
     axes = (0,) + tuple(range(2, x.ndim))
     bshape = (1, C) + (1,) * (x.ndim - 2)
     use_batch = training or running_mean is None or running_var is None
@@ -179,6 +181,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     if tuple(x.shape[x.ndim - k:]) != ns or x.ndim < k:
         raise ShapeError(f"layer_norm: input of shape {tuple(x.shape)} does not end with normalized_shape "
                          f"{ns}")
+    check_param_dtype("layer_norm", x, weight=weight, bias=bias)
     axes = tuple(range(x.ndim - k, x.ndim))
     bshape = (1,) * (x.ndim - k) + ns
     return Normalize.apply(x, weight, bias, axes, bshape, eps)
@@ -195,6 +198,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     N, C = x.shape[:2]
     if C % num_groups:
         raise ShapeError(f"group_norm: {C} channels are not divisible into {num_groups} groups")
+    check_param_dtype("group_norm", x, weight=weight, bias=bias)
     xg = reshape(x, (N, num_groups, -1))
     y = reshape(Normalize.apply(xg, None, None, (2,), (1, 1, 1), eps), x.shape)
     bshape = (1, C) + (1,) * (x.ndim - 2)
@@ -212,6 +216,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if not use_input_stats and running_mean is not None:
         return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
     N, C = x.shape[:2]
+    check_param_dtype("instance_norm", x, weight=weight, bias=bias, running_mean=running_mean)
     axes = tuple(range(2, x.ndim))
     if running_mean is not None and running_var is not None:
         n = x.data.size // (N * C)

@@ -14,6 +14,7 @@ from ..autograd.function import Function
 from ..dtypes import get_default_dtype
 from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor, as_operand, promote_pair
+from ..validation import check_alloc
 
 xp_of = backend.get_array_module
 
@@ -30,11 +31,14 @@ def _binary_operands(a, b, op: str):
     sa, sb = a.data.shape, b.data.shape
     if sa != sb and sa and sb:
         try:
-            np.broadcast_shapes(sa, sb)
+            out = np.broadcast_shapes(sa, sb)
         except ValueError:
             raise ShapeError(
                 f"{op}: shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast together (trailing "
                 "dimensions must be equal or 1); reshape/unsqueeze one operand") from None
+        # broadcasting multiplies sizes (x[:, None] - y[None, :]): check the result fits (a few
+        # integer multiplies; the free memory is read only for results over 256 MiB)
+        check_alloc(f"{op} of shapes {tuple(sa)} and {tuple(sb)}", out, a.data.dtype)
     return a, b
 
 

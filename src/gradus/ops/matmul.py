@@ -5,6 +5,7 @@ from .. import backend
 from ..autograd.function import Function
 from ..errors import ShapeError
 from ..tensor import Tensor, as_operand, promote_pair
+from ..validation import check_alloc
 from .einsum import einsum  # noqa: F401  (einsum has its own module; importable from here too)
 from .movement import squeeze, transpose, unsqueeze
 
@@ -75,6 +76,10 @@ def matmul(a, b) -> Tensor:
                              f"(shapes {tuple(a.shape)} and {tuple(b.shape)}) cannot be broadcast") from None
     if a.dtype != b.dtype:
         a, b = promote_pair(a, b)
+    if a.ndim == 2 and b.ndim == 2 and a.shape[0] * b.shape[1] > 2**26:
+        # an outer-product-like (n, k) @ (k, m) with huge n * m: refuse before NumPy is OOM-killed
+        check_alloc(f"matmul of shapes {tuple(a.shape)} and {tuple(b.shape)}",
+                    (a.shape[0], b.shape[1]), a.data.dtype)
     return MatMul.apply(a, b)
 
 

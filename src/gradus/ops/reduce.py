@@ -231,7 +231,8 @@ class LogSumExp(Function):
         xp = xp_of(x)
         m = x.max(axis=axes, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
-        y = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
+        with np.errstate(divide="ignore"):  # a slice of all -inf: log(0) = -inf is the answer
+            y = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
         ctx.in_shape, ctx.axes, ctx.keepdims = x.shape, axes, keepdims
         if not keepdims:
             y = y.reshape(tuple(s for i, s in enumerate(x.shape) if i not in axes))
