@@ -90,10 +90,15 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--data", type=Path, metavar="DIR", help="dataset root")
     e.add_argument("--batch-size", type=int, default=256)
 
-    s = sub.add_parser("sample", help="generate text from a language-model checkpoint",
-                       description="Sample text from a character language model "
-                                   "(e.g. shakespeare-char-lstm).")
+    s = sub.add_parser("sample", help="generate text (language model) or an image grid (generative model)",
+                       description="Sample text from a character language model (e.g. "
+                                   "shakespeare-char-lstm), or write a grid of images sampled from a "
+                                   "generative model (mnist-vae, mnist-rbm, mnist-gan, mnist-dcgan).")
     s.add_argument("checkpoint", type=Path)
+    s.add_argument("--n", type=int, default=64, help="images: how many (default 64)")
+    s.add_argument("--out", type=Path, default=None,
+                   help="images: the PNG to write (default samples-<seed>.png next to the checkpoint)")
+    s.add_argument("--gibbs-steps", type=int, default=1000, help="RBM: Gibbs steps per sample (default 1000)")
     s.add_argument("--prompt", default="\n", help="text to start from (default: a newline)")
     s.add_argument("--length", type=int, default=500, help="characters to generate (default 500)")
     s.add_argument("--temperature", type=float, default=0.8, help="softmax temperature; 0 = greedy")
@@ -257,6 +262,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     config = read_checkpoint(args.checkpoint).meta.get("config") or {}
     itos = (config.get("vocab") or {}).get("itos")
+    if not itos and (config.get("model") or {}).get("factory", "").endswith(":generative_model_from_config"):
+        return _sample_images(args, config)
     if not itos or "factory" not in (config.get("model") or {}):
         raise UsageError(f"{args.checkpoint} is not a language-model checkpoint (no vocabulary stored); "
                          "train one with e.g. `gradus train shakespeare-char-lstm`")
@@ -275,6 +282,38 @@ def cmd_sample(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise UsageError(str(e)) from None
     print(args.prompt + "".join(itos[i] for i in ids))
+    return EXIT_OK
+
+
+def _sample_images(args: argparse.Namespace, config: dict) -> int:
+    """``gradus sample`` of a generative checkpoint: a grid of ``--n`` samples as a PNG."""
+    from ..recipes import import_object
+    from ..recipes.runners.generative import sample_images, save_image_grid
+    from ..train.checkpoint import load_checkpoint
+
+    if not 1 <= args.n <= 10_000 or args.gibbs_steps < 1:
+        raise UsageError(f"--n must be in 1..10000 and --gibbs-steps >= 1, got {args.n} and "
+                         f"{args.gibbs_steps}")
+    model = import_object(config["model"]["factory"], "model.factory")(config)
+    load_checkpoint(args.checkpoint, model)
+    try:
+        images = sample_images(model, args.n, seed=args.seed, gibbs_steps=args.gibbs_steps)
+    except TypeError as e:
+        raise UsageError(f"{args.checkpoint}: {e}") from None
+    if args.out is not None and args.out.is_dir():
+        raise UsageError(f"--out {args.out}: is a directory; expected the PNG file to write")
+    path = args.out or args.checkpoint.parent / f"samples-{args.seed}.png"
+    written = save_image_grid(images, path, cols=min(args.n, 10),
+                              title=f"{config.get('recipe', {}).get('name', '')}: {args.n} samples "
+                                    f"(seed {args.seed})")
+    if written is None:
+        import numpy as np
+
+        np_path = path.with_suffix(".npy")
+        np.save(np_path, images)
+        print(f"matplotlib is not installed: wrote the {args.n} images as an array to {np_path}")
+    else:
+        print(f"wrote {written} ({args.n} samples)")
     return EXIT_OK
 
 
