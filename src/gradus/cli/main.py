@@ -262,7 +262,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     config = read_checkpoint(args.checkpoint).meta.get("config") or {}
     itos = (config.get("vocab") or {}).get("itos")
-    if not itos and (config.get("model") or {}).get("factory", "").endswith(":generative_model_from_config"):
+    factory = str((config.get("model") or {}).get("factory", ""))
+    if not itos and factory.endswith((":generative_model_from_config", ":gan_from_config")):
         return _sample_images(args, config)
     if not itos or "factory" not in (config.get("model") or {}):
         raise UsageError(f"{args.checkpoint} is not a language-model checkpoint (no vocabulary stored); "

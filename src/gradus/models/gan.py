@@ -58,7 +58,7 @@ from ..errors import ShapeError
 from ..functional.loss import binary_cross_entropy_with_logits
 
 __all__ = ["GANConfig", "discriminator_loss", "generator_loss", "MLPGenerator", "MLPDiscriminator",
-           "DCGANGenerator", "DCGANDiscriminator", "dcgan_init", "gan_step"]
+           "DCGANGenerator", "DCGANDiscriminator", "dcgan_init", "gan_step", "GAN"]
 
 
 @dataclass
@@ -296,3 +296,35 @@ def gan_step(G: nn.Module, D: nn.Module, opt_g, opt_d, real, z, non_saturating: 
         for p, flag in frozen:
             p.requires_grad_(flag)
     return d_loss.item(), g_loss.item()
+
+
+class GAN(nn.Module):
+    """The two players in one module, so one checkpoint holds both: ``generator`` and
+    ``discriminator`` (``kind="mlp"``: ``MLPGenerator`` / ``MLPDiscriminator``; ``"dcgan"``: the DCGAN
+    pair). Each keeps its own optimizer in training (``gan_step``); ``sample(n)`` draws from G.
+
+        >>> GAN(GANConfig(), kind="dcgan").sample(2).shape
+        (2, 1, 28, 28)
+    """
+
+    def __init__(self, config: GANConfig | None = None, kind: str = "mlp", **overrides):
+        super().__init__()
+        cfg = self.config = _configure(config, overrides, "GAN")
+        pairs = {"mlp": (MLPGenerator, MLPDiscriminator), "dcgan": (DCGANGenerator, DCGANDiscriminator)}
+        if kind not in pairs:
+            raise ValueError(f"GAN: kind must be 'mlp' or 'dcgan', got {kind!r}")
+        self.kind = kind
+        self.generator = pairs[kind][0](cfg)
+        self.discriminator = pairs[kind][1](cfg)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
+
+    def forward(self, z):
+        """G(z): (B, latent_dim) -> (B, *data_shape)."""
+        return self.generator(z)
+
+    def sample(self, n: int, generator=None):
+        """``n`` samples G(z), z ~ N(0, I), in eval mode (batch norm on running statistics), no graph."""
+        return self.generator.sample(n, generator=generator)

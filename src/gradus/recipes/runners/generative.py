@@ -213,7 +213,7 @@ def sample_images(model: Any, n: int, seed: int = 0, gibbs_steps: int = 1000) ->
             raise TypeError(f"{type(model).__name__} is not a generative model (it has no sample(n)); "
                             "sample from a VAE, GAN or RBM checkpoint")
     out = np.asarray(out, dtype=np.float32)
-    if out.min() < 0:  # a tanh generator: [-1, 1] -> [0, 1]
+    if getattr(getattr(model, "config", None), "tanh_output", False):  # a GAN's G: [-1, 1] -> [0, 1]
         out = (out + 1) / 2
     return out.reshape((n,) + IMAGE)
 
