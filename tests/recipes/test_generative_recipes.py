@@ -9,7 +9,7 @@ import pytest
 from gradus.recipes import RecipeError, load_recipe
 from gradus.recipes.runners.generative import binarize, generative_model_from_config
 
-RECIPES = ["mnist-autoencoder", "mnist-denoising-autoencoder", "mnist-vae", "mnist-rbm"]
+RECIPES = ["mnist-autoencoder", "mnist-denoising-autoencoder", "mnist-vae", "mnist-rbm"]  # + selfsup below
 SMALL = ["data.subset=3000", "data.test_subset=1000"]
 
 
@@ -17,8 +17,9 @@ def _train(name, tmp_path, shared_data, epochs, *sets):
     from gradus.cli.main import main
 
     out = tmp_path / name
-    args = ["train", name, "--out", str(out), "--no-progress", "--data", str(shared_data),
-            "--epochs", str(epochs)]
+    args = ["train", name, "--out", str(out), "--no-progress", "--data", str(shared_data)]
+    if epochs is not None:
+        args += ["--epochs", str(epochs)]
     for s in [*SMALL, *sets]:
         args += ["--set", s]
     assert main(args) == 0
@@ -102,3 +103,19 @@ def test_sample_refuses_a_plain_autoencoder_and_bad_arguments(shared_data, tmp_p
     assert "not a generative model" in capsys.readouterr().err
     assert main(["sample", ckpt, "--n", "0"]) == 2
     assert "--n must be in 1..10000" in capsys.readouterr().err
+
+
+def test_selfsup_transfer_end_to_end(shared_data, tmp_path):
+    from gradus.recipes.runners.selfsup import few_labels
+
+    y = np.repeat(np.arange(10), 50)
+    idx = few_labels(y, 5, seed=3)
+    assert len(idx) == 50 and np.bincount(y[idx]).tolist() == [5] * 10
+    assert not np.array_equal(idx, few_labels(y, 5, seed=4))
+    r, hist, out = _train("mnist-selfsup-transfer", tmp_path, shared_data, None, "pretrain.epochs=2",
+                          "finetune.epochs=3", "finetune.labels_per_class=10", "finetune.seeds=[0, 1]")
+    pre = [h for h in hist if h["stage"] == "pretext"]
+    assert len(pre) == 2 and pre[-1]["test_rotation_accuracy"] > 0.5   # chance: 0.25
+    assert r["seeds"] == 2 and r["labels"] == 100
+    assert r["transfer_gain"] == pytest.approx(r["pretrained_accuracy_mean"] - r["random_accuracy_mean"])
+    assert (out / "transfer.png").is_file() and (out / "pretext.safetensors").is_file()

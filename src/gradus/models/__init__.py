@@ -13,6 +13,7 @@ from .nin import *  # noqa: F401,F403
 from .perceptron import *  # noqa: F401,F403
 from .rbm import *  # noqa: F401,F403
 from .resnet import *  # noqa: F401,F403
+from .rotation import *  # noqa: F401,F403
 from .sentence_encoder import *  # noqa: F401,F403
 from .seq2seq import *  # noqa: F401,F403
 from .sequence import *  # noqa: F401,F403
