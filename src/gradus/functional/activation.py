@@ -248,7 +248,10 @@ class Gelu(FusedFunction):
         if approximate == "tanh":
             y = 0.5 * x * (1 + xp.tanh(_SQRT_2_PI * (x + 0.044715 * x * x * x)))
         else:
-            y = 0.5 * x * (1 + erf_array(x * _SQRT1_2))
+            y = erf_array(x * _SQRT1_2)             # a new array in x's dtype: finished in place
+            y += 1
+            y *= x
+            y *= 0.5
         return y.astype(x.dtype, copy=False)
 
     @staticmethod
@@ -258,8 +261,16 @@ class Gelu(FusedFunction):
         if ctx.approximate == "tanh":
             t = xp.tanh(_SQRT_2_PI * (a + 0.044715 * a * a * a))
             d = 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * a * a)
-        else:
-            d = 0.5 * (1 + erf_array(a * _SQRT1_2)) + a * xp.exp(-0.5 * a * a) * _INV_SQRT_2PI
+        else:                                       # Phi(a) + a phi(a), in place over two arrays
+            d = erf_array(a * _SQRT1_2)
+            d += 1
+            d *= 0.5
+            t = a * a
+            t *= -0.5
+            xp.exp(t, out=t)
+            t *= a
+            t *= _INV_SQRT_2PI
+            d += t
         return gy * d.astype(gy.dtype, copy=False), None
 
     @staticmethod

@@ -346,9 +346,41 @@ def _erfc_tail(s, xp):
     return xp.exp(-hi * hi - 0.5625) * xp.exp((hi - s) * (hi + s) + rs) / s
 
 
-def erf_array(x):
-    """erf(x) for a float array, computed in float64 and returned in x's dtype."""
+# float32 erf: the rational minimax approximation erf(x) = x P(x^2) / Q(x^2) on [-4, 4] (erf(+-4) is 1
+# to float32 precision) used by Eigen and XLA for float32 (``generic_fast_erf_float``). Evaluated in
+# float32: max abs error 4.2e-7 (about 7 ulp of 1, near |x| = 3.3), relative error 2e-7 for small x;
+# no branches, so no boolean-mask gathers -- 5x faster than the float64 fdlibm path on MNIST-sized
+# GELU inputs, which made the exact GELU 60% of a MiniLM forward pass.
+_ERF32_P = (-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06, -5.69250639462346e-05,
+            -7.34990630326855e-04, -2.95459980854025e-03, -1.60960333262415e-02)   # x^12 .. x^0 in x^2
+_ERF32_Q = (-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03, -7.37332916720468e-03,
+            -1.42647390514189e-02)
+
+
+def _erf_float32(x):
     xp = xp_of(x)
+    v = xp.clip(x, -4.0, 4.0)                      # NaN stays NaN, +-inf -> +-4 -> +-1
+    z = v * v
+    p = xp.full_like(z, _ERF32_P[0])
+    for c in _ERF32_P[1:]:                         # Horner, in place: no temporaries per term
+        p *= z
+        p += np.float32(c)
+    q = xp.full_like(z, _ERF32_Q[0])
+    for c in _ERF32_Q[1:]:
+        q *= z
+        q += np.float32(c)
+    p *= v
+    p /= q
+    return p
+
+
+def erf_array(x):
+    """erf(x) for a float array in x's dtype: float32 by a branch-free rational approximation in
+    float32 (max error 4.2e-7), every other dtype by fdlibm's piecewise rational approximations in
+    float64 (1 ulp)."""
+    xp = xp_of(x)
+    if x.dtype == np.float32:
+        return _erf_float32(x)
     a = xp.abs(x.astype(np.float64))
     out = xp.empty_like(a)
     # |x| < 0.84375: erf(x) = x + x * P(x^2)/Q(x^2)
