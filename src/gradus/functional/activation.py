@@ -245,8 +245,15 @@ class Gelu(FusedFunction):
         xp = xp_of(x)
         ctx.save_for_backward(x)
         ctx.approximate = approximate
-        if approximate == "tanh":
-            y = 0.5 * x * (1 + xp.tanh(_SQRT_2_PI * (x + 0.044715 * x * x * x)))
+        if approximate == "tanh":                   # in place over one new array
+            y = x * x
+            y *= 0.044715 * _SQRT_2_PI
+            y += _SQRT_2_PI
+            y *= x                                  # u = sqrt(2/pi) (x + 0.044715 x^3)
+            xp.tanh(y, out=y)
+            y += 1
+            y *= x
+            y *= 0.5
         else:
             y = erf_array(x * _SQRT1_2)             # a new array in x's dtype: finished in place
             y += 1
@@ -258,9 +265,22 @@ class Gelu(FusedFunction):
     def backward_raw(ctx, gy):
         (a,) = ctx.saved_arrays
         xp = xp_of(a)
-        if ctx.approximate == "tanh":
-            t = xp.tanh(_SQRT_2_PI * (a + 0.044715 * a * a * a))
-            d = 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * a * a)
+        if ctx.approximate == "tanh":               # 0.5 (1 + t) + 0.5 a (1 - t^2) du/da, in place
+            a2 = a * a
+            t = a2 * (0.044715 * _SQRT_2_PI)
+            t += _SQRT_2_PI
+            t *= a
+            xp.tanh(t, out=t)
+            a2 *= 3 * 0.044715 * _SQRT_2_PI
+            a2 += _SQRT_2_PI                        # du/da
+            a2 *= a
+            a2 *= 0.5
+            d = t * t
+            xp.subtract(1, d, out=d)
+            d *= a2                                 # 0.5 a (1 - t^2) du/da
+            t += 1
+            t *= 0.5
+            d += t
         else:                                       # Phi(a) + a phi(a), in place over two arrays
             d = erf_array(a * _SQRT1_2)
             d += 1
