@@ -278,8 +278,14 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise UsageError(f"the prompt must be non-empty and use the model's {len(itos)} characters; "
                          f"unknown: {missing}")
     try:
-        ids = model.generate([stoi[ch] for ch in args.prompt], args.length, args.temperature, args.top_k,
-                             args.top_p, generator=np.random.default_rng(args.seed))
+        prompt_ids = [stoi[ch] for ch in args.prompt]
+        if hasattr(model, "config") and hasattr(model.config, "block_size"):    # a GPT: (B, T) in and out
+            ids = model.generate(np.array([prompt_ids]), args.length, args.temperature, args.top_k,
+                                 args.top_p, generator=np.random.default_rng(args.seed)).numpy()[0]
+            ids = ids[len(prompt_ids):].tolist()
+        else:
+            ids = model.generate(prompt_ids, args.length, args.temperature, args.top_k,
+                                 args.top_p, generator=np.random.default_rng(args.seed))
     except ValueError as e:
         raise UsageError(str(e)) from None
     print(args.prompt + "".join(itos[i] for i in ids))
