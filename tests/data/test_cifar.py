@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gradus.data.datasets import CIFAR10, read_cifar_bin
-from gradus.data.errors import DatasetFormatError, DatasetNotFoundError
+from gradus.data.errors import ChecksumError, DatasetFormatError, DatasetNotFoundError
 
 
 def make_records(n, seed=0):
@@ -40,13 +40,21 @@ def test_read_cifar_bin_bad_size_and_label(tmp_path):
         read_cifar_bin(tmp_path / "l.bin")
 
 
-def test_cifar_loads_present_batches_from_subfolder(tmp_path):
+def unverified(monkeypatch, *names):
+    """Synthetic batches under official names: drop those names' digests (they load with a
+    'not verified' warning instead of failing the official checksum)."""
+    table = {k: v for k, v in CIFAR10.known_sha256.items() if k not in names}
+    monkeypatch.setattr(CIFAR10, "known_sha256", table)
+
+
+def test_cifar_loads_present_batches_from_subfolder(tmp_path, monkeypatch):
     folder = tmp_path / "cifar10" / "cifar-10-batches-bin"
     folder.mkdir(parents=True)
     raw2, l2, _ = make_records(3, seed=2)
     raw3, l3, _ = make_records(5, seed=3)
     (folder / "data_batch_2.bin").write_bytes(raw2)
     (folder / "data_batch_3.bin").write_bytes(raw3)
+    unverified(monkeypatch, "data_batch_2.bin", "data_batch_3.bin")
     with pytest.warns(UserWarning, match="only 8 of 50000"):
         ds = CIFAR10(root=tmp_path, download=False)
     assert ds.is_subset and len(ds) == 8
@@ -73,14 +81,65 @@ def test_cifar_download_extracts_tarball_safely(tmp_path, monkeypatch):
         tar.addfile(info, io.BytesIO(raw))
     monkeypatch.setattr(CIFAR10, "tar_urls", (tar_path.as_uri(),))
     monkeypatch.setattr(CIFAR10, "tar_md5", hashlib.md5(tar_path.read_bytes()).hexdigest())
-    with pytest.warns(UserWarning):
+    unverified(monkeypatch, "test_batch.bin")
+    with pytest.warns(UserWarning, match="not verified"):
         ds = CIFAR10(root=tmp_path / "root", train=False, download=True)
     np.testing.assert_array_equal(ds.targets, labels)
 
 
+def test_every_official_batch_has_a_digest():
+    # torchvision checks each batch file's md5; gradus checks each one's sha256 (md5 recorded too).
+    for name in CIFAR10.train_files + CIFAR10.test_files + ["batches.meta.txt"]:
+        assert len(CIFAR10.known_sha256[name]) == 64
+    assert set(CIFAR10.known_md5) == set(CIFAR10.train_files + CIFAR10.test_files)
+
+
+def test_cifar_batch_with_an_official_name_but_another_digest_is_refused(tmp_path):
+    folder = tmp_path / "cifar10"
+    folder.mkdir()
+    raw, _, _ = make_records(2)
+    (folder / "data_batch_4.bin").write_bytes(raw)
+    with pytest.raises(ChecksumError, match="sha256 mismatch") as e:
+        CIFAR10(root=tmp_path, download=False)
+    assert str(folder / "data_batch_4.bin") in str(e.value)
+    assert CIFAR10.known_sha256["data_batch_4.bin"] in str(e.value)
+
+
+def test_cifar_corrupt_class_names_file_is_refused(tmp_path, monkeypatch):
+    folder = tmp_path / "cifar10"
+    folder.mkdir()
+    raw, _, _ = make_records(1)
+    (folder / "test_batch.bin").write_bytes(raw)
+    (folder / "batches.meta.txt").write_text("airplane\nautomobile\n")
+    unverified(monkeypatch, "test_batch.bin")
+    with pytest.raises(ChecksumError, match="batches.meta.txt"):
+        CIFAR10(root=tmp_path, train=False, download=False)
+
+
+def test_known_subset_and_unknown_names_warn_that_they_were_not_verified(tmp_path, monkeypatch):
+    folder = tmp_path / "cifar10"
+    folder.mkdir()
+    raw, labels, _ = make_records(3)
+    (folder / "test_batch.bin").write_bytes(raw)
+    digest = hashlib.sha256(raw).hexdigest()
+    monkeypatch.setattr(CIFAR10, "known_subsets", {"test_batch.bin": {digest: "a 3-record test subset"}})
+    with pytest.warns(UserWarning, match=r"was not verified against the official test_batch.bin: it is a "
+                                         r"3-record test subset") as record:
+        ds = CIFAR10(root=tmp_path, train=False, download=False)
+    assert str(folder / "test_batch.bin") in str(record[0].message)
+    np.testing.assert_array_equal(ds.targets, labels)
+    # A batch name with no known digest at all: loaded, with a warning saying so.
+    monkeypatch.setattr(CIFAR10, "test_files", ["my_batch.bin"])
+    (folder / "my_batch.bin").write_bytes(raw)
+    with pytest.warns(UserWarning, match="no published checksum is known for 'my_batch.bin'"):
+        CIFAR10(root=tmp_path, train=False, download=False)
+
+
 def test_cifar_subset_from_shared_data(shared_data):
-    with pytest.warns(UserWarning, match="only 10000 of 50000"):
+    with pytest.warns(UserWarning, match="only 10000 of 50000") as record:
         train = CIFAR10(root=shared_data, train=True, download=False)
+    # data_batch_1.bin and batches.meta.txt are the official files: verified, no such warning.
+    assert not any("not verified" in str(w.message) for w in record)
     assert train.is_subset
     assert train.data.shape == (10000, 32, 32, 3) and train.data.dtype == np.uint8
     assert train.targets.dtype == np.int64 and 0 <= train.targets.min() and train.targets.max() <= 9
@@ -91,7 +150,9 @@ def test_cifar_subset_from_shared_data(shared_data):
     )
     assert train.classes == ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
                              "truck"]
-    with pytest.warns(UserWarning, match="only 1000 of 10000"):
+    with pytest.warns(UserWarning, match="only 1000 of 10000") as record:
         test = CIFAR10(root=shared_data, train=False, download=False)
+    # The shared test_batch.bin is the known 1,000-record subset: not the official file, and said so.
+    assert any("not verified against the official test_batch.bin" in str(w.message) for w in record)
     assert test.data.shape == (1000, 32, 32, 3)
     assert test.targets[:10].tolist() == [3, 8, 8, 0, 6, 6, 1, 6, 3, 1]

@@ -10,8 +10,11 @@ lists each URL with its error and the exact path where the file can be placed by
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import hashlib
 import http.client
+import lzma
 import os
 import shutil
 import tarfile
@@ -19,10 +22,17 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
-from .errors import ChecksumError, DatasetNotFoundError, DownloadError, UnsafeArchiveError
+from .errors import (
+    ChecksumError,
+    DatasetFormatError,
+    DatasetNotFoundError,
+    DownloadError,
+    UnsafeArchiveError,
+)
 
 __all__ = [
     "resolve_root",
@@ -222,12 +232,12 @@ def ensure_file(
 # --------------------------------------------------------------------------- archives
 
 
-def _check_member_name(name: str) -> PurePosixPath:
+def _check_member_name(name: str, archive: str | os.PathLike = "archive") -> PurePosixPath:
     p = PurePosixPath(name.replace("\\", "/"))
     if p.is_absolute() or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        raise UnsafeArchiveError(f"refusing archive member with an absolute path: {name!r}")
+        raise UnsafeArchiveError(f"{archive}: refusing archive member with an absolute path: {name!r}")
     if ".." in p.parts:
-        raise UnsafeArchiveError(f"refusing archive member with a '..' component: {name!r}")
+        raise UnsafeArchiveError(f"{archive}: refusing archive member with a '..' component: {name!r}")
     return p
 
 
@@ -244,7 +254,9 @@ def safe_extract_tar(
     Refused (``UnsafeArchiveError``) before anything is written: absolute member names, names with
     a ``..`` component, names that resolve outside ``dest``, symbolic or hard links whose target
     resolves outside ``dest``, and device / FIFO members.  On Pythons that have it, the stdlib
-    ``filter="data"`` is applied as a second line of defence.
+    ``filter="data"`` is applied as a second line of defence.  A damaged archive (not a tar, a bad
+    header checksum, a corrupt or truncated compressed stream, whose CRC is checked before anything
+    is written) is a :class:`DatasetFormatError`; both name the archive.
 
     Args:
         members: if given, only these member names are extracted (others are still checked).
@@ -254,40 +266,80 @@ def safe_extract_tar(
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     wanted = set(members) if members is not None else None
-    with tarfile.open(path, "r:*") as tar:
-        chosen: list[tarfile.TarInfo] = []
-        for m in tar.getmembers():
-            rel = _check_member_name(m.name)
-            target = dest / rel
-            if not _inside(dest, target):
-                raise UnsafeArchiveError(f"refusing archive member outside the destination: {m.name!r}")
-            if m.isdev():  # character / block devices and FIFOs
-                raise UnsafeArchiveError(f"refusing device or FIFO archive member: {m.name!r}")
-            if m.issym():
-                link = PurePosixPath(m.linkname)
-                if link.is_absolute() or not _inside(dest, target.parent / link):
-                    raise UnsafeArchiveError(
-                        f"refusing symlink escaping the destination: {m.name!r} -> {m.linkname!r}"
-                    )
-            elif m.islnk():
-                # Hard-link targets are archive-relative names.
-                _check_member_name(m.linkname)
-                if not _inside(dest, dest / m.linkname):
-                    raise UnsafeArchiveError(
-                        f"refusing hard link escaping the destination: {m.name!r} -> {m.linkname!r}"
-                    )
-            elif not (m.isfile() or m.isdir()):
-                raise UnsafeArchiveError(f"refusing unsupported archive member type: {m.name!r}")
-            if wanted is None or m.name in wanted:
-                chosen.append(m)
-        if wanted is not None:
-            missing = wanted - {m.name for m in chosen}
-            if missing:
-                raise UnsafeArchiveError(f"{path}: archive has no member(s) {sorted(missing)}")
+    with open(path, "rb") as fh:  # outside the try: a missing file stays a FileNotFoundError
+        try:
+            tar = tarfile.open(fileobj=fh, mode="r:*")
+        except _TAR_ERRORS as e:
+            raise _corrupt_tar(path, e) from None
+        with tar:
+            return _extract_checked(tar, path, dest, wanted)
+
+
+# The stdlib's own refusal of an unsafe member (Python >= 3.11.4 / 3.12); () matches nothing.
+_FILTER_ERROR = getattr(tarfile, "FilterError", ())
+# A damaged tar: not a tar / bad header (ReadError), a corrupt or truncated gzip, bz2 or xz stream.
+_TAR_ERRORS: tuple[type[BaseException], ...] = (
+    tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError,
+)
+
+
+def _corrupt_tar(path: str | os.PathLike, e: BaseException) -> DatasetFormatError:
+    return DatasetFormatError(f"{path}: corrupt or truncated tar archive ({type(e).__name__}: {e})")
+
+
+def _extract_checked(
+    tar: tarfile.TarFile, path: str | os.PathLike, dest: Path, wanted: set[str] | None
+) -> list[Path]:
+    try:
+        infos = tar.getmembers()
+        # A compressed stream's CRC (gzip) or check (xz, bz2) is verified only at its very end, which
+        # getmembers() need not reach (it stops at the end-of-archive blocks): read to the end now,
+        # so corrupt member data is refused before anything is written. (A plain tar has no data
+        # checksum at all: verify the archive's digest first, as the datasets do.)
+        if isinstance(tar.fileobj, (gzip.GzipFile, lzma.LZMAFile, bz2.BZ2File)):
+            while tar.fileobj.read(_CHUNK):
+                pass
+    except _TAR_ERRORS as e:
+        raise _corrupt_tar(path, e) from None
+    chosen: list[tarfile.TarInfo] = []
+    for m in infos:
+        rel = _check_member_name(m.name, path)
+        target = dest / rel
+        if not _inside(dest, target):
+            raise UnsafeArchiveError(f"{path}: refusing archive member outside the destination: {m.name!r}")
+        if m.isdev():  # character / block devices and FIFOs
+            raise UnsafeArchiveError(f"{path}: refusing device or FIFO archive member: {m.name!r}")
+        if m.issym():
+            link = PurePosixPath(m.linkname)
+            if link.is_absolute() or not _inside(dest, target.parent / link):
+                raise UnsafeArchiveError(
+                    f"{path}: refusing symlink escaping the destination: {m.name!r} -> {m.linkname!r}"
+                )
+        elif m.islnk():
+            # Hard-link targets are archive-relative names.
+            _check_member_name(m.linkname, path)
+            if not _inside(dest, dest / m.linkname):
+                raise UnsafeArchiveError(
+                    f"{path}: refusing hard link escaping the destination: {m.name!r} -> {m.linkname!r}"
+                )
+        elif not (m.isfile() or m.isdir()):
+            raise UnsafeArchiveError(f"{path}: refusing unsupported archive member type: {m.name!r}")
+        if wanted is None or m.name in wanted:
+            chosen.append(m)
+    if wanted is not None:
+        missing = wanted - {m.name for m in chosen}
+        if missing:
+            raise UnsafeArchiveError(f"{path}: archive has no member(s) {sorted(missing)}")
+    try:
         if hasattr(tarfile, "data_filter"):
             tar.extractall(dest, members=chosen, filter="data")
         else:  # pragma: no cover - Python without PEP 706 backport; our checks above still ran
             tar.extractall(dest, members=chosen)
+    except _FILTER_ERROR as e:  # the stdlib filter refused a member our checks let through
+        raise UnsafeArchiveError(f"{path}: {e}") from None
+    except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, gzip.BadGzipFile) as e:
+        # Not every OSError here: a full disk or a read-only dest is not a corrupt archive.
+        raise _corrupt_tar(path, e) from None
     return [dest / m.name for m in chosen if m.isfile()]
 
 
@@ -304,6 +356,26 @@ def _zip_member(zf: zipfile.ZipFile, member_basename: str, zip_path: str | os.Pa
     raise DatasetNotFoundError(f"{zip_path}: archive has no member named {member_basename!r}")
 
 
+# What zipfile raises for a damaged archive: not a zip / bad central directory / bad CRC
+# (BadZipFile), a corrupt deflate stream (zlib.error), a truncated member (EOFError), an unsupported
+# compression method (NotImplementedError), an encrypted member (RuntimeError), inconsistent header
+# fields (ValueError, OSError from a seek outside the file), an lzma/bz2 stream that is corrupt.
+_ZIP_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+    OSError,
+    lzma.LZMAError,
+)
+
+
+def _corrupt_zip(zip_path: str | os.PathLike, e: BaseException) -> DatasetFormatError:
+    return DatasetFormatError(f"{zip_path}: corrupt or unreadable zip archive ({type(e).__name__}: {e})")
+
+
 def read_zip_member(
     zip_path: str | os.PathLike, member_basename: str, max_bytes: int = 1 << 30
 ) -> bytes:
@@ -311,20 +383,31 @@ def read_zip_member(
 
     Nothing is written to disk, so a hostile member name cannot place a file anywhere (and a
     read-only data root is fine).  A member announcing more than ``max_bytes`` uncompressed bytes
-    (a zip bomb) is refused with :class:`UnsafeArchiveError`; the CRC is checked by ``zipfile``.
+    (a zip bomb) is refused with :class:`UnsafeArchiveError`, and at most ``max_bytes + 1`` bytes
+    are ever decompressed (the announced size may lie); the CRC is checked by ``zipfile``.  A
+    damaged archive (not a zip, truncated, bad CRC, corrupt stream, encrypted or unsupported
+    member) is a :class:`DatasetFormatError` naming the archive.
     """
-    with zipfile.ZipFile(zip_path) as zf:
-        info = _zip_member(zf, member_basename, zip_path)
-        if info.file_size > max_bytes:
-            raise UnsafeArchiveError(
-                f"{zip_path}: member {info.filename!r} is {info.file_size} bytes uncompressed, "
-                f"over the {max_bytes}-byte limit"
-            )
-        with zf.open(info) as src:
-            data = src.read(max_bytes + 1)
-        if len(data) > max_bytes:
-            raise UnsafeArchiveError(f"{zip_path}: member {info.filename!r} exceeds {max_bytes} bytes")
-        return data
+    with open(zip_path, "rb") as fh:  # outside the try: a missing file stays a FileNotFoundError
+        try:
+            zf = zipfile.ZipFile(fh)
+        except _ZIP_ERRORS as e:
+            raise _corrupt_zip(zip_path, e) from None
+        with zf:
+            info = _zip_member(zf, member_basename, zip_path)
+            if info.file_size > max_bytes:
+                raise UnsafeArchiveError(
+                    f"{zip_path}: member {info.filename!r} is {info.file_size} bytes uncompressed, "
+                    f"over the {max_bytes}-byte limit"
+                )
+            try:
+                with zf.open(info) as src:
+                    data = src.read(max_bytes + 1)
+            except _ZIP_ERRORS as e:
+                raise _corrupt_zip(zip_path, e) from None
+    if len(data) > max_bytes:
+        raise UnsafeArchiveError(f"{zip_path}: member {info.filename!r} exceeds {max_bytes} bytes")
+    return data
 
 
 def extract_zip_member(
@@ -333,17 +416,29 @@ def extract_zip_member(
     """Copy the one zip member whose base name is ``member_basename`` to ``dest_file`` (atomic).
 
     Only the chosen member's *contents* are read and written under a name we choose, so a
-    hostile member name (absolute, ``..``) can never place a file anywhere else.
+    hostile member name (absolute, ``..``) can never place a file anywhere else.  A damaged
+    archive is a :class:`DatasetFormatError` naming it, and leaves no partial ``dest_file``.
     """
     dest_file = Path(dest_file)
-    with zipfile.ZipFile(zip_path) as zf:
-        info = _zip_member(zf, member_basename, zip_path)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest_file.name}.", suffix=".part", dir=dest_file.parent)
+    with open(zip_path, "rb") as fh:
         try:
-            with os.fdopen(fd, "wb") as out, zf.open(info) as src:
-                shutil.copyfileobj(src, out, _CHUNK)
-            os.replace(tmp_name, dest_file)
-        finally:
-            if os.path.exists(tmp_name):
-                os.unlink(tmp_name)
+            zf = zipfile.ZipFile(fh)
+        except _ZIP_ERRORS as e:
+            raise _corrupt_zip(zip_path, e) from None
+        with zf:
+            info = _zip_member(zf, member_basename, zip_path)
+            fd, tmp_name = tempfile.mkstemp(
+                prefix=f".{dest_file.name}.", suffix=".part", dir=dest_file.parent
+            )
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    try:
+                        with zf.open(info) as src:
+                            shutil.copyfileobj(src, out, _CHUNK)
+                    except _ZIP_ERRORS as e:
+                        raise _corrupt_zip(zip_path, e) from None
+                os.replace(tmp_name, dest_file)
+            finally:
+                if os.path.exists(tmp_name):
+                    os.unlink(tmp_name)
     return dest_file

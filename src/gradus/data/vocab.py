@@ -365,6 +365,8 @@ class Vocab:
             state = json.loads(text)
         except json.JSONDecodeError as e:
             raise DatasetFormatError(f"{source}: not a vocabulary file (invalid JSON: {e})") from e
+        except RecursionError:
+            raise DatasetFormatError(f"{source}: not a vocabulary file (JSON nested too deeply)") from None
         if not isinstance(state, dict) or state.get("format") != _FORMAT:
             raise DatasetFormatError(
                 f"{source}: not a gradus vocabulary (expected a JSON object with format={_FORMAT!r})"
@@ -402,7 +404,11 @@ class Vocab:
         """Read a vocabulary written by :meth:`save`.  ``FileNotFoundError`` if missing,
         :class:`~gradus.data.errors.DatasetFormatError` (a ``ValueError``) if it is not one."""
         path = Path(path)
-        return cls.from_json(path.read_text(encoding="utf-8"), source=str(path))
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise DatasetFormatError(f"{path}: not a vocabulary file (not UTF-8: {e})") from None
+        return cls.from_json(text, source=str(path))
 
 
 def build_vocab_from_iterator(

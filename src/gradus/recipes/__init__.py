@@ -142,7 +142,8 @@ def import_object(spec: str, what: str = "object") -> Any:
     mod_name, _, attr = spec.partition(":")
     try:
         mod = importlib.import_module(mod_name)
-    except ImportError as e:
+    except (ImportError, ValueError, TypeError) as e:
+        # ValueError: an empty module name (":x"); TypeError: a relative one (".x:y").
         raise RecipeError(f"{what} {spec!r}: cannot import module {mod_name!r} ({e})") from None
     obj = mod
     for part in attr.split("."):
@@ -320,7 +321,7 @@ def check_value(key: str, value: Any) -> None:
         hint = ""
         if isinstance(value, str) and kind not in ("str",):
             hint = " (a string: numbers are written without quotes)"
-        elif isinstance(value, float) and "int" in kind and value == int(value):
+        elif isinstance(value, float) and "int" in kind and value.is_integer():  # False for inf, nan
             hint = f" (write {int(value)})"
         raise RecipeError(f"{key} must be {what}, got {_show(value)}{hint}")
 
@@ -497,10 +498,7 @@ def load_recipe(name: str | Path = DEFAULT_RECIPE, overrides: Iterable[str] = ()
     ``"supervised"``) and, for supervised recipes, every ``[train]`` default filled in.
     """
     path = recipe_path(name)
-    try:
-        config = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise RecipeError(f"{path}: not valid TOML: {e}") from None
+    config = _parse_recipe_file(path)
     for section, body in config.items():
         if not isinstance(body, dict):
             raise RecipeError(f"{path}: [{section}] must be a table (a [{section}] header with keys under "
@@ -521,24 +519,69 @@ def load_recipe(name: str | Path = DEFAULT_RECIPE, overrides: Iterable[str] = ()
                 raise RecipeError(f"unknown key {key!r} for recipe {path.stem!r}{_suggest(key, known)}")
     original = copy.deepcopy(config)
     config = apply_overrides(config, overrides)
-    if check:
-        check_values(config, original)
-    if config["recipe"].get("runner", SUPERVISED) == SUPERVISED:
-        train = config.setdefault("train", {})
-        for k, v in TRAIN_DEFAULTS.items():
-            if isinstance(v, dict):
-                merged = dict(v)
-                merged.update(train.get(k) or {})
-                train[k] = merged
-            else:
-                train.setdefault(k, v)
-        data = config.setdefault("data", {})
-        for k, v in DATA_RUNNER_KEYS.items():
-            if k != "dataset":
-                data.setdefault(k, v)
-    if check:
-        validate(config)
+    try:
+        if check:
+            check_values(config, original)
+        if config["recipe"].get("runner", SUPERVISED) == SUPERVISED:
+            train = config.setdefault("train", {})
+            for k, v in TRAIN_DEFAULTS.items():
+                if isinstance(v, dict):
+                    given = train.get(k) or {}
+                    if not isinstance(given, Mapping):
+                        raise RecipeError(f"train.{k} must be a table, got {_show(given)}")
+                    merged = dict(v)
+                    merged.update(given)
+                    train[k] = merged
+                else:
+                    train.setdefault(k, v)
+            data = config.setdefault("data", {})
+            for k, v in DATA_RUNNER_KEYS.items():
+                if k != "dataset":
+                    data.setdefault(k, v)
+        if check:
+            validate(config)
+    except RecipeError as e:
+        # An error in the file names the file, as the parse errors do; one that an override causes
+        # names only the overridden key (the file is not at fault). With overrides, the file alone
+        # is checked again to tell the two apart (on this error path only).
+        if str(path) in str(e):
+            raise
+        in_file = RecipeError(f"{path}: {e}")
+        if overrides:
+            try:
+                load_recipe(path, (), check=check)
+            except RecipeError as alone:
+                if str(alone) == str(in_file):
+                    raise in_file from None
+            raise
+        raise in_file from None
     return config
+
+
+# A recipe is a few kilobytes; anything far larger is not one (and is not read into memory).
+MAX_RECIPE_BYTES = 1 << 20
+
+
+def _parse_recipe_file(path: Path) -> dict[str, Any]:
+    """Parse a recipe file; every failure is a RecipeError naming the file and what is wrong."""
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise RecipeError(f"recipe file {path} cannot be read: {e.strerror or e}") from None
+    if size > MAX_RECIPE_BYTES:
+        raise RecipeError(f"{path}: {size} bytes is not a recipe (recipes are TOML files under "
+                          f"{MAX_RECIPE_BYTES} bytes)")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise RecipeError(f"{path}: not UTF-8 text ({e})") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as read_text() had
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise RecipeError(f"{path}: not valid TOML: {e}") from None
+    except RecursionError:  # tomllib parses nested arrays / inline tables recursively
+        raise RecipeError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
 
 
 def describe_target(config: Mapping[str, Any]) -> str:

@@ -57,6 +57,12 @@ __all__ = [
 FORMAT = "gradus-checkpoint"
 FORMAT_VERSION = 1
 _META_KEY = "gradus"  # key of the JSON document inside the safetensors header's __metadata__
+# Key of the SHA-256 of that document's exact text. The tensors have their own digest; this one
+# makes a corrupted document (a changed epoch, a lost key) an error instead of silent garbage.
+# Checkpoints written before it existed have no such key and load unverified, as before.
+_META_SHA_KEY = "gradus_sha256"
+# safetensors' own limit on the JSON header (its MAX_HEADER_SIZE); checked before parsing anything.
+_MAX_HEADER_BYTES = 100_000_000
 
 
 class CheckpointError(GradusError, ValueError):
@@ -196,12 +202,21 @@ def flatten_state(obj: Any, prefix: str) -> tuple[Any, dict[str, np.ndarray]]:
 
 
 def unflatten_state(skeleton: Any, tensors: Mapping[str, np.ndarray]) -> Any:
-    """Inverse of :func:`flatten_state`: rebuild the nested state, Tensors as gradus Tensors."""
+    """Inverse of :func:`flatten_state`: rebuild the nested state, Tensors as gradus Tensors.
 
-    def dec(x: Any) -> Any:
+    A skeleton that :func:`flatten_state` cannot have written (a tensor reference that is not a
+    string, ``__items__`` that are not ``[key, value]`` pairs, a ``__float__`` that is not a float
+    literal...) raises :class:`CheckpointError` saying where, never a raw ``TypeError``."""
+
+    def bad(where: str, what: str) -> CheckpointError:
+        return CheckpointError(f"malformed checkpoint metadata at {where}: {what}")
+
+    def dec(x: Any, where: str) -> Any:
         if isinstance(x, dict):
             if "__tensor__" in x:
                 name = x["__tensor__"]
+                if not isinstance(name, str):
+                    raise bad(where, f"tensor reference {name!r} is not a string")
                 if name not in tensors:
                     raise CheckpointError(f"checkpoint is missing tensor {name!r} referenced by its metadata")
                 a = tensors[name]
@@ -211,20 +226,40 @@ def unflatten_state(skeleton: Any, tensors: Mapping[str, np.ndarray]) -> Any:
 
                     return Tensor._make(np.array(a))  # own, writable copy
                 if kind == "scalar":
+                    if np.asarray(a).ndim != 0:
+                        raise bad(where, f"scalar {name!r} has shape {tuple(np.shape(a))}")
                     return a[()]
+                if kind != "ndarray":
+                    raise bad(where, f"unknown tensor kind {kind!r}")
                 return np.array(a)
             if "__float__" in x:
-                return float(x["__float__"])
+                text = x["__float__"]
+                if text not in ("nan", "inf", "-inf"):
+                    raise bad(where, f"__float__ must be 'nan', 'inf' or '-inf', got {text!r}")
+                return float(text)
             if "__items__" in x:
-                return {k: dec(v) for k, v in x["__items__"]}
+                items = x["__items__"]
+                if not isinstance(items, list) or not all(isinstance(i, list) and len(i) == 2 for i in items):
+                    raise bad(where, "__items__ must be a list of [key, value] pairs")
+                out = {}
+                for k, v in items:
+                    if not (k is None or isinstance(k, (str, int, float, bool))):
+                        raise bad(where, f"dict key {k!r} is not a string or a number")
+                    out[k] = dec(v, f"{where}.{k}")
+                return out
             if "__tuple__" in x:
-                return tuple(dec(v) for v in x["__tuple__"])
-            return {k: dec(v) for k, v in x.items()}
+                if not isinstance(x["__tuple__"], list):
+                    raise bad(where, "__tuple__ must be a list")
+                return tuple(dec(v, f"{where}.{i}") for i, v in enumerate(x["__tuple__"]))
+            return {k: dec(v, f"{where}.{k}") for k, v in x.items()}
         if isinstance(x, list):
-            return [dec(v) for v in x]
+            return [dec(v, f"{where}.{i}") for i, v in enumerate(x)]
         return x
 
-    return dec(skeleton)
+    try:
+        return dec(skeleton, "state")
+    except RecursionError:
+        raise CheckpointError("malformed checkpoint metadata: nested too deeply") from None
 
 
 def _tensors_digest(tensors: Mapping[str, np.ndarray]) -> str:
@@ -302,7 +337,8 @@ def save_checkpoint(
     doc["meta"] = skeleton
     doc["tensors_sha256"] = _tensors_digest(tensors)
     text = json.dumps(doc, indent=1, allow_nan=False)
-    data = st_save(tensors, metadata={_META_KEY: json.dumps(doc, separators=(",", ":"), allow_nan=False)})
+    embedded = json.dumps(doc, separators=(",", ":"), allow_nan=False)
+    data = st_save(tensors, metadata={_META_KEY: embedded, _META_SHA_KEY: _text_digest(embedded)})
     # The safetensors file is the source of truth (it embeds the document); the sidecar is for
     # people and tools. Tensors first: a crash in between leaves a stale but valid sidecar only.
     atomic_write_bytes(path, data)
@@ -331,10 +367,30 @@ class Checkpoint:
         entry = self.doc.get(part)
         if entry is None:
             return None
-        return unflatten_state(entry["state"], self.tensors)
+        try:
+            return unflatten_state(entry["state"], self.tensors)
+        except CheckpointError as e:
+            raise CheckpointError(f"{self.path}: {part} state: {e}") from None
+
+
+def _text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _parse_json(text: str | bytes, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CheckpointError(f"{where} is not valid JSON ({e})") from None
+    except RecursionError:
+        raise CheckpointError(f"{where} is not valid JSON (nested too deeply)") from None
 
 
 def _read_header(data: bytes, path: Path) -> dict:
+    """The safetensors header: an 8-byte little-endian length ``n``, then ``n`` bytes of a JSON object.
+
+    ``n`` is checked against the file size (and safetensors' 100 MB limit) before the JSON is
+    touched, so a corrupt length can neither read past the data nor make a huge allocation."""
     if len(data) < 8:
         raise CheckpointError(f"{path} is truncated or not a safetensors file ({len(data)} bytes)")
     (n,) = struct.unpack("<Q", data[:8])
@@ -342,18 +398,67 @@ def _read_header(data: bytes, path: Path) -> dict:
         raise CheckpointError(
             f"{path} is truncated or corrupt: its header announces {n} bytes but the file has {len(data)}"
         )
-    try:
-        return json.loads(data[8 : 8 + n])
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"{path} is corrupt: its safetensors header is not valid JSON ({e})") from None
+    if n > _MAX_HEADER_BYTES:
+        raise CheckpointError(
+            f"{path} is corrupt: its header announces {n} bytes, over safetensors' "
+            f"{_MAX_HEADER_BYTES}-byte limit"
+        )
+    header = _parse_json(data[8 : 8 + n], f"{path} is corrupt: its safetensors header")
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{path} is corrupt: its safetensors header is not a JSON object")
+    return header
+
+
+def _check_doc(doc: Any, where: str) -> dict:
+    """The checkpoint document's structure, as :func:`save_checkpoint` writes it; a CheckpointError
+    naming ``where`` and the bad field otherwise (the loaders index into it without further checks)."""
+    if not isinstance(doc, dict):
+        raise CheckpointError(f"{where}: the checkpoint document is not a JSON object")
+    if "format" in doc and doc["format"] != FORMAT:
+        raise CheckpointError(f"{where}: format {doc['format']!r} is not {FORMAT!r}")
+    version = doc.get("format_version", FORMAT_VERSION)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise CheckpointError(f"{where}: format_version {version!r} is not a positive integer")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{where}: format_version {version} was written by a newer gradus "
+            f"(this one reads {FORMAT_VERSION})"
+        )
+    if not isinstance(doc.get("tensors_sha256", ""), str):
+        raise CheckpointError(f"{where}: tensors_sha256 is not a string")
+    model = doc.get("model")
+    if model is not None:
+        if not isinstance(model, dict):
+            raise CheckpointError(f"{where}: 'model' is not a JSON object")
+        keys = model.get("keys", [])
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise CheckpointError(f"{where}: model.keys is not a list of strings")
+        if not isinstance(model.get("class", ""), str):
+            raise CheckpointError(f"{where}: model.class is not a string")
+    for part in ("optimizer", "scheduler"):
+        entry = doc.get(part)
+        if entry is None:
+            continue
+        if not isinstance(entry, dict) or "state" not in entry:
+            raise CheckpointError(f"{where}: '{part}' is not a JSON object with a 'state'")
+        if not isinstance(entry.get("class", ""), str):
+            raise CheckpointError(f"{where}: {part}.class is not a string")
+    if not isinstance(doc.get("meta") or {}, dict):
+        raise CheckpointError(f"{where}: 'meta' is not a JSON object")
+    return doc
 
 
 def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
     """Read and verify a checkpoint (tensors + metadata) without applying it to anything.
 
+    Format: a safetensors file (8-byte little-endian header length, JSON header, tensor bytes)
+    whose header ``__metadata__`` holds the JSON document under ``"gradus"`` and its SHA-256 under
+    ``"gradus_sha256"``; a plain safetensors file uses the ``.json`` sidecar if there is one.
+
     Raises:
-        CheckpointError: missing file, truncated/corrupt file, or tensors that do not match the
-            SHA-256 recorded when the checkpoint was written.
+        CheckpointError: missing file, truncated/corrupt file (bad header length, invalid JSON,
+            a document of the wrong structure, a document or tensors that do not match the SHA-256
+            recorded when the checkpoint was written). The message names the file.
     """
     from safetensors import SafetensorError
     from safetensors.numpy import load as st_load
@@ -372,16 +477,29 @@ def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
         tensors = st_load(data)
     except SafetensorError as e:
         raise CheckpointError(f"{path} is truncated or corrupt: {e}") from None
-    embedded = (header.get("__metadata__") or {}).get(_META_KEY)
+    metadata = header.get("__metadata__") or {}
+    if not isinstance(metadata, dict):  # pragma: no cover - safetensors refuses it first
+        raise CheckpointError(f"{path} is corrupt: its __metadata__ is not a JSON object")
+    embedded, recorded = metadata.get(_META_KEY), metadata.get(_META_SHA_KEY)
     if embedded is not None:
-        doc = json.loads(embedded)
+        if recorded is not None and _text_digest(embedded) != recorded:
+            raise CheckpointError(
+                f"{path} is corrupt: its metadata document does not match the SHA-256 recorded when it "
+                "was written"
+            )
+        doc = _check_doc(_parse_json(embedded, f"{path} is corrupt: its metadata document"), str(path))
+    elif recorded is not None:
+        raise CheckpointError(
+            f"{path} is corrupt: its metadata document is missing (only its SHA-256 is there)"
+        )
     else:  # a plain safetensors file (e.g. exported weights): use the sidecar if there is one
         side = sidecar_path(path)
         if side.is_file():
             try:
-                doc = json.loads(side.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as e:
-                raise CheckpointError(f"{side} is corrupt: {e}") from None
+                text = side.read_bytes().decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise CheckpointError(f"{side} is corrupt: not UTF-8 ({e})") from None
+            doc = _check_doc(_parse_json(text, f"{side} is corrupt: it"), str(side))
         else:
             doc = {"model": {"keys": [k[6:] for k in tensors if k.startswith("model.")]}, "meta": {}}
     want = doc.get("tensors_sha256")
@@ -389,7 +507,10 @@ def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
         raise CheckpointError(
             f"{path} is corrupt: its tensors do not match the SHA-256 recorded when it was written"
         )
-    meta = unflatten_state(doc.get("meta") or {}, tensors)
+    try:
+        meta = unflatten_state(doc.get("meta") or {}, tensors)
+    except CheckpointError as e:
+        raise CheckpointError(f"{path}: meta: {e}") from None
     return Checkpoint(path=path, tensors=tensors, doc=doc, meta=meta)
 
 

@@ -7,6 +7,13 @@ green and blue planes (row-major).  Whichever batches are present are loaded; wh
 full 50000 / 10000 images are there, ``is_subset`` is True and a warning says so.  When *no*
 batch of the split is present and downloads are allowed, the tarball is fetched (md5-checked),
 extracted with :func:`~gradus.data.download.safe_extract_tar`, and loaded.
+
+Every batch file (and ``batches.meta.txt``) is checked against the SHA-256 of the official file
+before it is parsed, as torchvision checks each batch's md5: a file under an official name whose
+digest differs is a :class:`~gradus.data.errors.ChecksumError` (corrupt, truncated or another
+version).  The one exception is a *known* subset (the first 1,000 test records shipped with gradus'
+shared data), which loads with a warning saying it could not be verified against the official file;
+a batch name with no published digest loads with a warning too, never silently.
 """
 
 from __future__ import annotations
@@ -19,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from ..dataset import ArrayDataset
-from ..download import dataset_dir, download_file, safe_extract_tar, verify_file
-from ..errors import DatasetFormatError, DatasetNotFoundError
+from ..download import dataset_dir, download_file, file_digest, safe_extract_tar, verify_file
+from ..errors import ChecksumError, DatasetFormatError, DatasetNotFoundError
 
 __all__ = ["CIFAR10", "read_cifar_bin"]
 
@@ -30,12 +37,17 @@ RECORD_BYTES = 1 + 3 * 32 * 32
 def read_cifar_bin(path: str | os.PathLike, n_classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """Parse one CIFAR-10 binary batch.
 
+    Format: no header, no separators; N records of 3073 bytes, each one label byte (0..9) then the
+    32x32 red, green and blue planes (1024 bytes each, row-major).  N is the file size / 3073, so
+    the only allocation is the file's own size.
+
     Returns:
         images: ``(N, 32, 32, 3)`` uint8 (HWC, like torchvision's ``CIFAR10.data``).
         labels: ``(N,)`` int64.
 
     Raises:
-        DatasetFormatError: the size is not a multiple of 3073 bytes, or a label is >= ``n_classes``.
+        DatasetFormatError: the file is empty or its size is not a multiple of 3073 bytes, or a label
+            byte is >= ``n_classes``.  The message names the file.
     """
     size = os.path.getsize(path)
     if size == 0 or size % RECORD_BYTES:
@@ -43,10 +55,18 @@ def read_cifar_bin(path: str | os.PathLike, n_classes: int = 10) -> tuple[np.nda
             f"{path}: {size} bytes is not a whole number of {RECORD_BYTES}-byte CIFAR-10 records "
             "(truncated or not a CIFAR-10 binary batch)"
         )
-    records = np.fromfile(path, dtype=np.uint8).reshape(-1, RECORD_BYTES)
+    # count=size: a file that grows or shrinks after the size check cannot change what is read.
+    flat = np.fromfile(path, dtype=np.uint8, count=size)
+    if flat.size != size:
+        raise DatasetFormatError(f"{path}: file shrank from {size} to {flat.size} bytes while being read")
+    records = flat.reshape(-1, RECORD_BYTES)
     labels = records[:, 0].astype(np.int64)
     if labels.max() >= n_classes:
-        raise DatasetFormatError(f"{path}: label byte {labels.max()} outside 0..{n_classes - 1}")
+        bad = int(np.argmax(labels >= n_classes))
+        raise DatasetFormatError(
+            f"{path}: label byte {labels[bad]} of record {bad} outside 0..{n_classes - 1} "
+            "(corrupt file or not a CIFAR-10 batch)"
+        )
     # (N, 3, 32, 32) planes -> (N, 32, 32, 3), made contiguous once here.
     images = np.ascontiguousarray(records[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
     return images, labels
@@ -77,9 +97,39 @@ class CIFAR10(ArrayDataset):
     tar_name = "cifar-10-binary.tar.gz"
     tar_md5 = "c32a1d4ab5d03f1284b67883e8d87530"
     tar_urls = ("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",)
-    # sha256 of the official files where known (others are checked structurally only).
+    # SHA-256 of the official files of cifar-10-binary.tar.gz (cifar-10-batches-bin/).  The publisher
+    # lists only the tarball's md5; these per-file digests are published by
+    # ankane/torchvision-ruby (lib/torchvision/datasets/cifar10.rb@9bf22501) and agree with the
+    # per-file md5s below; data_batch_1.bin was also checked here against the bit-identical copy in
+    # gradus' shared data.  batches.meta.txt: no published digest was found; this is the digest of
+    # the shared copy (61 bytes: the 10 class names, one per line, then an empty line, as in the
+    # tarball).
     known_sha256 = {
         "data_batch_1.bin": "cee916563c9f80d84e3cc88e17fdc0941787f1244f00a67874d45b261883ada5",
+        "data_batch_2.bin": "a591ca11fa1708a91ee40f54b3da4784ccd871ecf2137de63f51ada8b3fa57ed",
+        "data_batch_3.bin": "bbe8596564c0f86427f876058170b84dac6670ddf06d79402899d93ceea26f67",
+        "data_batch_4.bin": "014e562d6e23c72197cc727519169a60359f5eccd8945ad5a09d710285ff4e48",
+        "data_batch_5.bin": "755304fc0b379caeae8c14f0dac912fbc7d6cd469eb67a1029a08a39453a9add",
+        "test_batch.bin": "8e2eb146ae340b09e24670f29cabc6326dba54da8789dab6768acf480273f65b",
+        "batches.meta.txt": "558e74b5e208382e186da55784b4bac2cd52e558448e1b5800990fdb28ed8033",
+    }
+    # md5 of the same official files (rai-project/dldataset vision/cifar10.go@271f48a9, and the
+    # CMake fetch scripts of pytorch-cpp style projects), for reference and for md5-only tools.
+    known_md5 = {
+        "data_batch_1.bin": "5dd7e06a14cb22eb9f671a540d1b7c25",
+        "data_batch_2.bin": "5ea93a67294ea407fff1d09f752e9692",
+        "data_batch_3.bin": "942cd6a4bcdd0dd3c604fbe906cb4421",
+        "data_batch_4.bin": "ae636b3ba5c66a11e91e8cb52e771fcb",
+        "data_batch_5.bin": "53f37980c15c3d472c316c40844f3f0d",
+        "test_batch.bin": "803d5f7f4d78ea53de84dbe85f74fb6d",
+    }
+    # Known, deliberate subsets of an official file: name -> {sha256: description}.  They load with
+    # a warning (they cannot be verified against the official digest) instead of a ChecksumError.
+    known_subsets = {
+        "test_batch.bin": {
+            "8314c96d7cd65618193bab23acdd5d4c4af15bf6dd00a1781d55beedf3be1ef5":
+                "the first 1,000 of the 10,000 official test records (gradus' shared-data subset)",
+        },
     }
     default_classes = [
         "airplane",
@@ -121,8 +171,7 @@ class CIFAR10(ArrayDataset):
                 )
         images, labels = [], []
         for path in found:
-            if path.name in self.known_sha256:
-                verify_file(path, sha256=self.known_sha256[path.name])
+            self._verify(path)
             x, y = read_cifar_bin(path)
             images.append(x)
             labels.append(y)
@@ -139,6 +188,39 @@ class CIFAR10(ArrayDataset):
                 UserWarning,
                 stacklevel=2,
             )
+
+    def _verify(self, path: Path) -> None:
+        """Check ``path`` against the official digest of its name (see ``known_sha256``).
+
+        Official digest: silent.  A known subset's digest, or a name without a known digest: a
+        warning that says the file was not verified and why.  Any other digest under an official
+        name: :class:`ChecksumError`."""
+        expected = self.known_sha256.get(path.name)
+        if expected is None:
+            warnings.warn(
+                f"CIFAR10: {path} was not verified: no published checksum is known for {path.name!r}",
+                UserWarning,
+                stacklevel=3,
+            )
+            return
+        got = file_digest(path, "sha256")
+        if got == expected:
+            return
+        subset = self.known_subsets.get(path.name, {}).get(got)
+        if subset is not None:
+            warnings.warn(
+                f"CIFAR10: {path} was not verified against the official {path.name}: it is {subset} "
+                "(its sha256 matches that subset, not the official file)",
+                UserWarning,
+                stacklevel=3,
+            )
+            return
+        raise ChecksumError(
+            f"sha256 mismatch for {path}:\n  expected {expected} (the official {path.name})\n"
+            f"  got      {got}\n"
+            "The file is corrupt, truncated or a different version. Delete it and download it again "
+            f"({self.tar_urls[0]}, md5 {self.tar_md5}), or put the correct file there."
+        )
 
     def _dirs(self) -> list[Path]:
         return [self.root, self.root / self.subfolder]
@@ -173,9 +255,13 @@ class CIFAR10(ArrayDataset):
         for d in self._dirs():
             meta = d / "batches.meta.txt"
             if meta.is_file():
-                names = [
-                    line.strip() for line in meta.read_text(encoding="ascii").split("\n") if line.strip()
-                ]
+                self._verify(meta)
+                try:
+                    text = meta.read_bytes().decode("ascii")
+                except UnicodeDecodeError as e:
+                    raise DatasetFormatError(f"{meta}: not ASCII text ({e})") from None
+                # Blank lines are skipped: the official file ends with an empty line.
+                names = [line.strip() for line in text.split("\n") if line.strip()]
                 if len(names) != 10:
                     raise DatasetFormatError(f"{meta}: expected 10 class names, got {len(names)}")
                 return names

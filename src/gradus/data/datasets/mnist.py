@@ -10,6 +10,7 @@ checks the IDX header against the payload size, so a truncated or corrupt file r
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 from collections.abc import Callable, Sequence
@@ -42,11 +43,43 @@ def _read_exact(f: Any, n: int, what: str, name: str) -> bytes:
     return data
 
 
-def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
-    """Parse an IDX file (gzip-compressed or raw, detected by its first bytes).
+# Deflate's maximum compression ratio is 1032:1 (258-byte matches coded in as little as 2 bits; see
+# zlib's "technical details"), so a gzip file of S bytes can never decompress to more than about
+# 1032 * S bytes.  A header announcing more than that is a lie, refused before anything is read.
+_GZIP_MAX_RATIO = 1032
+_GZIP_SLACK = 1 << 10  # room for tiny files, where the gzip header/trailer dominate
+_CHUNK = 1 << 20  # gzip payloads are read in 1 MiB pieces (see read_idx)
 
-    Header: two zero bytes, a type code (0x08 = uint8, ...), the number of dimensions, then one
-    big-endian uint32 per dimension.  The payload must hold exactly ``prod(dims)`` items.
+
+def _show_dims(dims: tuple[int, ...]) -> str:
+    # A corrupt header can announce 255 dimensions: keep the message to one readable line.
+    return str(dims) if len(dims) <= 6 else f"({', '.join(map(str, dims[:6]))}, ... {len(dims)} dims)"
+
+
+def _read_payload_gzip(f: Any, nbytes: int) -> bytearray:
+    # Incremental: memory grows with the bytes that really come out of the stream, never with what
+    # the header announces, so a lying header cannot trigger a large allocation.
+    buf = bytearray()
+    while len(buf) < nbytes:
+        chunk = f.read(min(_CHUNK, nbytes - len(buf)))
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+
+
+def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
+    """Parse an IDX file (gzip-compressed or raw, detected by its first two bytes ``1f 8b``).
+
+    Format (http://yann.lecun.com/exdb/mnist/): two zero bytes, a type code (0x08 uint8, 0x09
+    int8, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64; all big-endian), the number of
+    dimensions (1..255), then one big-endian uint32 per dimension; then exactly ``prod(dims)``
+    items, row-major.
+
+    The sizes the header announces are checked *before* anything is allocated: a raw file must be
+    exactly ``4 + 4 * ndim + prod(dims) * itemsize`` bytes; a gzip file can hold at most
+    ``1032 * compressed size`` bytes (deflate's limit) and its payload is read incrementally, so a
+    corrupt header (say 2**31 images) is a :class:`DatasetFormatError`, not a ``MemoryError``.
 
     Args:
         ndim: if given, the required number of dimensions (3 for images, 1 for labels).
@@ -55,11 +88,13 @@ def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
         A writable ndarray of shape ``dims`` in native byte order.
 
     Raises:
-        DatasetFormatError: bad magic number, unknown type code, wrong ``ndim``, or a payload
-            shorter or longer than the header announces (truncated / corrupt file).
+        DatasetFormatError: bad magic number, unknown type code, zero or the wrong number of
+            dimensions, a payload shorter or longer than the header announces, or a corrupt gzip
+            stream.  The message names the file.
     """
     path = Path(path)
     name = str(path)
+    file_size = os.path.getsize(path)
     with open(path, "rb") as raw:
         compressed = raw.read(2) == b"\x1f\x8b"
     opener = gzip.open if compressed else open
@@ -72,28 +107,53 @@ def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
                     "with type code TT in 08,09,0B,0C,0D,0E)"
                 )
             dtype, nd = _IDX_DTYPES[magic[2]], magic[3]
+            if nd == 0:
+                raise DatasetFormatError(f"{name}: IDX header declares 0 dimensions (expected 1..255)")
             if ndim is not None and nd != ndim:
                 raise DatasetFormatError(
                     f"{name}: expected an IDX file with {ndim} dimension(s), header says {nd}"
                 )
             dims = tuple(int(d) for d in np.frombuffer(_read_exact(f, 4 * nd, "header", name), dtype=">u4"))
-            count = int(np.prod(dims, dtype=np.int64))
-            nbytes = count * dtype.itemsize
-            # Read straight into the result's buffer: no intermediate bytes object, and writable.
-            out = np.empty(count, dtype=dtype)
-            view = memoryview(out).cast("B")
-            got = 0
-            while got < nbytes:
-                n = f.readinto(view[got:])
-                if not n:
-                    break
-                got += n
+            # Python ints: np.prod would silently wrap around for 255 dims of 2**32 - 1.
+            nbytes = math.prod(dims) * dtype.itemsize
+            header_bytes = 4 + 4 * nd
+            if not compressed:
+                if header_bytes + nbytes != file_size:
+                    what = "truncated IDX payload" if header_bytes + nbytes > file_size else (
+                        "IDX payload is longer than the header announces")
+                    raise DatasetFormatError(
+                        f"{name}: {what}: header {_show_dims(dims)} announces {nbytes} payload bytes "
+                        f"({header_bytes + nbytes} in all), the file has {file_size}"
+                    )
+                out = np.empty(nbytes // dtype.itemsize, dtype=dtype)
+                # Straight into the result's buffer: no intermediate bytes object, and writable.
+                view = memoryview(out).cast("B")
+                got = 0
+                while got < nbytes:
+                    n = f.readinto(view[got:])
+                    if not n:
+                        break
+                    got += n
+            else:
+                limit = _GZIP_MAX_RATIO * file_size + _GZIP_SLACK
+                if header_bytes + nbytes > limit:
+                    raise DatasetFormatError(
+                        f"{name}: corrupt IDX header: {_show_dims(dims)} announces {nbytes} payload "
+                        f"bytes, more than a {file_size}-byte gzip file can hold (deflate expands at "
+                        f"most {_GZIP_MAX_RATIO}:1)"
+                    )
+                buf = _read_payload_gzip(f, nbytes)
+                got = len(buf)
+                out = np.frombuffer(buf, dtype=dtype) if got == nbytes else None
             if got != nbytes:
                 raise DatasetFormatError(
-                    f"{name}: truncated IDX payload: header {dims} announces {nbytes} bytes, file holds {got}"
+                    f"{name}: truncated IDX payload: header {_show_dims(dims)} announces {nbytes} bytes, "
+                    f"file holds {got}"
                 )
             if f.read(1):
-                raise DatasetFormatError(f"{name}: IDX payload is longer than the header {dims} announces")
+                raise DatasetFormatError(
+                    f"{name}: IDX payload is longer than the header {_show_dims(dims)} announces"
+                )
     except (EOFError, gzip.BadGzipFile, zlib.error) as e:
         raise DatasetFormatError(f"{name}: corrupt or truncated gzip stream ({type(e).__name__}: {e})") from e
     out = out.reshape(dims)

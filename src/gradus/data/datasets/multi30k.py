@@ -21,19 +21,38 @@ from ..errors import DatasetFormatError
 __all__ = ["Multi30k", "read_lines_gz"]
 
 
-def read_lines_gz(path: str | os.PathLike) -> list[str]:
+_MAX_TEXT_BYTES = 1 << 30  # 1 GiB of decompressed text; Multi30k's largest file is about 2 MB
+_CHUNK = 1 << 20  # decompressed in 1 MiB pieces: memory follows the output
+
+
+def read_lines_gz(path: str | os.PathLike, max_bytes: int = _MAX_TEXT_BYTES) -> list[str]:
     """The lines of a gzip-compressed UTF-8 text file, without their line ends.
 
     Split on ``"\\n"`` only (``str.splitlines`` would also split on U+0085 and friends); a final
     newline does not make an extra empty line; a ``"\\r"`` before ``"\\n"`` is dropped.  Empty lines
     elsewhere are kept (line ``i`` of one language must stay line ``i`` of the others).
+
+    The stream is decompressed in 1 MiB pieces and refused once it passes ``max_bytes`` (a gzip
+    bomb expands up to 1032:1; its size is not known before decompressing it).
+
+    Raises:
+        DatasetFormatError: not gzip, a corrupt or truncated stream, more than ``max_bytes`` of
+            text, or text that is not UTF-8.  The message names the file.
     """
     path = Path(path)
-    try:
-        with gzip.open(path, "rb") as f:
-            raw = f.read()
-    except (OSError, EOFError, zlib.error) as e:
-        raise DatasetFormatError(f"{path}: corrupt or truncated gzip stream ({type(e).__name__}: {e})") from e
+    pieces: list[bytes] = []
+    with open(path, "rb") as fh:  # outside the try: a missing file stays a FileNotFoundError
+        # Python's gzip reads a 0-byte file as an empty stream; a real .gz has at least a header.
+        if not fh.read(1):
+            raise DatasetFormatError(f"{path}: empty file (not a gzip stream)")
+        fh.seek(0)
+        try:
+            _read_gzip_pieces(fh, path, pieces, max_bytes)
+        except (OSError, EOFError, zlib.error) as e:
+            raise DatasetFormatError(
+                f"{path}: corrupt or truncated gzip stream ({type(e).__name__}: {e})"
+            ) from e
+    raw = b"".join(pieces)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -42,6 +61,23 @@ def read_lines_gz(path: str | os.PathLike) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()
     return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def _read_gzip_pieces(fh, path: Path, pieces: list[bytes], max_bytes: int) -> None:
+    """Decompress the open file ``fh`` into ``pieces``, refusing more than ``max_bytes`` of output."""
+    total = 0
+    with gzip.GzipFile(fileobj=fh, mode="rb") as f:
+        while True:
+            chunk = f.read(_CHUNK)
+            if not chunk:
+                return
+            total += len(chunk)
+            if total > max_bytes:
+                raise DatasetFormatError(
+                    f"{path}: decompresses to more than {max_bytes} bytes (a gzip bomb or not a text "
+                    "corpus); refused"
+                )
+            pieces.append(chunk)
 
 
 class Multi30k(Dataset):

@@ -50,10 +50,18 @@ def _fetch_from_zip(
 
 
 def _read_lines(path: Path) -> list[str]:
+    """The non-blank lines of a UTF-8 text file (``DatasetFormatError`` naming it if it is not UTF-8
+    or has no line at all: an empty corpus is never the real file)."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DatasetFormatError(f"{path}: not UTF-8 text ({e})") from None
     # Split on "\n" only: str.splitlines() would also break on U+0085 (NEL), which occurs
     # inside IMDb sentences.
-    text = path.read_text(encoding="utf-8")
-    return [line.rstrip("\r") for line in text.split("\n") if line.strip()]
+    lines = [line.rstrip("\r") for line in text.split("\n") if line.strip()]
+    if not lines:
+        raise DatasetFormatError(f"{path}: no text lines (an empty or blank file)")
+    return lines
 
 
 class SMSSpam(Dataset):

@@ -111,6 +111,8 @@ class TinyShakespeare(Dataset):
             self.text = path.read_bytes().decode("utf-8")
         except UnicodeDecodeError as e:
             raise DatasetFormatError(f"{path}: not UTF-8 text ({e})") from e
+        if not self.text:
+            raise DatasetFormatError(f"{path}: empty file (no text to model)")
         self.vocab = Vocab.build([self.text], specials=(), order="alphabetical", sep="")
         ids = encode_chars(self.text, self.vocab)
         self.cut = int(len(ids) * (1 - float(val_fraction)))
@@ -119,8 +121,8 @@ class TinyShakespeare(Dataset):
         self.data = {"train": ids[: self.cut], "val": ids[self.cut :], "all": ids}[split]
         if len(self.data) < seq_len + 1:
             raise ValueError(
-                f"the {split!r} split has {len(self.data)} characters: too few for seq_len={seq_len} "
-                "(need seq_len + 1)"
+                f"{path}: the {split!r} split has {len(self.data)} characters: too few for "
+                f"seq_len={seq_len} (need seq_len + 1)"
             )
         self.seq_len = seq_len
         self.stride = stride
