@@ -418,3 +418,12 @@ def test_valid_uses_still_work():
     x.grad = gradus.zeros(3)
     x.grad = None
     assert x.grad is None
+
+
+@pytest.mark.parametrize("eq, pattern", [
+    ("ij->k", r"output subscript k does not appear in the equation for any input operand"),
+    ("ij->ii", r"output subscript i appears more than once in the output"),
+    ("ij->jik", r"output subscript k does not appear in the equation for any input operand"),
+])
+def test_einsum_output_index_must_come_from_an_input(eq, pattern):
+    check(lambda: gradus.einsum(eq, gradus.ones(2, 3)), ValueError, rf"einsum: {pattern} \('{eq}'\)")
