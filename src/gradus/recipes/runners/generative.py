@@ -426,7 +426,8 @@ def run_rbm(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
             f"free energy test - train {gap:+.2f}, {logs['seconds']:.0f} s")
     train_seconds = time.perf_counter() - t0
     results = {"test_reconstruction_error": errors[-1], "initial_reconstruction_error": errors[0],
-               "reconstruction_error_fell": bool(all(b < a for a, b in zip(errors[:-1], errors[1:]))),
+               "reconstruction_error_fell": bool(errors[-1] < errors[0]),
+               "epochs_error_rose": int(sum(b > a for a, b in zip(errors[:-1], errors[1:]))),
                "epochs": epochs, "k": k, "persistent": persistent, "train_seconds": round(train_seconds, 1)}
     W = model.W.detach().numpy()
     lo, hi = W[:100].min(axis=1, keepdims=True), W[:100].max(axis=1, keepdims=True)
