@@ -90,6 +90,19 @@ def _images(X: np.ndarray) -> Any:
     return tensor(X.reshape((-1,) + IMAGE))
 
 
+def _train_epoch(model: Any, opt: Any, X: np.ndarray, batch_size: int, rng: np.random.Generator) -> float:
+    """One shuffled pass over X minimising ``model.loss(x)``; the example-weighted mean loss."""
+    model.train()
+    total = 0.0
+    for idx in _batches(len(X), batch_size, rng):
+        loss = model.loss(_images(X[idx]))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total += float(loss.item()) * len(idx)
+    return total / len(X)
+
+
 def _eval_in_batches(fn, X: np.ndarray, batch_size: int = 1000) -> float:
     """The example-weighted mean of ``fn(x_batch) -> float`` over X."""
     total = 0.0
@@ -252,17 +265,10 @@ def run_autoencoder(config: dict, out_dir: Path, *, progress: bool = True) -> di
         return bce, mse
 
     for epoch in range(1, epochs + 1):
-        t_ep, total, seen = time.perf_counter(), 0.0, 0
-        model.train()
-        for idx in _batches(len(X), batch_size, rng):
-            loss = model.loss(_images(X[idx]))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += float(loss.item()) * len(idx)
-            seen += len(idx)
+        t_ep = time.perf_counter()
+        train_loss = _train_epoch(model, opt, X, batch_size, rng)
         bce, mse = test_losses()
-        logs = {"epoch": epoch, "loss": total / seen, "test_bce": bce, "test_mse": mse,
+        logs = {"epoch": epoch, "loss": train_loss, "test_bce": bce, "test_mse": mse,
                 "seconds": round(time.perf_counter() - t_ep, 1)}
         _log(out_dir, logs)
         say(progress, f"  epoch {epoch}/{epochs}: train loss {logs['loss']:.2f}, test BCE {bce:.2f} "
@@ -340,18 +346,10 @@ def run_vae(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
 
     t0 = time.perf_counter()
     for epoch in range(1, epochs + 1):
-        t_ep, total, seen = time.perf_counter(), 0.0, 0
-        Xb = binarize(X, rng)
-        model.train()
-        for idx in _batches(len(Xb), batch_size, rng):
-            loss = model.loss(_images(Xb[idx]))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += float(loss.item()) * len(idx)
-            seen += len(idx)
+        t_ep = time.perf_counter()
+        train_loss = _train_epoch(model, opt, binarize(X, rng), batch_size, rng)
         elbo, rec, kl = test_elbo()
-        logs = {"epoch": epoch, "train_elbo": -total / seen, "test_elbo": elbo, "test_reconstruction": rec,
+        logs = {"epoch": epoch, "train_elbo": -train_loss, "test_elbo": elbo, "test_reconstruction": rec,
                 "test_kl": kl, "seconds": round(time.perf_counter() - t_ep, 1)}
         _log(out_dir, logs)
         say(progress, f"  epoch {epoch}/{epochs}: train ELBO {logs['train_elbo']:.2f}, test ELBO {elbo:.2f} "
