@@ -320,11 +320,17 @@ class DQNConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> DQNConfig:
         """A config from a dict (a recipe's ``[train]`` table); unknown keys are ignored."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        kw = {k: v for k, v in d.items() if k in names}
-        if "hidden" in kw:
-            kw["hidden"] = tuple(int(h) for h in kw["hidden"])
-        return cls(**kw)
+        return config_from_dict(cls, d)
+
+
+def config_from_dict(cls: type, d: dict[str, Any]) -> Any:
+    """An instance of the dataclass ``cls`` from the keys of ``d`` that name its fields (a recipe's
+    ``[train]`` table; other keys ignored), with ``hidden`` made a tuple of ints."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    kw = {k: v for k, v in d.items() if k in names}
+    if "hidden" in kw:
+        kw["hidden"] = tuple(int(h) for h in kw["hidden"])
+    return cls(**kw)
 
 
 @dataclass

@@ -38,7 +38,7 @@ import numpy as np
 from .. import nn, no_grad, optim, tensor
 from ..functional import log_softmax, mse_loss, softmax
 from ..random import manual_seed
-from .dqn import Trajectory, env_factory, mlp, play_episodes
+from .dqn import Trajectory, config_from_dict, env_factory, mlp, play_episodes
 from .envs import make_env
 
 __all__ = ["ReinforceConfig", "ReinforceHistory", "reinforce", "policy_gradient_loss",
@@ -135,11 +135,7 @@ class ReinforceConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ReinforceConfig:
         """A config from a dict (a recipe's ``[train]`` table); unknown keys are ignored."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        kw = {k: v for k, v in d.items() if k in names}
-        if "hidden" in kw:
-            kw["hidden"] = tuple(int(h) for h in kw["hidden"])
-        return cls(**kw)
+        return config_from_dict(cls, d)
 
 
 @dataclass
