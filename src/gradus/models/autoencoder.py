@@ -54,7 +54,7 @@ nats per example (ELBO = -(reconstruction + KL)); the training loss is ``-elbo``
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from .. import nn
@@ -63,6 +63,7 @@ from ..creation import bernoulli, full_like, randn
 from ..errors import ShapeError
 from ..functional.activation import sigmoid
 from ..functional.loss import binary_cross_entropy_with_logits, mse_loss
+from .options import configure
 
 __all__ = ["AutoencoderConfig", "corrupt", "Autoencoder", "ConvAutoencoder", "gaussian_kl", "ELBO", "VAE"]
 
@@ -80,11 +81,7 @@ class AutoencoderConfig:
 
 
 def _configure(config: AutoencoderConfig | None, overrides: dict, who: str) -> AutoencoderConfig:
-    cfg = replace(config) if config is not None else AutoencoderConfig()    # never modify the caller's
-    for k, v in overrides.items():
-        if not hasattr(cfg, k):
-            raise TypeError(f"{who}: unknown option {k!r} (options: {list(vars(cfg))})")
-        setattr(cfg, k, v)
+    cfg = configure(AutoencoderConfig, config, overrides, who)
     cfg.input_shape = tuple(int(s) for s in cfg.input_shape)
     if cfg.loss not in ("bce", "mse"):
         raise ValueError(f"{who}: loss must be 'bce' or 'mse', got {cfg.loss!r}")

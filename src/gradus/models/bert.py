@@ -63,7 +63,7 @@ the padded keys. Neither is meaningful.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import NamedTuple
 
@@ -76,6 +76,7 @@ from ..errors import ShapeError
 from ..functional.activation import gelu, relu, tanh
 from ..functional.attention import scaled_dot_product_attention
 from ..tensor import Tensor
+from .options import configure
 
 __all__ = ["BertConfig", "BertModel", "BertModelOutput"]
 
@@ -301,11 +302,7 @@ class BertModel(nn.Module):
 
     def __init__(self, config: BertConfig | None = None, add_pooling_layer: bool = True, **overrides):
         super().__init__()
-        cfg = replace(config) if config is not None else BertConfig()
-        for k, v in overrides.items():
-            if not hasattr(cfg, k):
-                raise TypeError(f"BertModel: unknown option {k!r} (options: {list(vars(cfg))})")
-            setattr(cfg, k, v)
+        cfg = configure(BertConfig, config, overrides, "BertModel")
         if cfg.hidden_size % cfg.num_attention_heads:
             divisors = [h for h in range(1, cfg.hidden_size + 1) if cfg.hidden_size % h == 0]
             raise ValueError(f"BertModel: hidden_size ({cfg.hidden_size}) must be divisible by "

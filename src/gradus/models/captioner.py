@@ -46,6 +46,7 @@ from ..errors import ShapeError
 from ..ops import elementwise as ew
 from ..ops.movement import cat
 from ..tensor import Tensor
+from .options import configure
 
 __all__ = ["DIGIT_NAMES", "VOCAB", "DigitCaptionerConfig", "DigitCaptioner", "digit_name_targets",
            "decode_letters"]
@@ -104,11 +105,7 @@ class DigitCaptionerConfig:
 class DigitCaptioner(nn.Module):
     def __init__(self, config: DigitCaptionerConfig | None = None, **overrides):
         super().__init__()
-        cfg = config or DigitCaptionerConfig()
-        for k, v in overrides.items():
-            if not hasattr(cfg, k):
-                raise TypeError(f"DigitCaptioner: unknown option {k!r} (options: {list(vars(cfg))})")
-            setattr(cfg, k, v)
+        cfg = configure(DigitCaptionerConfig, config, overrides, "DigitCaptioner")
         if len(cfg.channels) != 2:
             raise ValueError(f"DigitCaptioner: channels must name the two conv layers, got {cfg.channels!r}")
         self.config = cfg

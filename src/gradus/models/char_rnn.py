@@ -24,6 +24,7 @@ from .. import nn
 from ..autograd import no_grad
 from ..random import default_generator
 from ..tensor import Tensor
+from .options import configure
 
 __all__ = ["CharRNNConfig", "CharRNN", "sample_next"]
 
@@ -41,11 +42,7 @@ class CharRNNConfig:
 class CharRNN(nn.Module):
     def __init__(self, config: CharRNNConfig | None = None, **overrides):
         super().__init__()
-        cfg = config or CharRNNConfig()
-        for k, v in overrides.items():
-            if not hasattr(cfg, k):
-                raise TypeError(f"CharRNN: unknown option {k!r} (options: {list(vars(cfg))})")
-            setattr(cfg, k, v)
+        cfg = configure(CharRNNConfig, config, overrides, "CharRNN")
         if cfg.cell not in ("lstm", "gru", "rnn"):
             raise ValueError(f"CharRNN: cell must be 'lstm', 'gru' or 'rnn', got {cfg.cell!r}")
         self.config = cfg

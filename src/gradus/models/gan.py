@@ -49,13 +49,14 @@ discriminator update, then one generator update, each with its own optimizer.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .. import nn
 from ..autograd import no_grad
 from ..creation import ones_like, randn, zeros_like
 from ..errors import ShapeError
 from ..functional.loss import binary_cross_entropy_with_logits
+from .options import configure
 
 __all__ = ["GANConfig", "discriminator_loss", "generator_loss", "MLPGenerator", "MLPDiscriminator",
            "DCGANGenerator", "DCGANDiscriminator", "dcgan_init", "gan_step", "GAN"]
@@ -75,11 +76,7 @@ class GANConfig:
 
 
 def _configure(config: GANConfig | None, overrides: dict, who: str) -> GANConfig:
-    cfg = replace(config) if config is not None else GANConfig()     # never modify the caller's
-    for k, v in overrides.items():
-        if not hasattr(cfg, k):
-            raise TypeError(f"{who}: unknown option {k!r} (options: {list(vars(cfg))})")
-        setattr(cfg, k, v)
+    cfg = configure(GANConfig, config, overrides, who)
     cfg.data_shape = tuple(int(s) for s in cfg.data_shape)
     return cfg
 

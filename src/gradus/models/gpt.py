@@ -70,7 +70,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +85,7 @@ from ..functional.loss import cross_entropy
 from ..random import default_generator
 from ..tensor import Tensor
 from .char_rnn import sample_next
+from .options import configure
 
 __all__ = ["GPTConfig", "GPT"]
 
@@ -220,11 +221,7 @@ class GPT(nn.Module):
 
     def __init__(self, config: GPTConfig | None = None, **overrides):
         super().__init__()
-        cfg = replace(config) if config is not None else GPTConfig()
-        for k, v in overrides.items():
-            if not hasattr(cfg, k):
-                raise TypeError(f"GPT: unknown option {k!r} (options: {list(vars(cfg))})")
-            setattr(cfg, k, v)
+        cfg = configure(GPTConfig, config, overrides, "GPT")
         if cfg.n_embd % cfg.n_head:
             divisors = [h for h in range(1, cfg.n_embd + 1) if cfg.n_embd % h == 0]
             raise ValueError(f"GPT: n_embd ({cfg.n_embd}) must be divisible by n_head ({cfg.n_head}); "

@@ -27,11 +27,12 @@ The network: ``len(channels)`` blocks of [3x3 conv (padding 1) -> BatchNorm -> R
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from .. import nn
+from .options import configure
 
 __all__ = ["RotationNetConfig", "RotationNet", "rotate_batch"]
 
@@ -62,11 +63,7 @@ class RotationNet(nn.Module):
 
     def __init__(self, config: RotationNetConfig | None = None, **overrides):
         super().__init__()
-        cfg = self.config = replace(config) if config is not None else RotationNetConfig()
-        for k, v in overrides.items():
-            if not hasattr(cfg, k):
-                raise TypeError(f"RotationNet: unknown option {k!r} (options: {list(vars(cfg))})")
-            setattr(cfg, k, v)
+        cfg = self.config = configure(RotationNetConfig, config, overrides, "RotationNet")
         cfg.channels = tuple(int(c) for c in cfg.channels)
         blocks, c_in = [], cfg.in_channels
         for c in cfg.channels:

@@ -42,6 +42,7 @@ from ..ops import elementwise as ew
 from ..ops.matmul import matmul
 from ..ops.movement import cat, stack
 from ..tensor import Tensor
+from .options import configure
 
 __all__ = ["Seq2SeqConfig", "Seq2Seq"]
 
@@ -65,11 +66,7 @@ class Seq2SeqConfig:
 class Seq2Seq(nn.Module):
     def __init__(self, config: Seq2SeqConfig | None = None, **overrides):
         super().__init__()
-        cfg = config or Seq2SeqConfig()
-        for k, v in overrides.items():
-            if not hasattr(cfg, k):
-                raise TypeError(f"Seq2Seq: unknown option {k!r} (options: {list(vars(cfg))})")
-            setattr(cfg, k, v)
+        cfg = configure(Seq2SeqConfig, config, overrides, "Seq2Seq")
         if cfg.attention in ("none", ""):          # recipes (TOML has no null) spell None so
             cfg.attention = None
         if cfg.attention not in (None, "dot", "general", "additive"):

@@ -25,6 +25,7 @@ from .. import nn
 from ..errors import ShapeError
 from ..nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from ..ops.movement import cat
+from .options import configure
 
 __all__ = ["SequenceClassifierConfig", "SequenceClassifier", "sequential_mnist_lstm"]
 
@@ -46,11 +47,7 @@ class SequenceClassifierConfig:
 class SequenceClassifier(nn.Module):
     def __init__(self, config: SequenceClassifierConfig | None = None, **overrides):
         super().__init__()
-        cfg = config or SequenceClassifierConfig()
-        for k, v in overrides.items():
-            if not hasattr(cfg, k):
-                raise TypeError(f"SequenceClassifier: unknown option {k!r} (options: {list(vars(cfg))})")
-            setattr(cfg, k, v)
+        cfg = configure(SequenceClassifierConfig, config, overrides, "SequenceClassifier")
         if cfg.pool not in ("last", "max"):
             raise ValueError(f"SequenceClassifier: pool must be 'last' or 'max', got {cfg.pool!r}")
         if cfg.cell not in ("lstm", "gru", "rnn"):

@@ -38,6 +38,7 @@ import numpy as np
 from .. import nn
 from ..errors import ShapeError
 from ..nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+from .options import configure
 
 __all__ = ["SequenceTaggerConfig", "SequenceTagger", "truecase_tags", "restore_case", "rule_truecase_tags"]
 
@@ -58,11 +59,7 @@ class SequenceTaggerConfig:
 class SequenceTagger(nn.Module):
     def __init__(self, config: SequenceTaggerConfig | None = None, **overrides):
         super().__init__()
-        cfg = config or SequenceTaggerConfig()
-        for k, v in overrides.items():
-            if not hasattr(cfg, k):
-                raise TypeError(f"SequenceTagger: unknown option {k!r} (options: {list(vars(cfg))})")
-            setattr(cfg, k, v)
+        cfg = configure(SequenceTaggerConfig, config, overrides, "SequenceTagger")
         if cfg.cell not in ("lstm", "gru", "rnn"):
             raise ValueError(f"SequenceTagger: cell must be 'lstm', 'gru' or 'rnn', got {cfg.cell!r}")
         self.config = cfg
