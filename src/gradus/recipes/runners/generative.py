@@ -103,13 +103,19 @@ def _train_epoch(model: Any, opt: Any, X: np.ndarray, batch_size: int, rng: np.r
     return total / len(X)
 
 
-def _eval_in_batches(fn, X: np.ndarray, batch_size: int = 1000) -> float:
-    """The example-weighted mean of ``fn(x_batch) -> float`` over X."""
+def _map_batches(fn, X: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """``fn(x_batch) -> array`` over X in batches (in order), concatenated: one test set, bounded memory."""
+    return np.concatenate([fn(X[i:i + batch_size]) for i in range(0, len(X), batch_size)])
+
+
+def _eval_in_batches(fn, X: np.ndarray, batch_size: int = 1000):
+    """The example-weighted mean over X of ``fn(x_batch)``, a float or an array of several metrics."""
     total = 0.0
     for i in range(0, len(X), batch_size):
         xb = X[i:i + batch_size]
-        total += fn(xb) * len(xb)
-    return total / max(len(X), 1)
+        total = total + np.asarray(fn(xb), dtype=np.float64) * len(xb)
+    out = total / max(len(X), 1)
+    return float(out) if np.ndim(out) == 0 else out
 
 
 def _log(out_dir: Path, logs: dict) -> None:
@@ -282,13 +288,9 @@ def run_autoencoder(config: dict, out_dir: Path, *, progress: bool = True) -> di
     with no_grad():
         if cfg.denoising:
             gen = np.random.default_rng(seed + 1)
-            noisy_all = []
-            for i in range(0, len(X_test), 1000):
-                xb = _images(X_test[i:i + 1000])
-                noisy_all.append(corrupt(xb, cfg.noise_std, cfg.drop_prob, generator=gen).numpy())
-            noisy = np.concatenate(noisy_all).reshape(len(X_test), -1)
-            recon = np.concatenate([model(tensor(noisy[i:i + 1000].reshape((-1,) + IMAGE))).numpy()
-                                    for i in range(0, len(noisy), 1000)]).reshape(len(X_test), -1)
+            noisy = _map_batches(lambda xb: corrupt(_images(xb), cfg.noise_std, cfg.drop_prob,
+                                                    generator=gen).numpy(), X_test).reshape(len(X_test), -1)
+            recon = _map_batches(lambda xb: model(_images(xb)).numpy(), noisy).reshape(len(X_test), -1)
             results["test_mse_corrupted"] = float(((noisy - X_test) ** 2).mean())
             results["test_mse_denoised"] = float(((recon - X_test) ** 2).mean())
             say(progress, f"denoising on test: corrupted input MSE {results['test_mse_corrupted']:.5f}, "
@@ -335,14 +337,14 @@ def run_vae(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
     def test_elbo():
         model.eval()
         g = np.random.default_rng(seed + 7)
-        parts = np.zeros(3)
+
+        def parts(xb):
+            e = model.elbo(_images(xb), generator=g)
+            return [float(e.elbo.item()), float(e.reconstruction.item()), float(e.kl.item())]
         with no_grad():
-            for i in range(0, len(Xb_test), 1000):
-                e = model.elbo(_images(Xb_test[i:i + 1000]), generator=g)
-                parts += np.array([float(e.elbo.item()), float(e.reconstruction.item()),
-                                   float(e.kl.item())]) * len(Xb_test[i:i + 1000])
+            out = _eval_in_batches(parts, Xb_test)
         model.train()
-        return parts / len(Xb_test)
+        return out
 
     t0 = time.perf_counter()
     for epoch in range(1, epochs + 1):
