@@ -34,7 +34,8 @@ on the attention weights) acts in training mode only.
 
 **Post-LN.** BERT normalises *after* each residual sum, as the 2017 Transformer does (GPT-2 moved
 LayerNorm to each branch's input). Its pre-training objectives (masked-LM, next sentence) are heads on
-top of ``BertModel`` (``cls.*`` in Hugging Face's files) and are not part of this class.
+top of ``BertModel``: ``BertForPreTraining`` (the masked-LM and next-sentence heads, ``cls.*`` in
+Hugging Face's files) and ``BertForSequenceClassification`` (``classifier``), at the end of this file.
 
 **Names.** The modules follow Hugging Face's ``BertModel``, so ``state_dict()`` names are theirs
 without the ``bert.`` prefix of the task models: ``embeddings.word_embeddings``,
@@ -75,6 +76,7 @@ from ..creation import arange, zeros
 from ..errors import ShapeError
 from ..functional.activation import gelu, relu, tanh
 from ..functional.attention import scaled_dot_product_attention
+from ..functional.loss import cross_entropy
 from ..tensor import Tensor
 from .options import configure
 
@@ -501,3 +503,260 @@ def _check_state(model: BertModel, state: dict, directory: Path, who: str) -> No
     if wrong:
         raise ValueError(f"{who}: {len(wrong)} weights in {directory} do not have the shape the config "
                          f"gives: {_listing(wrong)} ({sizes})")
+
+
+# ----------------------------------------------------------------------------------- task models
+# The pre-training heads and the sentence classifier of Hugging Face's ``modeling_bert``, with its
+# module names, so their state dicts are HF's: ``bert.*`` (a BertModel), ``cls.*``, ``classifier.*``.
+class BertPredictionHeadTransform(nn.Module):
+    """LN(act(h W_t + b_t)): ``dense`` (H -> H), the activation, ``LayerNorm``. (..., H) -> (..., H)."""
+
+    def __init__(self, config: BertConfig):
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.act = _ACTIVATIONS[config.hidden_act]
+        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+
+    def forward(self, h):
+        return self.LayerNorm(self.act(self.dense(h)))
+
+
+class BertLMPredictionHead(nn.Module):
+    """The masked-LM head: ``decoder(transform(h))`` = LN(act(h W_t + b_t)) W_word^T + b.
+    Shapes: (..., H) -> (..., V).
+
+    ``decoder.weight`` *is* the word-embedding matrix W_word (V, H) once ``BertForPreTraining`` ties
+    it, and ``decoder.bias`` *is* ``bias`` (V,) (Hugging Face keeps both names for the one vector).
+    """
+
+    def __init__(self, config: BertConfig):
+        super().__init__()
+        self.transform = BertPredictionHeadTransform(config)
+        self.decoder = nn.Linear(config.hidden_size, config.vocab_size)
+        self.bias = nn.Parameter(zeros(config.vocab_size))
+        self.decoder.bias = self.bias                     # one Parameter under both of HF's names
+
+    def forward(self, h):
+        return self.decoder(self.transform(h))
+
+
+class BertPreTrainingHeads(nn.Module):
+    """``predictions`` (the MLM head, (B, T, H) -> (B, T, V)) and ``seq_relationship`` (the NSP head,
+    pooled (B, H) -> (B, 2): logit 0 = IsNext, 1 = NotNext)."""
+
+    def __init__(self, config: BertConfig):
+        super().__init__()
+        self.predictions = BertLMPredictionHead(config)
+        self.seq_relationship = nn.Linear(config.hidden_size, 2)
+
+    def forward(self, sequence_output, pooled_output):
+        return self.predictions(sequence_output), self.seq_relationship(pooled_output)
+
+
+class BertForPreTrainingOutput(NamedTuple):
+    """What ``BertForPreTraining`` returns. ``loss`` = ``mlm_loss`` + ``nsp_loss`` (the ones whose
+    labels were given; None without labels); prediction_logits (B, T, V); seq_relationship_logits (B, 2)."""
+    loss: Tensor | None
+    prediction_logits: Tensor
+    seq_relationship_logits: Tensor
+    mlm_loss: Tensor | None = None
+    nsp_loss: Tensor | None = None
+
+
+class BertForPreTraining(nn.Module):
+    """BERT with its two pre-training heads: ``out = model(input_ids, attention_mask=None,
+    token_type_ids=None, labels=None, next_sentence_label=None)``.
+
+        >>> import gradus
+        >>> from gradus.models.bert import BertConfig, BertForPreTraining
+        >>> cfg = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+        ...                  intermediate_size=32, max_position_embeddings=8)
+        >>> model = BertForPreTraining(cfg)
+        >>> model.cls.predictions.decoder.weight is model.bert.embeddings.word_embeddings.weight   # tied
+        True
+        >>> out = model(gradus.tensor([[2, 7, 4, 3]]), labels=gradus.tensor([[-100, -100, 9, -100]]),
+        ...             next_sentence_label=gradus.tensor([0]))
+        >>> out.prediction_logits.shape, out.seq_relationship_logits.shape, out.loss.shape
+        ((1, 4, 50), (1, 2), ())
+
+    The heads on the encoder's outputs h_L (B, T, H) and pooled (B, H)::
+
+        prediction_logits       = LN(act(h_L W_t + b_t)) W_word^T + b        (B, T, V)
+        seq_relationship_logits = pooled W_nsp^T + b_nsp                       (B, 2)
+        mlm_loss = CE(prediction_logits, labels)   mean over the positions with labels != -100
+        nsp_loss = CE(seq_relationship_logits, next_sentence_label)   (0 = IsNext, 1 = NotNext)
+        loss     = mlm_loss + nsp_loss
+
+    **Weight tying.** The MLM decoder's weight is the word-embedding matrix (one Parameter, as in
+    gradus' GPT and in Hugging Face: ``cls.predictions.decoder.weight is
+    bert.embeddings.word_embeddings.weight``), so its gradient is the sum of both uses; the decoder's
+    bias is ``cls.predictions.bias``. ``state_dict()`` lists the tied names too, as PyTorch does.
+
+    Deviation: Hugging Face computes ``loss`` only when both ``labels`` and ``next_sentence_label``
+    are given; here each given one adds its term (``mlm_loss`` and ``nsp_loss`` are returned too).
+    The MLM loss of a batch without any selected position is NaN (0/0), as in PyTorch.
+    Names follow Hugging Face's ``BertForPreTraining`` (``bert.*``, ``cls.predictions.transform.dense``,
+    ``cls.predictions.transform.LayerNorm``, ``cls.predictions.decoder``, ``cls.predictions.bias``,
+    ``cls.seq_relationship``), so its weights load with ``from_pretrained``.
+    """
+
+    def __init__(self, config: BertConfig | None = None, **overrides):
+        super().__init__()
+        cfg = configure(BertConfig, config, overrides, "BertForPreTraining")
+        self.bert = BertModel(cfg)                              # (B, T) -> (B, T, H), (B, H)
+        self.config = self.bert.config
+        self.cls = BertPreTrainingHeads(self.config)
+        _init_head(self.cls, self.config.initializer_range)
+        self.tie_weights()
+
+    def tie_weights(self) -> None:
+        """Make the MLM decoder's weight the word-embedding Parameter (again: after replacing either)."""
+        self.cls.predictions.decoder.weight = self.bert.embeddings.word_embeddings.weight
+        self.cls.predictions.decoder.bias = self.cls.predictions.bias
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None,
+                next_sentence_label=None) -> BertForPreTrainingOutput:
+        h, pooled = self.bert(input_ids, attention_mask, token_type_ids)
+        logits, nsp_logits = self.cls(h, pooled)                           # (B, T, V), (B, 2)
+        mlm_loss = nsp_loss = None
+        if labels is not None:
+            y = self.bert._ids(labels, "labels", tuple(h.shape[:2]))
+            mlm_loss = cross_entropy(logits.reshape(-1, self.config.vocab_size), y.reshape(-1),
+                                     ignore_index=-100)
+        if next_sentence_label is not None:
+            y = self.bert._ids(next_sentence_label, "next_sentence_label", (h.shape[0],))
+            nsp_loss = cross_entropy(nsp_logits, y)
+        terms = [t for t in (mlm_loss, nsp_loss) if t is not None]
+        loss = (terms[0] + terms[1] if len(terms) == 2 else terms[0]) if terms else None
+        return BertForPreTrainingOutput(loss, logits, nsp_logits, mlm_loss, nsp_loss)
+
+    @classmethod
+    def from_pretrained(cls, directory, dtype=None) -> BertForPreTraining:
+        """A BertForPreTraining holding the weights of a Hugging Face ``BertForPreTraining`` directory
+        (``config.json`` + ``model.safetensors``; see ``BertModel.from_pretrained``). The tied
+        ``cls.predictions.decoder.weight`` / ``.bias`` may be absent (``save_pretrained`` drops them);
+        when present they must equal the word embeddings / ``cls.predictions.bias``. In eval mode."""
+        return _task_from_pretrained(cls, directory, dtype)
+
+
+class BertForSequenceClassification(nn.Module):
+    """BERT with a classifier on the pooled ``[CLS]`` vector: ``out = model(input_ids,
+    attention_mask=None, token_type_ids=None, labels=None)``::
+
+        logits = dropout(tanh(h_L[CLS] W_p + b_p)) W_c^T + b_c        (B, num_labels)
+        loss   = CE(logits, labels)                                    labels (B,) int
+
+    Returns a ``SequenceClassifierOutput`` ``(loss, logits)`` (loss None without labels). Names are
+    Hugging Face's (``bert.*``, ``classifier``; ``dropout`` has p = ``classifier_dropout`` or, when
+    None, ``hidden_dropout_prob``), so a Hugging Face ``BertForSequenceClassification`` directory loads
+    with ``from_pretrained`` and a ``BertForPreTraining``'s ``bert`` weights start it
+    (``model.bert.load_state_dict(pretrained.bert.state_dict())``). Only single-label classification
+    (num_labels >= 2); HF's regression and multi-label problem types are not implemented.
+
+        >>> import gradus
+        >>> from gradus.models.bert import BertConfig, BertForSequenceClassification
+        >>> cfg = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+        ...                  intermediate_size=32, max_position_embeddings=8)
+        >>> out = BertForSequenceClassification(cfg, num_labels=3)(gradus.tensor([[2, 7, 3]]))
+        >>> out.logits.shape
+        (1, 3)
+    """
+
+    def __init__(self, config: BertConfig | None = None, num_labels: int = 2,
+                 classifier_dropout: float | None = None, **overrides):
+        super().__init__()
+        if isinstance(num_labels, bool) or not isinstance(num_labels, int) or num_labels < 2:
+            raise ValueError(f"BertForSequenceClassification: num_labels must be an int >= 2 (single-label "
+                             f"classification), got {num_labels!r}")
+        cfg = configure(BertConfig, config, overrides, "BertForSequenceClassification")
+        self.num_labels = num_labels
+        self.bert = BertModel(cfg)
+        self.config = self.bert.config
+        p = cfg.hidden_dropout_prob if classifier_dropout is None else classifier_dropout
+        self.dropout = nn.Dropout(p)
+        self.classifier = nn.Linear(cfg.hidden_size, num_labels)
+        _init_head(self.classifier, cfg.initializer_range)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None):
+        _, pooled = self.bert(input_ids, attention_mask, token_type_ids)
+        logits = self.classifier(self.dropout(pooled))                     # (B, num_labels)
+        loss = None
+        if labels is not None:
+            y = self.bert._ids(labels, "labels", (logits.shape[0],))
+            loss = cross_entropy(logits, y)
+        return SequenceClassifierOutput(loss, logits)
+
+    @classmethod
+    def from_pretrained(cls, directory, dtype=None) -> BertForSequenceClassification:
+        """A BertForSequenceClassification from a Hugging Face directory of that class; ``num_labels``
+        is read from the classifier's weight. In eval mode."""
+        return _task_from_pretrained(cls, directory, dtype)
+
+
+class SequenceClassifierOutput(NamedTuple):
+    """``loss`` (None without labels) and ``logits`` (B, num_labels)."""
+    loss: Tensor | None
+    logits: Tensor
+
+
+def _init_head(module: nn.Module, std: float) -> None:
+    """BERT's initialisation of a head's Linear layers: weights ~ N(0, std^2), biases 0 (its LayerNorms
+    start at gamma = 1, beta = 0 already)."""
+    for m in module.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0.0, std)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+
+def _task_from_pretrained(cls, directory, dtype):
+    """The shared ``from_pretrained`` of the task models: HF's full state dict, heads included."""
+    directory = Path(directory)
+    who = f"{cls.__name__}.from_pretrained"
+    if not directory.is_dir():
+        raise FileNotFoundError(f"{who}: {directory} is not a directory")
+    cfg_path = directory / "config.json"
+    if not cfg_path.is_file():
+        raise FileNotFoundError(f"{who}: no config.json in {directory}")
+    config = BertConfig.from_json_file(cfg_path)
+    stored = _read_safetensors(directory, who)
+    state = {"bert." + k: v for k, v in _bert_state(stored).items()}
+    for name, a in stored.items():
+        if not name.startswith("bert."):
+            name = name.replace("LayerNorm.gamma", "LayerNorm.weight")
+            name = name.replace("LayerNorm.beta", "LayerNorm.bias")
+            state[name] = a
+    kwargs = {}
+    if cls is BertForSequenceClassification:
+        if "classifier.weight" not in state:
+            raise ValueError(f"{who}: the weights in {directory} have no classifier.weight (not a "
+                             "BertForSequenceClassification)")
+        kwargs["num_labels"] = int(state["classifier.weight"].shape[0])
+    else:
+        for tied, source in (("cls.predictions.decoder.weight", "bert.embeddings.word_embeddings.weight"),
+                             ("cls.predictions.decoder.bias", "cls.predictions.bias")):
+            if tied in state and source in state and not np.array_equal(state[tied], state[source]):
+                raise ValueError(f"{who}: {tied} differs from {source}; this model ties them and cannot "
+                                 "hold an untied MLM decoder")
+            if source in state:
+                state[tied] = state[source]
+    model = cls(config, **kwargs)
+    if dtype is not None:
+        model.to(dtype)
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    wrong = [f"{k} {tuple(state[k].shape)} (the config gives {tuple(t.shape)})" for k, t in own.items()
+             if k in state and tuple(state[k].shape) != tuple(t.shape)]
+    for what, items in (("lack", missing), ("hold unexpected", unexpected),
+                        ("have the wrong shape for", wrong)):
+        if items:
+            raise ValueError(f"{who}: the weights in {directory} {what} {len(items)}: {_listing(items)}")
+    model.load_state_dict(state)
+    if cls is BertForPreTraining:
+        model.tie_weights()
+    return model.eval()
+
+
+__all__ += ["BertForPreTraining", "BertForPreTrainingOutput", "BertForSequenceClassification",
+            "SequenceClassifierOutput"]
