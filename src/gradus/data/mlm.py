@@ -13,12 +13,12 @@
 
   Why not always ``[MASK]``: ``[MASK]`` never occurs when fine-tuning, so the model must also
   predict (and keep a good representation of) tokens that look unchanged or wrong.
-* :func:`next_sentence_pairs`: from documents (lists of sentences, each a list of token ids) the
-  pairs ``[CLS] A [SEP] B [SEP]``, B the sentence after A in its document for half of them (IsNext)
-  and a random sentence of another document for the other half (NotNext); segment ids 0 for
-  ``[CLS] A [SEP]`` and 1 for ``B [SEP]``; pairs longer than ``max_length`` are cut, one token at a
-  time from the end of the longer sentence (Hugging Face's ``longest_first``); padded to the longest
-  pair with :func:`~gradus.data.pad_sequences`.
+* :class:`NextSentencePairs` / :func:`next_sentence_pairs`: from documents (lists of sentences,
+  each a list of token ids) the pairs ``[CLS] A [SEP] B [SEP]``, B the sentence after A in its
+  document for half of them (IsNext) and a random sentence of another document for the other
+  half (NotNext); segment ids 0 for ``[CLS] A [SEP]`` and 1 for ``B [SEP]``; pairs longer than
+  ``max_length`` are cut, one token at a time from the end of the longer sentence (Hugging Face's
+  ``longest_first``); padded to the longest pair with :func:`~gradus.data.pad_sequences`.
 
 Labels follow Hugging Face's ``BertForPreTraining``: ``next_sentence_label`` 0 = IsNext (B continues
 A), 1 = NotNext (B is random).
@@ -47,7 +47,8 @@ import numpy as np
 from ._compat import as_generator
 from .sequence import pad_sequences
 
-__all__ = ["IGNORE_INDEX", "mask_tokens", "special_tokens_mask", "SentencePairs", "next_sentence_pairs"]
+__all__ = ["IGNORE_INDEX", "mask_tokens", "special_tokens_mask", "SentencePairs", "NextSentencePairs",
+           "next_sentence_pairs"]
 
 IGNORE_INDEX = -100  # PyTorch's (and gradus') cross_entropy ignore_index: no loss at this position
 
@@ -136,6 +137,69 @@ def _truncate_pair(a: list, b: list, max_tokens: int) -> tuple[list, list]:
     return a, b
 
 
+class NextSentencePairs:
+    """Next-sentence-prediction pairs drawn from a fixed corpus of documents (see the module
+    docstring); the documents are read and indexed once, so drawing a batch costs only the batch.
+
+    ``sampler = NextSentencePairs(documents, max_length, cls_token_id, sep_token_id, pad_token_id=0)``,
+    then ``sampler.sample(num_pairs=None, generator=None) -> SentencePairs``.
+
+    Sentence A runs over the sentences that have a successor in their document (documents of one
+    sentence only ever give a random B); with probability 1/2 B is that successor, else a sentence
+    drawn uniformly from the other documents. ``num_pairs=None`` makes one pair per such A, in a
+    random order; an int draws that many A's with replacement. Each pair is at most ``max_length``
+    tokens (>= 5: ``[CLS]``, two ``[SEP]`` and a token of each sentence); empty sentences are skipped.
+    """
+
+    def __init__(self, documents: Sequence[Sequence[Sequence[int]]], max_length: int, cls_token_id: int,
+                 sep_token_id: int, pad_token_id: int = 0):
+        if isinstance(max_length, bool) or not isinstance(max_length, (int, np.integer)) or max_length < 5:
+            raise ValueError(f"next_sentence_pairs: max_length must be an int >= 5 ([CLS] A [SEP] B [SEP] "
+                             f"with a token each), got {max_length!r}")
+        docs = [[list(map(int, s)) for s in doc if len(s)] for doc in documents]
+        self.documents = [d for d in docs if d]
+        if len(self.documents) < 2:
+            raise ValueError(f"next_sentence_pairs: need at least 2 non-empty documents (a random B comes "
+                             f"from another document), got {len(self.documents)}")
+        # (document, sentence) of every possible A (it has a successor) and of every sentence
+        self.starts = [(d, i) for d, doc in enumerate(self.documents) for i in range(len(doc) - 1)]
+        if not self.starts:
+            raise ValueError("next_sentence_pairs: no document has 2 sentences, so there is no true next "
+                             "sentence to pair")
+        self.sentences = [(d, i) for d, doc in enumerate(self.documents) for i in range(len(doc))]
+        self.max_length = int(max_length)
+        self.cls, self.sep, self.pad = cls_token_id, sep_token_id, pad_token_id
+
+    def __len__(self) -> int:
+        """The number of possible A's (the pairs of ``sample(None)``)."""
+        return len(self.starts)
+
+    def sample(self, num_pairs: int | None = None, generator: Any = None) -> SentencePairs:
+        rng = as_generator(generator)
+        docs, n = self.documents, len(self.starts)
+        order = rng.permutation(n) if num_pairs is None else rng.integers(0, n, int(num_pairs))
+        seqs, types, labels = [], [], []
+        for k in order:
+            d, i = self.starts[k]
+            if rng.random() < 0.5:
+                b, label = docs[d][i + 1], 0                                   # IsNext
+            else:
+                while True:                  # a sentence of another document (rejection: few rounds)
+                    e, j = self.sentences[rng.integers(0, len(self.sentences))]
+                    if e != d:
+                        break
+                b, label = docs[e][j], 1                                       # NotNext
+            a, b = _truncate_pair(docs[d][i], b, self.max_length - 3)
+            seqs.append([self.cls, *a, self.sep, *b, self.sep])
+            types.append([0] * (len(a) + 2) + [1] * (len(b) + 1))
+            labels.append(label)
+        ids = pad_sequences(seqs, batch_first=True, padding_value=self.pad)
+        tt = pad_sequences(types, batch_first=True, padding_value=0).ids
+        special = ~ids.mask | np.isin(ids.ids, [self.cls, self.sep])
+        return SentencePairs(ids.ids, tt, ids.mask.astype(np.int64), np.asarray(labels, dtype=np.int64),
+                             special)
+
+
 def next_sentence_pairs(
     documents: Sequence[Sequence[Sequence[int]]],
     max_length: int,
@@ -145,47 +209,7 @@ def next_sentence_pairs(
     generator: Any = None,
     num_pairs: int | None = None,
 ) -> SentencePairs:
-    """Next-sentence-prediction pairs (see the module docstring) as a :class:`SentencePairs`.
-
-    Sentence A runs over the sentences that have a successor in their document (documents of one
-    sentence only ever give a random B); with probability 1/2 B is that successor, else a sentence
-    drawn uniformly from the other documents. ``num_pairs=None`` makes one pair per such A, in a
-    random order; an int draws that many A's with replacement. Each pair is at most ``max_length``
-    tokens (>= 5: ``[CLS]``, two ``[SEP]`` and a token of each sentence); empty sentences are skipped.
-    """
-    if int(max_length) < 5:
-        raise ValueError(f"next_sentence_pairs: max_length must be >= 5 ([CLS] A [SEP] B [SEP] with a "
-                         f"token each), got {max_length!r}")
-    docs = [[list(map(int, s)) for s in doc if len(s)] for doc in documents]
-    docs = [d for d in docs if d]
-    if len(docs) < 2:
-        raise ValueError(f"next_sentence_pairs: need at least 2 non-empty documents (a random B comes from "
-                         f"another document), got {len(docs)}")
-    starts = [(d, i) for d, doc in enumerate(docs) for i in range(len(doc) - 1)]
-    if not starts:
-        raise ValueError("next_sentence_pairs: no document has 2 sentences, so there is no true next "
-                         "sentence to pair")
-    rng = as_generator(generator)
-    flat = [(d, i) for d, doc in enumerate(docs) for i in range(len(doc))]
-    n = len(starts)
-    order = rng.permutation(n) if num_pairs is None else rng.integers(0, n, int(num_pairs))
-    seqs, types, labels = [], [], []
-    for k in order:
-        d, i = starts[k]
-        if rng.random() < 0.5:
-            b, label = docs[d][i + 1], 0                                   # IsNext
-        else:
-            while True:                      # a sentence of another document (rejection: few rounds)
-                e, j = flat[rng.integers(0, len(flat))]
-                if e != d:
-                    break
-            b, label = docs[e][j], 1                                       # NotNext
-        a, b = _truncate_pair(docs[d][i], b, int(max_length) - 3)
-        seqs.append([cls_token_id, *a, sep_token_id, *b, sep_token_id])
-        types.append([0] * (len(a) + 2) + [1] * (len(b) + 1))
-        labels.append(label)
-    ids = pad_sequences(seqs, batch_first=True, padding_value=pad_token_id)
-    tt = pad_sequences(types, batch_first=True, padding_value=0).ids
-    attn = ids.mask.astype(np.int64)
-    special = ~ids.mask | np.isin(ids.ids, [cls_token_id, sep_token_id])
-    return SentencePairs(ids.ids, tt, attn, np.asarray(labels, dtype=np.int64), special)
+    """``NextSentencePairs(documents, max_length, ...).sample(num_pairs, generator)``: the pairs of
+    a corpus at once (to draw many batches from one corpus, keep a :class:`NextSentencePairs`)."""
+    return NextSentencePairs(documents, max_length, cls_token_id, sep_token_id, pad_token_id).sample(
+        num_pairs, generator)
