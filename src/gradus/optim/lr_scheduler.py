@@ -29,7 +29,7 @@ from ..validation import check_int, check_number, describe
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
-           "LinearLR", "OneCycleLR", "ReduceLROnPlateau", "warmup_cosine"]
+           "LinearLR", "OneCycleLR", "ReduceLROnPlateau", "warmup_cosine", "noam"]
 
 
 def _group_lrs(optimizer: Optimizer) -> list:
@@ -548,3 +548,43 @@ def warmup_cosine(optimizer: Optimizer, warmup_steps: int, total_steps: int, min
             raise ValueError(f"warmup_cosine: min_lr={min_lr} is above a group's lr {base}")
         lambdas.append(_GroupLambda(warmup_steps, total_steps, min_lr / base if base else 0.0))
     return LambdaLR(optimizer, lambdas, last_epoch=last_epoch)
+
+
+class _NoamLambda:
+    """The factor of the Transformer's schedule for step s (a class: settings in ``repr``, state)."""
+
+    def __init__(self, d_model: int, warmup_steps: int, factor: float):
+        self.d_model, self.warmup_steps, self.factor = d_model, warmup_steps, factor
+
+    def __call__(self, step: int) -> float:
+        s = step + 1                                    # the paper counts steps from 1
+        return self.factor * self.d_model ** -0.5 * min(s ** -0.5, s * self.warmup_steps ** -1.5)
+
+    def __repr__(self) -> str:
+        return f"noam(d_model={self.d_model}, warmup_steps={self.warmup_steps}, factor={self.factor})"
+
+
+def noam(optimizer: Optimizer, d_model: int, warmup_steps: int = 4000, factor: float = 1.0,
+         last_epoch: int = -1) -> LambdaLR:
+    r"""The warm-up schedule of "Attention Is All You Need" (section 5.3, the "Noam" schedule), as a
+    :class:`LambdaLR` stepped every batch; with base lr ``lr0`` (usually 1.0) and step s = 1, 2, ...::
+
+        lr = lr0 * factor * d_model^-0.5 * min(s^-0.5, s * warmup_steps^-1.5)
+
+    a linear rise for ``warmup_steps`` steps to the peak factor * (d_model * warmup_steps)^-0.5, then
+    decay as 1/sqrt(s). PyTorch has no class for it (its users write this LambdaLR); gradus names it so
+    a recipe can ask for ``scheduler.name = "noam"``.
+
+        >>> import gradus
+        >>> opt = gradus.optim.Adam([gradus.zeros(1, requires_grad=True)], lr=1.0)
+        >>> s = noam(opt, d_model=512, warmup_steps=4000)
+        >>> lrs = []
+        >>> for _ in range(4000):
+        ...     lrs.append(s.get_last_lr()[0]); opt.step(); s.step()
+        >>> f"{lrs[0]:.3e} {max(lrs):.3e} {lrs.index(max(lrs)) + 1}"     # peak at step 4000
+        '1.747e-07 6.988e-04 4000'
+    """
+    d_model = check_int("noam", "d_model", d_model, min=1)
+    warmup_steps = check_int("noam", "warmup_steps", warmup_steps, min=1)
+    check_number("noam", "factor", factor, min=0.0)
+    return LambdaLR(optimizer, _NoamLambda(d_model, warmup_steps, float(factor)), last_epoch=last_epoch)

@@ -180,15 +180,16 @@ def optimizer_class(name: str) -> Any:
 
 
 def scheduler_factory(name: str) -> Any:
-    """The scheduler ``gradus.optim.lr_scheduler.<name>`` or ``"warmup_cosine"`` (RecipeError if unknown)."""
+    """The scheduler ``gradus.optim.lr_scheduler.<name>``, or ``"warmup_cosine"`` / ``"noam"`` (the
+    warm-up schedules, built on LambdaLR); RecipeError if unknown."""
     from ..optim import lr_scheduler
 
-    if name == "warmup_cosine":
-        return lr_scheduler.warmup_cosine
+    if name in ("warmup_cosine", "noam"):
+        return getattr(lr_scheduler, name)
     cls = getattr(lr_scheduler, str(name), None)
     if not isinstance(cls, type):
         names = [n for n in dir(lr_scheduler) if isinstance(getattr(lr_scheduler, n), type)
-                 and n.endswith(("LR", "Plateau"))] + ["warmup_cosine"]
+                 and n.endswith(("LR", "Plateau"))] + ["warmup_cosine", "noam"]
         raise RecipeError(f"scheduler.name: unknown scheduler {name!r}{_suggest(str(name), names)} "
                           f"(available: {', '.join(sorted(names))})")
     return cls
@@ -290,7 +291,8 @@ VALUE_KINDS: dict[str, str] = {
     "scheduler.total_steps": "pos_int", "scheduler.min_lr": "nonneg_float",
     "scheduler.milestones": "int_list",
     "scheduler.max_lr": "pos_float", "scheduler.epochs": "pos_int", "scheduler.steps_per_epoch": "pos_int",
-    "scheduler.pct_start": "unit", "scheduler.factor": "fraction", "scheduler.patience": "nonneg_int",
+    "scheduler.pct_start": "unit", "scheduler.factor": "nonneg_float",  # < 1 checked by ReduceLROnPlateau
+    "scheduler.patience": "nonneg_int",
     "scheduler.total_iters": "pos_int", "scheduler.start_factor": "unit", "scheduler.end_factor": "unit",
     "model.sizes": "pos_int_list",
 }

@@ -44,7 +44,7 @@ def build_scheduler(config: Mapping[str, Any], optimizer: Any) -> tuple[Any, str
     if not cfg.get("name"):
         return None, "epoch"
     factory = scheduler_factory(cfg["name"])
-    interval = cfg.get("interval", "step" if cfg["name"] in ("warmup_cosine", "OneCycleLR") else "epoch")
+    interval = cfg.get("interval", "step" if cfg["name"] in ("warmup_cosine", "noam", "OneCycleLR") else "epoch")
     kwargs = {k: tuple(v) if isinstance(v, list) and k != "milestones" else v
               for k, v in _kwargs(cfg, "name", "interval").items()}
     try:

@@ -1,5 +1,8 @@
-"""Recipe runner for neural machine translation (``seq2seq-translate``, ``seq2seq-attention-translate``):
-Multi30k, subword vocabularies from ``tokenizers``, teacher forcing, corpus BLEU with ``sacrebleu``.
+"""Recipe runner for neural machine translation (``seq2seq-translate``, ``seq2seq-attention-translate``,
+``transformer-translate``): Multi30k, subword vocabularies from ``tokenizers``, teacher forcing, corpus
+BLEU with ``sacrebleu``. ``model.architecture`` picks the network: ``"seq2seq"`` (the default: the
+recurrent :class:`~gradus.models.Seq2Seq`) or ``"transformer"``
+(:class:`~gradus.models.transformer_translator.TransformerTranslator`); both decode greedily and by beam.
 
 1. Subwords: one BPE tokenizer per language, trained on the training split only
    (``gradus.data.train_bpe(..., pre_tokenizer="metaspace")``, so ``decode`` gives back real text).
@@ -16,7 +19,9 @@ Multi30k, subword vocabularies from ``tokenizers``, teacher forcing, corpus BLEU
 
 Writes into ``out_dir``: ``metrics.jsonl`` (per epoch), ``checkpoint.safetensors`` (best weights; the
 config inside holds both tokenizers as JSON, so a checkpoint translates on its own),
-``translations.txt`` (source / reference / beam output), ``bleu_by_length.json``, ``attention.png``.
+``translations.txt`` (source / reference / beam output), ``bleu_by_length.json``, ``attention.png``
+(recurrent attention: target x source maps of three sentences; Transformer: every head of the last
+encoder self-, decoder self- and cross-attention layer for one sentence).
 """
 from __future__ import annotations
 
@@ -33,13 +38,15 @@ from ...data.datasets import Multi30k
 from ...data.tokenize import train_bpe
 from ...functional import cross_entropy
 from ...models.seq2seq import Seq2Seq, Seq2SeqConfig
+from ...models.transformer_translator import TransformerTranslator, TransformerTranslatorConfig
 from ...tensor import Tensor
 from ...train.checkpoint import atomic_write_text, save_checkpoint
+from .. import RecipeError
 from .build import build_optimizer, build_scheduler
 from .common import section
 
 __all__ = ["run_translate", "EncodedPairs", "corpus_bleu", "bleu_by_length", "translate_batch",
-           "LENGTH_BUCKETS"]
+           "build_translator", "LENGTH_BUCKETS"]
 
 SPECIALS = ("<pad>", "<sos>", "<eos>", "<unk>")
 PAD, SOS, EOS = 0, 1, 2
@@ -163,6 +170,61 @@ def _attention_figure(model: Seq2Seq, src_tok: Any, tgt_tok: Any, ds: EncodedPai
     return True
 
 
+def _transformer_attention_figure(model: TransformerTranslator, src_tok: Any, tgt_tok: Any, ds: EncodedPairs,
+                                  row: int, path: Path) -> bool:
+    """Every head of the last encoder self-attention, decoder self-attention and cross-attention layer
+    for test sentence ``row`` and the model's own greedy translation; False without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    src_ids = ds.src[row][None, :]
+    hyp = model.greedy(Tensor(src_ids), max_len=int(1.5 * src_ids.shape[1]) + 10)[0]
+    tgt_in = np.array([[SOS] + hyp[:-1] if hyp and hyp[-1] == EOS else [SOS] + hyp], np.int64)
+    maps = model.attention_maps(Tensor(src_ids), Tensor(tgt_in))
+    pieces = lambda tok, ids: [tok.id_to_token(int(t)) or "?" for t in ids]   # noqa: E731
+    src_p, in_p = pieces(src_tok, src_ids[0]), ["<sos>"] + pieces(tgt_tok, tgt_in[0, 1:])
+    kinds = [("encoder_self", src_p, src_p, "encoder self-attention"),
+             ("decoder_self", in_p, in_p, "decoder self-attention (causal)"),
+             ("cross", in_p, src_p, "decoder-encoder (cross) attention")]
+    H = maps["cross"][-1].shape[0]
+    fig, axes = plt.subplots(3, H, figsize=(3.2 * H, 10), squeeze=False)
+    for r, (key, rows_p, cols_p, title) in enumerate(kinds):
+        for h in range(H):
+            ax = axes[r, h]
+            ax.imshow(maps[key][-1][h], cmap="gray_r", vmin=0, vmax=1, aspect="auto")
+            ax.set_xticks(range(len(cols_p)), cols_p, rotation=90, fontsize=6)
+            ax.set_yticks(range(len(rows_p)), rows_p, fontsize=6)
+            ax.set_title(f"{title}\nhead {h + 1}" if h == 0 else f"head {h + 1}", fontsize=8)
+    fig.suptitle(f"Transformer attention, last layer of each kind: {ds.src_text[row]}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def build_translator(m: dict[str, Any]) -> Any:
+    """The model of a translate recipe's ``[model]`` section (vocabulary sizes and ids filled in)."""
+    kw = dict(m)
+    arch = kw.pop("architecture", "seq2seq")
+    if arch == "seq2seq":
+        return Seq2Seq(Seq2SeqConfig(**kw))
+    if arch == "transformer":
+        return TransformerTranslator(TransformerTranslatorConfig(**kw))
+    raise RecipeError(f"model.architecture: must be 'seq2seq' or 'transformer', got {arch!r}")
+
+
+def _describe(model: Any) -> str:
+    c = model.config
+    if isinstance(model, TransformerTranslator):
+        return (f"Transformer {c.num_encoder_layers}+{c.num_decoder_layers} layers, d_model {c.d_model}, "
+                f"{c.nhead} heads, FFN {c.dim_feedforward}, {'pre' if c.norm_first else 'post'}-LN")
+    return f"Seq2Seq attention={c.attention} hidden {c.hidden_size} bidirectional={c.bidirectional}"
+
+
 def run_translate(config: dict, out_dir: Path, *, progress: bool = True) -> dict[str, Any]:
     """Train a :class:`~gradus.models.Seq2Seq` on Multi30k and score it with BLEU.  Keys: ``model.*``
     (``Seq2SeqConfig``; vocabulary sizes and special ids are filled in), ``data.root``,
@@ -197,7 +259,10 @@ def run_translate(config: dict, out_dir: Path, *, progress: bool = True) -> dict
     config["model"] = m
     config["tokenizers"] = {"src": src_tok.to_str(), "tgt": tgt_tok.to_str()}
     gradus.manual_seed(seed)
-    model = Seq2Seq(Seq2SeqConfig(**m))
+    try:
+        model = build_translator(m)
+    except TypeError as e:                  # an option the chosen model does not have
+        raise RecipeError(f"[model] {e}") from None
     optimizer = build_optimizer(config, model)
     scheduler, interval = build_scheduler(config, optimizer)
     clip = float(train.get("clip_grad_norm") or 0.0)
@@ -205,8 +270,7 @@ def run_translate(config: dict, out_dir: Path, *, progress: bool = True) -> dict
     epochs = int(train.get("epochs", 1))
     B = int(data.get("batch_size", 128))
     n_params = sum(p.numel() for p in model.parameters())
-    say(f"  model  Seq2Seq attention={model.config.attention} hidden {model.config.hidden_size} "
-        f"bidirectional={model.config.bidirectional} ({n_params:,} parameters)")
+    say(f"  model  {_describe(model)} ({n_params:,} parameters)")
     say(f"  data   multi30k {pair[0]}->{pair[1]}: {len(sets['train']):,} train / {len(sets['val']):,} val / "
         f"{len(sets['test2016']):,} test pairs; BPE vocab {m['src_vocab']} / {m['tgt_vocab']}", flush=True)
 
@@ -271,12 +335,15 @@ def run_translate(config: dict, out_dir: Path, *, progress: bool = True) -> dict
     bleu_greedy, _ = corpus_bleu(greedy, refs)
     bleu_greedy_lc, _ = corpus_bleu(greedy, refs, lowercase=True)
     by_length = bleu_by_length(test.src_text, beam, refs)
+    attention = "transformer" if isinstance(model, TransformerTranslator) else model.config.attention
     atomic_write_text(out_dir / "bleu_by_length.json", json.dumps(
-        {"recipe": config["recipe"]["name"], "attention": model.config.attention, "buckets": by_length},
+        {"recipe": config["recipe"]["name"], "attention": attention, "buckets": by_length},
         indent=1) + "\n")
     atomic_write_text(out_dir / "translations.txt", "".join(
         f"SRC  {s}\nREF  {r}\nHYP  {h}\n\n" for s, r, h in zip(test.src_text, refs, beam)))
-    if model.config.attention is not None:
+    if isinstance(model, TransformerTranslator):
+        _transformer_attention_figure(model, src_tok, tgt_tok, test, 0, out_dir / "attention.png")
+    elif model.config.attention is not None:
         _attention_figure(model, src_tok, tgt_tok, test, [0, 1, 2], out_dir / "attention.png")
     results = {
         "test_bleu": round(bleu_beam, 2), "test_bleu_greedy": round(bleu_greedy, 2),

@@ -1,0 +1,237 @@
+"""The Transformer for translation (Vaswani et al. 2017, "Attention Is All You Need"), around
+``nn.Transformer``: embeddings, positions, masks, the output projection, greedy and beam decoding.
+
+    >>> import gradus
+    >>> from gradus.models.transformer_translator import TransformerTranslator
+    >>> m = TransformerTranslator(src_vocab=30, tgt_vocab=40, d_model=16, nhead=2, num_encoder_layers=1,
+    ...                           num_decoder_layers=1, dim_feedforward=32)
+    >>> src = gradus.tensor([[5, 6, 7, 2], [8, 9, 2, 0]])               # (B, S) ids, 2 = <eos>, 0 = <pad>
+    >>> tgt_in = gradus.tensor([[1, 11, 12], [1, 13, 0]])               # (B, T) <sos> + target
+    >>> m(src, tgt_in).shape                                            # (B, T, tgt_vocab) logits
+    (2, 3, 40)
+
+**The model** (section 3 of the paper)::
+
+    e_src = Emb_src[x] * sqrt(d) + PE          (B, S, d), PE the sinusoidal encoding (section 3.5)
+    memory = Encoder(dropout(e_src))           N_enc layers: self-attention + FFN, each LN(x + sublayer(x))
+    e_tgt = Emb_tgt[y_<t] * sqrt(d) + PE       (B, T, d), the reference shifted right (<sos> first)
+    h = Decoder(dropout(e_tgt), memory)        masked self-attention (position t sees 0..t), attention
+                                               on the memory, FFN
+    logits = h W_out^T + b                      (B, T, V_tgt); W_out = Emb_tgt when ``tie_embeddings``
+
+Masks: source padding is a key-padding mask in the encoder and in the decoder's cross-attention,
+target padding in the decoder's self-attention, plus the causal mask. ``norm_first=False`` is the
+paper's post-LN; ``True`` puts LayerNorm at each sublayer's input (pre-LN: trains without warm-up
+more easily). ``nn.Transformer`` ends each stack with a LayerNorm, as PyTorch's does.
+
+Decoding: ``greedy(src)`` (batched arg-max) and ``beam(src)`` (one sentence, length penalty
+((5 + |y|) / 6)^alpha, Wu et al. 2016) with the same interface as ``Seq2Seq`` so the translation
+runner drives both; every step re-runs the decoder on the whole prefix (no key/value cache: a sentence
+is ~30 pieces). ``attention_maps(src, tgt)`` returns every layer's per-head attention weights:
+encoder self-attention, decoder self-attention and cross-attention.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import nn
+from ..autograd import no_grad
+from ..functional.activation import log_softmax
+from ..ops.movement import cat
+from ..tensor import Tensor
+from .options import configure
+
+__all__ = ["TransformerTranslatorConfig", "TransformerTranslator"]
+
+
+@dataclass
+class TransformerTranslatorConfig:
+    src_vocab: int = 1000
+    tgt_vocab: int = 1000
+    d_model: int = 256
+    nhead: int = 4
+    num_encoder_layers: int = 3
+    num_decoder_layers: int = 3
+    dim_feedforward: int = 1024
+    dropout: float = 0.1
+    activation: str = "relu"
+    norm_first: bool = False        # False: post-LN as in the paper
+    tie_embeddings: bool = True     # output projection = target embedding matrix (section 3.4)
+    max_len: int = 256              # longest sequence the positional encoding covers
+    pad_id: int = 0
+    sos_id: int = 1
+    eos_id: int = 2
+
+
+class TransformerTranslator(nn.Module):
+    def __init__(self, config: TransformerTranslatorConfig | None = None, **overrides):
+        super().__init__()
+        cfg = self.config = configure(TransformerTranslatorConfig, config, overrides, "TransformerTranslator")
+        if cfg.d_model % cfg.nhead:
+            raise ValueError(f"TransformerTranslator: d_model ({cfg.d_model}) must be divisible by nhead "
+                             f"({cfg.nhead})")
+        self.src_embed = nn.Embedding(cfg.src_vocab, cfg.d_model, padding_idx=cfg.pad_id)
+        self.tgt_embed = nn.Embedding(cfg.tgt_vocab, cfg.d_model, padding_idx=cfg.pad_id)
+        self.pos = nn.SinusoidalPositionalEncoding(cfg.d_model, cfg.max_len, dropout=cfg.dropout,
+                                                   batch_first=True)
+        self.transformer = nn.Transformer(cfg.d_model, cfg.nhead, cfg.num_encoder_layers,
+                                          cfg.num_decoder_layers, cfg.dim_feedforward, cfg.dropout,
+                                          cfg.activation, batch_first=True, norm_first=cfg.norm_first)
+        self.generator = nn.Linear(cfg.d_model, cfg.tgt_vocab)
+        # N(0, d^-1/2) embeddings: after the sqrt(d) scaling their entries are ~N(0, 1), like PE's
+        for emb in (self.src_embed, self.tgt_embed):
+            nn.init.normal_(emb.weight, 0.0, cfg.d_model ** -0.5)
+            emb.weight.data[cfg.pad_id] = 0.0                   # the <pad> row, as padding_idx has it
+        if cfg.tie_embeddings:
+            self.generator.weight = self.tgt_embed.weight          # one Parameter, both gradients
+
+    # -- the network ----------------------------------------------------------------------------
+    def _embed(self, emb, ids):
+        return self.pos(emb(ids) * math.sqrt(self.config.d_model))
+
+    def _ids(self, x) -> Tensor:
+        return x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=np.int64))
+
+    def encode(self, src):
+        """src (B, S) ids -> (memory (B, S, d), source padding mask (B, S), True = padding)."""
+        src = self._ids(src)
+        pad = Tensor(src.numpy() == self.config.pad_id)
+        memory = self.transformer.encoder(self._embed(self.src_embed, src), src_key_padding_mask=pad)
+        return memory, pad
+
+    def decode(self, tgt_in, memory, src_pad):
+        """tgt_in (B, T) ids and the encoder's output -> logits (B, T, V_tgt)."""
+        tgt_in = self._ids(tgt_in)
+        T = tgt_in.shape[1]
+        causal = _causal_mask(T)
+        tgt_pad = Tensor(tgt_in.numpy() == self.config.pad_id)
+        h = self.transformer.decoder(self._embed(self.tgt_embed, tgt_in), memory, tgt_mask=causal,
+                                     tgt_key_padding_mask=tgt_pad, memory_key_padding_mask=src_pad,
+                                     tgt_is_causal=True)
+        return self.generator(h)
+
+    def forward(self, src, tgt_in):
+        """Teacher forcing: src (B, S), tgt_in (B, T) = <sos> y_1 .. y_{T-1} -> logits (B, T, V_tgt)."""
+        memory, src_pad = self.encode(src)
+        return self.decode(tgt_in, memory, src_pad)
+
+    # -- decoding -------------------------------------------------------------------------------
+    def greedy(self, src, max_len: int = 50) -> list[list[int]]:
+        """Arg-max decoding, one list of ids per source row (without <sos>, stopping after <eos>)."""
+        cfg = self.config
+        was = self.training
+        self.eval()
+        try:
+            with no_grad():
+                memory, src_pad = self.encode(src)
+                B = memory.shape[0]
+                ys = np.full((B, 1), cfg.sos_id, dtype=np.int64)
+                out, done = [[] for _ in range(B)], np.zeros(B, bool)
+                for _ in range(max_len):
+                    nxt = self.decode(Tensor(ys), memory, src_pad).numpy()[:, -1].argmax(-1)
+                    for b in np.nonzero(~done)[0]:
+                        out[b].append(int(nxt[b]))
+                    done |= nxt == cfg.eos_id
+                    if done.all():
+                        break
+                    ys = np.concatenate([ys, nxt[:, None].astype(np.int64)], 1)
+        finally:
+            self.train(was)
+        return out
+
+    def beam(self, src, beam_size: int = 5, max_len: int = 50, alpha: float = 0.6) -> list[int]:
+        """Beam search for ONE source sentence src (1, S) (or (S,)): the hypothesis maximising
+        log p(y | x) / lp(y), lp(y) = ((5 + |y|) / 6)^alpha; finished hypotheses (ending in <eos>) are
+        kept aside; returns its ids (without <sos>, with <eos> if produced)."""
+        cfg = self.config
+        if beam_size < 1:
+            raise ValueError(f"TransformerTranslator.beam: beam_size must be >= 1, got {beam_size}")
+        src = self._ids(src)
+        src = src if src.ndim == 2 else src.unsqueeze(0)
+        if src.shape[0] != 1:
+            raise ValueError("TransformerTranslator.beam decodes one sentence at a time, got a batch of "
+                             f"{src.shape[0]}")
+        lp = lambda n: ((5 + n) / 6) ** alpha  # noqa: E731
+        was = self.training
+        self.eval()
+        try:
+            with no_grad():
+                memory, src_pad = self.encode(src)
+                beams, finished, tiled = [([], 0.0)], [], {}
+                for _ in range(max_len):
+                    k = len(beams)
+                    if k not in tiled:                     # the source memory, one row per beam
+                        tiled[k] = (cat([memory] * k, 0), cat([src_pad] * k, 0))
+                    ys = np.array([[cfg.sos_id] + b[0] for b in beams], dtype=np.int64)   # (k, t)
+                    logits = self.decode(Tensor(ys), *tiled[k])[:, -1]
+                    logp = log_softmax(logits, -1).numpy()                                  # (k, V)
+                    total = np.array([b[1] for b in beams])[:, None] + logp
+                    flat = np.argsort(-total, axis=None, kind="stable")[: 2 * beam_size]
+                    new = []
+                    for f in flat:
+                        i, tok = divmod(int(f), logp.shape[1])
+                        ids = beams[i][0] + [tok]
+                        if tok == cfg.eos_id:
+                            finished.append((ids, float(total[i, tok])))
+                        else:
+                            new.append((ids, float(total[i, tok])))
+                        if len(new) == beam_size:
+                            break
+                    beams = new
+                    best_open = max((s / lp(len(ids)) for ids, s in beams), default=-np.inf)
+                    best_done = max((s / lp(len(ids)) for ids, s in finished), default=-np.inf)
+                    if not beams or (len(finished) >= beam_size and best_done >= best_open):
+                        break
+                pool = finished or beams
+                return max(pool, key=lambda p: p[1] / lp(len(p[0])))[0]
+        finally:
+            self.train(was)
+
+    # -- looking inside ---------------------------------------------------------------------------
+    def attention_maps(self, src, tgt_in) -> dict[str, list[np.ndarray]]:
+        """Per-head attention weights for ONE pair: src (1, S), tgt_in (1, T) (ids; no padding).
+
+        Returns {"encoder_self": [(H, S, S) per layer], "decoder_self": [(H, T, T) ...],
+        "cross": [(H, T, S) ...], "logits": (1, T, V)}: row i of a map is query position i's
+        distribution over the keys. ``forward`` runs once in eval mode with a hook on every attention
+        module that keeps the query/key/value it was given; each is then called again on exactly
+        those inputs (and its mask: causal for the decoder's self-attention) with
+        ``need_weights=True, average_attn_weights=False``."""
+        src, tgt_in = self._ids(src), self._ids(tgt_in)
+        if src.shape[0] != 1 or tgt_in.shape[0] != 1:
+            raise ValueError(f"TransformerTranslator.attention_maps: one pair at a time, got batches of "
+                             f"{src.shape[0]} and {tgt_in.shape[0]}")
+        roles = [(layer.self_attn, "encoder_self") for layer in self.transformer.encoder.layers]
+        for layer in self.transformer.decoder.layers:
+            roles += [(layer.self_attn, "decoder_self"), (layer.multihead_attn, "cross")]
+        seen: list[tuple] = []
+        handles = [mha.register_forward_hook(lambda m, args, out, role=role: seen.append((m, role, args[:3])))
+                   for mha, role in roles]
+        was = self.training
+        self.eval()
+        maps: dict = {"encoder_self": [], "decoder_self": [], "cross": []}
+        try:
+            with no_grad():
+                logits = self.forward(src, tgt_in)
+                for h in handles:
+                    h.remove()
+                causal = _causal_mask(tgt_in.shape[1])
+                for mha, role, (q, k, v) in seen:
+                    mask = causal if role == "decoder_self" else None
+                    w = mha(q, k, v, attn_mask=mask, need_weights=True, average_attn_weights=False)[1]
+                    maps[role].append(w.numpy()[0])
+        finally:
+            for h in handles:
+                h.remove()
+            self.train(was)
+        maps["logits"] = logits.numpy()
+        return maps
+
+
+def _causal_mask(T: int) -> Tensor:
+    """(T, T) bool, True above the diagonal: position i may not attend to j > i (the same convention
+    as the bool key-padding masks, True = hidden)."""
+    return Tensor(np.triu(np.ones((T, T), dtype=bool), 1))
