@@ -225,3 +225,29 @@ def test_tiny_gan_moves_its_samples_to_the_target_mean():
     assert abs(end.mean() - 2.0) < 0.3
     assert 0.1 < end.std() < 1.0
     assert d_loss == pytest.approx(2 * math.log(2), abs=0.1)            # near the equilibrium D = 1/2
+
+
+def test_minibatch_std_feature_sees_the_batch_spread_and_is_differentiable():
+    import gradus
+    from gradus.autograd import gradcheck
+    from gradus.errors import ShapeError
+    from gradus.models.gan import MLPDiscriminator
+
+    cfg = GANConfig(data_shape=(6,), d_hidden=(8, 4), minibatch_std=True)
+    gradus.manual_seed(0)
+    D = MLPDiscriminator(cfg).double()
+    assert D.net[-1].in_features == 5
+    x = gradus.randn(5, 6, dtype=gradus.float64, requires_grad=True)
+    assert gradcheck(lambda a: D(a), (x,))
+    # the same sample alone in a collapsed batch (spread 0) vs among others: only the spread differs
+    row = x.detach()[:1]
+    collapsed = D(gradus.cat([row] * 5, 0)).numpy()
+    mixed = D(x.detach()).numpy()
+    w_spread = float(D.net[-1].weight.numpy()[0, -1])
+    h = x.detach()
+    for layer in list(D.net)[:-1]:
+        h = layer(h)
+    s = float(h.numpy().std(0).mean())
+    assert collapsed[0] - mixed[0] == pytest.approx(-w_spread * s, abs=1e-10)
+    with pytest.raises(ShapeError, match="batch of >= 2"):
+        D(x[:1])

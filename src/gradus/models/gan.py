@@ -56,6 +56,7 @@ from ..autograd import no_grad
 from ..creation import ones_like, randn, zeros_like
 from ..errors import ShapeError
 from ..functional.loss import binary_cross_entropy_with_logits
+from ..ops.movement import cat
 from .options import configure
 
 __all__ = ["GANConfig", "discriminator_loss", "generator_loss", "MLPGenerator", "MLPDiscriminator",
@@ -73,6 +74,7 @@ class GANConfig:
     d_channels: int = 64                             # DCGAN ndf: D's first map count
     d_batchnorm: bool = True                         # DCGAN: batch norm in D's inner layers
     tanh_output: bool = True                         # G's output in (-1, 1); False: linear
+    minibatch_std: bool = False                      # MLP D: + the batch's feature spread (anti collapse)
 
 
 def _configure(config: GANConfig | None, overrides: dict, who: str) -> GANConfig:
@@ -153,7 +155,14 @@ class MLPGenerator(_Generator):
 class MLPDiscriminator(nn.Module):
     """x (B, *data_shape) -> flatten -> [Linear -> LeakyReLU] per ``d_hidden`` width -> Linear -> (B,) logits.
 
-    No sigmoid: the losses take logits (``discriminator_loss``, ``generator_loss``)."""
+    No sigmoid: the losses take logits (``discriminator_loss``, ``generator_loss``).
+
+    ``minibatch_std=True`` (Karras et al. 2018, "minibatch standard deviation") appends one feature to
+    every sample's last hidden vector h_i (F,) before the output layer: the spread of the batch,
+    s = mean_f std_i(h_if) (population std over the B samples). A generator that collapses onto a few
+    modes makes batches whose s is smaller than real batches', which D then sees directly, so G is
+    pushed to cover the data. D sees real and generated samples in separate batches (``gan_step``),
+    which is what makes s informative; B must be >= 2."""
 
     def __init__(self, config: GANConfig | None = None, **overrides):
         super().__init__()
@@ -162,11 +171,22 @@ class MLPDiscriminator(nn.Module):
         for h in cfg.d_hidden:
             layers += [nn.Linear(width, h), nn.LeakyReLU(cfg.negative_slope)]
             width = h
-        layers.append(nn.Linear(width, 1))
+        layers.append(nn.Linear(width + (1 if cfg.minibatch_std else 0), 1))
         self.net = nn.Sequential(*layers)
 
     def forward(self, x):
-        return self.net(x.reshape(x.shape[0], -1)).reshape(x.shape[0])
+        B = x.shape[0]
+        if not self.config.minibatch_std:
+            return self.net(x.reshape(B, -1)).reshape(B)
+        if B < 2:
+            raise ShapeError(f"MLPDiscriminator: minibatch_std needs a batch of >= 2 samples, got {B}")
+        layers = list(self.net)
+        h = x.reshape(B, -1)
+        for layer in layers[:-1]:
+            h = layer(h)                                                    # (B, F)
+        spread = h.std(0, correction=0).mean()                              # s: a scalar
+        h = cat([h, spread.expand(B, 1)], 1)                                # (B, F + 1)
+        return layers[-1](h).reshape(B)
 
 
 # ----------------------------------------------------------------------------------- DCGAN
