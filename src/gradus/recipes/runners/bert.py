@@ -7,8 +7,9 @@ ham) with few labels, against the same network from random weights.
 WordPiece trainer nor by pre-training. The pre-training corpus (``data.corpus``) is made of
 *documents*, lists of sentences:
 
-* ``"sms"``: every message of the non-test part (its label is never read), cut into sentences at
-  ``. ! ?`` followed by a space (about half the messages have two or more);
+* ``"sms"``: every message of the non-test part (its label is never read) whose text is not also a
+  test message (the collection has exact repeats), cut into sentences at ``. ! ?`` followed by a
+  space (about half the messages have two or more);
 * ``"tinyshakespeare"``: every speech (the lines after the speaker's name; a line is a sentence), of
   the first ``data.shakespeare_max_chars`` characters (0: all).
 
@@ -88,9 +89,11 @@ def sms_split(data: dict) -> tuple[SMSSpam, np.ndarray, np.ndarray]:
     return ds, pool, test
 
 
-def pretraining_documents(data: dict, sms: SMSSpam, pool: np.ndarray) -> list[list[str]]:
-    """The pre-training corpus of ``data.corpus`` as documents (lists of sentence strings); the SMS
-    part holds the ``pool`` messages only (never the test split)."""
+def pretraining_documents(data: dict, sms: SMSSpam, pool: np.ndarray, test: np.ndarray) -> list[list[str]]:
+    """The pre-training corpus of ``data.corpus`` as documents (lists of sentence strings). The SMS
+    part holds the ``pool`` messages only, less those whose text is also a ``test`` message up to case
+    and spacing (the collection repeats some: "Sorry, I'll call later" 30 times), so no test text is
+    ever read."""
     docs: list[list[str]] = []
     corpus = list(data.get("corpus", ["sms", "tinyshakespeare"]))
     unknown = sorted(set(corpus) - {"sms", "tinyshakespeare"})
@@ -98,7 +101,8 @@ def pretraining_documents(data: dict, sms: SMSSpam, pool: np.ndarray) -> list[li
         raise RecipeError(f"data.corpus must be a non-empty list of 'sms' and 'tinyshakespeare', got "
                           f"{corpus!r}")
     if "sms" in corpus:
-        docs += [split_sentences(sms.texts[i]) for i in pool]
+        test_texts = {_text_key(sms.texts[i]) for i in test}
+        docs += [split_sentences(sms.texts[i]) for i in pool if _text_key(sms.texts[i]) not in test_texts]
     if "tinyshakespeare" in corpus:
         text = TinyShakespeare(root=data.get("root"), split="all").text
         n = int(data.get("shakespeare_max_chars", 0) or 0)
@@ -108,6 +112,11 @@ def pretraining_documents(data: dict, sms: SMSSpam, pool: np.ndarray) -> list[li
             lines = [ln.strip() for ln in speech.split("\n")[1:]]   # line 0 is the speaker ("ROMEO:")
             docs.append([ln for ln in lines if ln])
     return [d for d in docs if d]
+
+
+def _text_key(text: str) -> str:
+    """What the lower-casing tokenizer sees of a text: case and runs of whitespace do not count."""
+    return " ".join(text.lower().split())
 
 
 def bert_config(model: dict, vocab_size: int) -> BertConfig:
@@ -195,7 +204,7 @@ def pretrain(config: dict, out_dir: Path, progress: bool = True) -> tuple[BertFo
     data, tcfg, pre = section(config, "data"), section(config, "tokenizer"), section(config, "pretrain")
     seed = int(section(config, "train").get("seed", 0))
     sms, pool, test = sms_split(data)
-    docs = pretraining_documents(data, sms, pool)
+    docs = pretraining_documents(data, sms, pool, test)
     rng = np.random.default_rng(seed)
     held = rng.random(len(docs)) < float(data.get("heldout_fraction", 0.05))
     train_docs = [d for d, h in zip(docs, held) if not h]
