@@ -42,6 +42,7 @@ from ..ops import elementwise as ew
 from ..ops.matmul import matmul
 from ..ops.movement import cat, stack
 from ..tensor import Tensor
+from .decoding import beam_search
 from .options import configure
 
 __all__ = ["Seq2SeqConfig", "Seq2Seq"]
@@ -198,43 +199,25 @@ class Seq2Seq(nn.Module):
         src = src if src.ndim == 2 else src.unsqueeze(0)
         if src.shape[0] != 1:
             raise ValueError(f"Seq2Seq.beam decodes one sentence at a time, got a batch of {src.shape[0]}")
-        lp = lambda n: ((5 + n) / 6) ** alpha  # noqa: E731
         was = self.training
         self.eval()
         try:
             with no_grad():
                 h, o, memory = self._start(src)
-                beams = [([], 0.0, h, o)]                  # (ids, log-prob, state, attentional state)
-                finished, tiled = [], {}
-                for _ in range(max_len):
-                    k = len(beams)
+                tiled = {}
+
+                def step(prefixes, states):
+                    k = len(prefixes)
                     if k not in tiled:                     # the source memory, one row per beam
                         tiled[k] = tuple(_repeat(t, k) for t in memory)
-                    y = Tensor(np.array([b[0][-1] if b[0] else cfg.sos_id for b in beams], dtype=np.int64))
-                    hs = cat([b[2] for b in beams], 0)
-                    os = cat([b[3] for b in beams], 0) if cfg.input_feeding else None
+                    y = Tensor(np.array([p[-1] if p else cfg.sos_id for p in prefixes], dtype=np.int64))
+                    hs = cat([st[0] for st in states], 0)
+                    os = cat([st[1] for st in states], 0) if cfg.input_feeding else None
                     logits, h_new, o_new, _ = self._step(y, hs, os, tiled[k])
-                    logp = log_softmax(logits, -1).numpy()                                 # (k, V)
-                    total = np.array([b[1] for b in beams])[:, None] + logp
-                    flat = np.argsort(-total, axis=None, kind="stable")[: 2 * beam_size]
-                    new = []
-                    for f in flat:
-                        i, tok = divmod(int(f), logp.shape[1])
-                        ids = beams[i][0] + [tok]
-                        if tok == cfg.eos_id:
-                            finished.append((ids, float(total[i, tok])))
-                        else:
-                            new.append((ids, float(total[i, tok]), h_new[i:i + 1],
-                                        None if o_new is None else o_new[i:i + 1]))
-                        if len(new) == beam_size:
-                            break
-                    beams = new
-                    best_open = max((b[1] / lp(len(b[0])) for b in beams), default=-np.inf)
-                    best_done = max((s / lp(len(ids)) for ids, s in finished), default=-np.inf)
-                    if not beams or (len(finished) >= beam_size and best_done >= best_open):
-                        break
-                pool = finished or [(b[0], b[1]) for b in beams]
-                return max(pool, key=lambda p: p[1] / lp(len(p[0])))[0]
+                    return log_softmax(logits, -1).numpy(), [
+                        (h_new[i:i + 1], None if o_new is None else o_new[i:i + 1]) for i in range(k)]
+
+                return beam_search(step, (h, o), beam_size, max_len, alpha, cfg.eos_id)
         finally:
             self.train(was)
 

@@ -42,6 +42,7 @@ from ..autograd import no_grad
 from ..functional.activation import log_softmax
 from ..ops.movement import cat
 from ..tensor import Tensor
+from .decoding import beam_search
 from .options import configure
 
 __all__ = ["TransformerTranslatorConfig", "TransformerTranslator"]
@@ -154,39 +155,22 @@ class TransformerTranslator(nn.Module):
         if src.shape[0] != 1:
             raise ValueError("TransformerTranslator.beam decodes one sentence at a time, got a batch of "
                              f"{src.shape[0]}")
-        lp = lambda n: ((5 + n) / 6) ** alpha  # noqa: E731
         was = self.training
         self.eval()
         try:
             with no_grad():
                 memory, src_pad = self.encode(src)
-                beams, finished, tiled = [([], 0.0)], [], {}
-                for _ in range(max_len):
-                    k = len(beams)
-                    if k not in tiled:                     # the source memory, one row per beam
+                tiled = {}
+
+                def step(prefixes, states):        # the state is the prefix itself: no cache
+                    k = len(prefixes)
+                    if k not in tiled:             # the source memory, one row per beam
                         tiled[k] = (cat([memory] * k, 0), cat([src_pad] * k, 0))
-                    ys = np.array([[cfg.sos_id] + b[0] for b in beams], dtype=np.int64)   # (k, t)
+                    ys = np.array([[cfg.sos_id] + p for p in prefixes], dtype=np.int64)     # (k, t)
                     logits = self.decode(Tensor(ys), *tiled[k])[:, -1]
-                    logp = log_softmax(logits, -1).numpy()                                  # (k, V)
-                    total = np.array([b[1] for b in beams])[:, None] + logp
-                    flat = np.argsort(-total, axis=None, kind="stable")[: 2 * beam_size]
-                    new = []
-                    for f in flat:
-                        i, tok = divmod(int(f), logp.shape[1])
-                        ids = beams[i][0] + [tok]
-                        if tok == cfg.eos_id:
-                            finished.append((ids, float(total[i, tok])))
-                        else:
-                            new.append((ids, float(total[i, tok])))
-                        if len(new) == beam_size:
-                            break
-                    beams = new
-                    best_open = max((s / lp(len(ids)) for ids, s in beams), default=-np.inf)
-                    best_done = max((s / lp(len(ids)) for ids, s in finished), default=-np.inf)
-                    if not beams or (len(finished) >= beam_size and best_done >= best_open):
-                        break
-                pool = finished or beams
-                return max(pool, key=lambda p: p[1] / lp(len(p[0])))[0]
+                    return log_softmax(logits, -1).numpy(), states
+
+                return beam_search(step, None, beam_size, max_len, alpha, cfg.eos_id)
         finally:
             self.train(was)
 
