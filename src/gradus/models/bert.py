@@ -389,15 +389,8 @@ class BertModel(nn.Module):
         ``dtype``: the parameters' dtype (default: gradus' default dtype, float32). Only safetensors
         files are read (no pickle): convert a ``pytorch_model.bin`` first.
         """
-        directory = Path(directory)
         who = f"{cls.__name__}.from_pretrained"
-        if not directory.is_dir():
-            raise FileNotFoundError(f"{who}: {directory} is not a directory")
-        cfg_path = directory / "config.json"
-        if not cfg_path.is_file():
-            raise FileNotFoundError(f"{who}: no config.json in {directory}")
-        config = BertConfig.from_json_file(cfg_path)
-        stored = _read_safetensors(directory, who)
+        config, stored = _read_pretrained(directory, who)
         state = _bert_state(stored)
         model = cls(config, add_pooling_layer=add_pooling_layer)
         if dtype is not None:
@@ -407,6 +400,17 @@ class BertModel(nn.Module):
         _check_state(model, state, directory, who)
         model.load_state_dict(state)
         return model.eval()
+
+
+def _read_pretrained(directory, who: str) -> tuple[BertConfig, dict]:
+    """(config, stored arrays) of a Hugging Face directory: ``config.json`` + its safetensors files."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"{who}: {directory} is not a directory")
+    cfg_path = directory / "config.json"
+    if not cfg_path.is_file():
+        raise FileNotFoundError(f"{who}: no config.json in {directory}")
+    return BertConfig.from_json_file(cfg_path), _read_safetensors(directory, who)
 
 
 def _check_hf_options(d: dict, path: Path) -> None:
@@ -711,15 +715,8 @@ def _init_head(module: nn.Module, std: float) -> None:
 
 def _task_from_pretrained(cls, directory, dtype):
     """The shared ``from_pretrained`` of the task models: HF's full state dict, heads included."""
-    directory = Path(directory)
     who = f"{cls.__name__}.from_pretrained"
-    if not directory.is_dir():
-        raise FileNotFoundError(f"{who}: {directory} is not a directory")
-    cfg_path = directory / "config.json"
-    if not cfg_path.is_file():
-        raise FileNotFoundError(f"{who}: no config.json in {directory}")
-    config = BertConfig.from_json_file(cfg_path)
-    stored = _read_safetensors(directory, who)
+    config, stored = _read_pretrained(directory, who)
     state = {"bert." + k: v for k, v in _bert_state(stored).items()}
     for name, a in stored.items():
         if not name.startswith("bert."):
