@@ -33,7 +33,7 @@ import workloads  # noqa: E402
 BEGIN, END = "<!-- bench:begin (written by python -m benchmarks --write) -->", "<!-- bench:end -->"
 
 
-def _versions(root: Path) -> str:
+def _versions() -> str:
     import numpy as np
 
     def version(mod):
@@ -41,7 +41,6 @@ def _versions(root: Path) -> str:
             return __import__(mod).__version__
         except ImportError:
             return "absent"
-    sys.path.insert(0, str(root / "src"))
     return (f"Python {platform.python_version()}, NumPy {np.__version__}, gradus {version('gradus')}, "
             f"torch {version('torch')}, transformers {version('transformers')}")
 
@@ -129,10 +128,9 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"unknown workload(s) {unknown}; known: {list(workloads.WORKLOADS)}, aliases "
                  f"{list(workloads.ALIASES)}" if unknown else "--runs and --threads must be >= 1")
     root = args.gradus.resolve()
-    env = {"gradus": dict(os.environ, PYTHONPATH=str(root / "src")), "torch": dict(os.environ)}
-    env["torch"].pop("PYTHONPATH", None)
+    sys.path.insert(0, str(root / "src"))             # the parent reads gradus' version (and H's model)
+    env = {fw: protocol.worker_env(fw, root) for fw in ("gradus", "torch")}
     if "H" in ids:                                   # torch's process finds the model without gradus
-        sys.path.insert(0, str(root / "src"))
         from gradus.models.sentence_encoder import default_model_dir
 
         env["torch"]["GRADUS_BENCH_MODEL_DIR"] = str(default_model_dir())
@@ -170,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(["python -m benchmarks", *args.workloads])
     header = (f"Measured {started:%Y-%m-%d %H:%M} UTC by `{command}"
               f" --runs {args.runs} --threads {args.threads}`: {cpu_model()}, {os.cpu_count()} cores, "
-              f"{args.threads} threads each; {_versions(root)}. fp32 GEMM peak {peak:.1f} GFLOP/s. "
+              f"{args.threads} threads each; {_versions()}. fp32 GEMM peak {peak:.1f} GFLOP/s. "
               f"Ratio = PyTorch's median step time / gradus' (> 1: gradus faster); GFLOP/s count "
               f"3x the forward GEMM/conv/attention FLOPs per training step (H: 1x).")
     text = table(rows, header)

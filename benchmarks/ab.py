@@ -32,11 +32,9 @@ def main() -> int:
     trees = {k: ("torch" if str(v) == "torch" else v.resolve()) for k, v in (("A", args.a), ("B", args.b))}
 
     def measure(k, wid, threads):
-        if trees[k] == "torch":
-            env = {key: v for key, v in os.environ.items() if key != "PYTHONPATH"}
-            return protocol.run_worker([wid, "--framework", "torch"], env, threads)
-        env = dict(os.environ, PYTHONPATH=str(Path(trees[k]) / "src"))
-        return protocol.run_worker([wid, "--framework", "gradus"], env, threads)
+        framework = "torch" if trees[k] == "torch" else "gradus"
+        env = protocol.worker_env(framework, None if framework == "torch" else trees[k])
+        return protocol.run_worker([wid, "--framework", framework], env, threads)
 
     print(f"# A = {trees['A']}\n# B = {trees['B']}\n# {os.cpu_count()} cores; {args.runs} clean runs per "
           f"tree, alternated; others < {protocol.QUIET} core to start, runs with others > "

@@ -61,6 +61,15 @@ def others_during(busy_core_seconds: float, own_cpu_seconds: float, wall: float)
     return max(busy_core_seconds - own_cpu_seconds, 0.0) / max(wall, 1e-9)
 
 
+def worker_env(framework: str, root: Path | None = None) -> dict[str, str]:
+    """The environment of a worker process: for gradus, the source tree ``root``'s ``src/`` on
+    PYTHONPATH; for PyTorch, this environment without PYTHONPATH."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    if framework == "gradus":
+        env["PYTHONPATH"] = str(Path(root) / "src")
+    return env
+
+
 def run_worker(args: list[str], env: dict[str, str], threads: int) -> tuple[dict, float]:
     """Run ``python workloads.py --worker ...args`` in its own process with ``threads`` BLAS/OpenMP
     threads; (its JSON report, cores used by other processes meanwhile)."""

@@ -214,9 +214,10 @@ class _Framework:
         lib.manual_seed(0)
 
 
-def _train_step(fw, net, loss_fn, opt):
+def _train_step(loss_fn, opt):
+    """A step: ``loss_fn()``, zero the gradients, backward, ``opt.step()``."""
     def step():
-        loss = loss_fn(net)
+        loss = loss_fn()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -228,7 +229,7 @@ def _classifier(fw, net, x_shape, B):
     X = fw.tensor(rng.standard_normal((B, *x_shape)).astype(np.float32))
     y = fw.tensor(rng.integers(0, 10, B).astype(np.int64))
     opt = fw.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
-    return _train_step(fw, net, lambda n: fw.F.cross_entropy(n(X), y), opt)
+    return _train_step(lambda: fw.F.cross_entropy(net(X), y), opt)
 
 
 def _lstm(fw, B):
@@ -238,10 +239,10 @@ def _lstm(fw, B):
     lstm, head = fw.nn.LSTM(128, 256, 2), fw.nn.Linear(256, 10)
     opt = fw.optim.SGD(list(lstm.parameters()) + list(head.parameters()), lr=0.01, momentum=0.9)
 
-    def loss_fn(_):
+    def loss_fn():
         out, _state = lstm(X)
         return fw.F.cross_entropy(head(out[-1]), y)
-    return _train_step(fw, None, loss_fn, opt)
+    return _train_step(loss_fn, opt)
 
 
 def torch_gpt():
@@ -289,9 +290,9 @@ def _gpt(fw, B):
         from gradus.models.gpt import GPT, GPTConfig
 
         model = GPT(GPTConfig(vocab_size=65, block_size=128, n_layer=4, n_head=4, n_embd=256))
-        return _train_step(fw, model, lambda m: m(x, y)[1], fw.optim.Adam(model.parameters(), lr=3e-4))
+        return _train_step(lambda: model(x, y)[1], fw.optim.Adam(model.parameters(), lr=3e-4))
     model = torch_gpt()
-    return _train_step(fw, model, lambda m: m(x, y), fw.optim.Adam(model.parameters(), lr=3e-4))
+    return _train_step(lambda: model(x, y), fw.optim.Adam(model.parameters(), lr=3e-4))
 
 
 def _transformer(fw, B):
@@ -299,7 +300,7 @@ def _transformer(fw, B):
     layer = fw.nn.TransformerEncoderLayer(512, 8, dim_feedforward=2048, batch_first=True)
     enc = fw.nn.TransformerEncoder(layer, 6)
     enc.train()
-    return _train_step(fw, enc, lambda m: (m(x) ** 2).mean(), fw.optim.Adam(enc.parameters(), lr=1e-4))
+    return _train_step(lambda: (enc(x) ** 2).mean(), fw.optim.Adam(enc.parameters(), lr=1e-4))
 
 
 def _minilm(fw, B):
