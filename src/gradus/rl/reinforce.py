@@ -38,7 +38,7 @@ import numpy as np
 from .. import nn, no_grad, optim, tensor
 from ..functional import log_softmax, mse_loss, softmax
 from ..random import manual_seed
-from .dqn import Trajectory, config_from_dict, env_factory, mlp, play_episodes
+from .dqn import Trajectory, config_from_dict, env_factory, greedy_actor, mlp, play_episodes
 from .envs import make_env
 
 __all__ = ["ReinforceConfig", "ReinforceHistory", "reinforce", "policy_gradient_loss",
@@ -98,11 +98,9 @@ def sampling_actor(policy: nn.Module, rng: np.random.Generator) -> Callable[[np.
 
 
 def greedy_policy_actor(policy: nn.Module) -> Callable[[np.ndarray], np.ndarray]:
-    """``obs batch -> argmax_a pi(a | s)`` under ``no_grad`` (the greedy evaluation)."""
-    def act(obs: np.ndarray) -> np.ndarray:
-        with no_grad():
-            return policy(tensor(obs)).data.argmax(1)
-    return act
+    """``obs batch -> argmax_a pi(a | s)`` under ``no_grad`` (the greedy evaluation): softmax keeps
+    the order of the logits, so this is DQN's :func:`~gradus.rl.dqn.greedy_actor` on the policy."""
+    return greedy_actor(policy)
 
 
 @dataclass
