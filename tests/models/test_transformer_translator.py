@@ -39,7 +39,8 @@ def test_padding_and_causality():
     padded = m(gradus.tensor([[3, 4, 2, 0, 0]]), gradus.tensor([[1, 5, 6, 7]])).numpy()
     np.testing.assert_allclose(padded, a, atol=1e-5)               # source padding is invisible
     changed = m(gradus.tensor([[3, 4, 2]]), gradus.tensor([[1, 5, 9, 7]])).numpy()
-    np.testing.assert_allclose(changed[:, :2], a[:, :2], atol=1e-6)  # a later token cannot reach earlier logits
+    # a later target token cannot reach earlier logits
+    np.testing.assert_allclose(changed[:, :2], a[:, :2], atol=1e-6)
     assert np.abs(changed[:, 2:] - a[:, 2:]).max() > 1e-4
 
 

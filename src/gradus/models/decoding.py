@@ -1,4 +1,6 @@
-"""Beam search shared by the translators (``Seq2Seq`` and ``TransformerTranslator``).
+"""Greedy and beam search shared by the translators (``Seq2Seq`` and ``TransformerTranslator``).
+
+Greedy: every row takes its arg-max token until it has emitted <eos> (or ``max_len`` tokens).
 
 Hypotheses are extended one token at a time; at every step the ``beam_size`` best open hypotheses by
 total log-probability are kept, a hypothesis that emits <eos> is set aside as finished, and the result
@@ -16,7 +18,36 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["beam_search"]
+__all__ = ["greedy_search", "beam_search", "check_beam_source"]
+
+
+def greedy_search(next_tokens: Callable[[np.ndarray], np.ndarray], batch: int, max_len: int, sos_id: int,
+                  eos_id: int) -> list[list[int]]:
+    """Arg-max decoding of ``batch`` rows: one list of ids per row (without <sos>, ending with <eos>
+    when produced). ``next_tokens(ys)`` maps the prefixes so far, ys (batch, t) int64 starting with
+    <sos>, to each row's arg-max next token (batch,); it is called at most ``max_len`` times."""
+    ys = np.full((batch, 1), sos_id, dtype=np.int64)
+    out, done = [[] for _ in range(batch)], np.zeros(batch, bool)
+    for _ in range(max_len):
+        nxt = np.asarray(next_tokens(ys))
+        for b in np.nonzero(~done)[0]:
+            out[b].append(int(nxt[b]))
+        done |= nxt == eos_id
+        if done.all():
+            break
+        ys = np.concatenate([ys, nxt[:, None].astype(np.int64)], 1)
+    return out
+
+
+def check_beam_source(src, beam_size: int, who: str):
+    """``src`` as (1, S) for a beam search of ONE sentence (a (S,) input gains its batch axis);
+    ValueError naming ``who`` for a batch of several or a beam_size < 1."""
+    if beam_size < 1:
+        raise ValueError(f"{who}: beam_size must be >= 1, got {beam_size}")
+    src = src if src.ndim == 2 else src.unsqueeze(0)
+    if src.shape[0] != 1:
+        raise ValueError(f"{who} decodes one sentence at a time, got a batch of {src.shape[0]}")
+    return src
 
 
 def beam_search(step: Callable[[list[list[int]], list[Any]], tuple[np.ndarray, list[Any]]], start: Any,

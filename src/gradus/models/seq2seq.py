@@ -42,7 +42,7 @@ from ..ops import elementwise as ew
 from ..ops.matmul import matmul
 from ..ops.movement import cat, stack
 from ..tensor import Tensor
-from .decoding import beam_search
+from .decoding import beam_search, check_beam_source, greedy_search
 from .options import configure
 
 __all__ = ["Seq2SeqConfig", "Seq2Seq"]
@@ -169,21 +169,15 @@ class Seq2Seq(nn.Module):
         self.eval()
         try:
             with no_grad():
-                h, o, memory = self._start(src)
-                B = src.shape[0]
-                y = Tensor(np.full(B, cfg.sos_id, dtype=np.int64))
-                out, done, attn = [[] for _ in range(B)], np.zeros(B, bool), []
-                for _ in range(max_len):
-                    logits, h, o, a = self._step(y, h, o, memory)
-                    nxt = logits.numpy().argmax(-1)
+                state, attn = list(self._start(src)), []           # [h, o, memory]
+
+                def next_tokens(ys):
+                    logits, state[0], state[1], a = self._step(Tensor(ys[:, -1]), *state)
                     if a is not None:
                         attn.append(a.numpy())
-                    for b in np.nonzero(~done)[0]:
-                        out[b].append(int(nxt[b]))
-                    done |= nxt == cfg.eos_id
-                    if done.all():
-                        break
-                    y = Tensor(nxt.astype(np.int64))
+                    return logits.numpy().argmax(-1)
+
+                out = greedy_search(next_tokens, src.shape[0], max_len, cfg.sos_id, cfg.eos_id)
                 self.attention_weights = np.stack(attn, 1) if attn else None          # (B, T, S)
         finally:
             self.train(was)
@@ -194,11 +188,7 @@ class Seq2Seq(nn.Module):
         log p(y | x) / lp(y), lp(y) = ((5 + |y|) / 6)^alpha; finished hypotheses (ending in <eos>) are
         kept aside; returns its ids (without <sos>, with <eos> if produced)."""
         cfg = self.config
-        if beam_size < 1:
-            raise ValueError(f"Seq2Seq.beam: beam_size must be >= 1, got {beam_size}")
-        src = src if src.ndim == 2 else src.unsqueeze(0)
-        if src.shape[0] != 1:
-            raise ValueError(f"Seq2Seq.beam decodes one sentence at a time, got a batch of {src.shape[0]}")
+        src = check_beam_source(src, beam_size, "Seq2Seq.beam")
         was = self.training
         self.eval()
         try:

@@ -42,7 +42,7 @@ from ..autograd import no_grad
 from ..functional.activation import log_softmax
 from ..ops.movement import cat
 from ..tensor import Tensor
-from .decoding import beam_search
+from .decoding import beam_search, check_beam_source, greedy_search
 from .options import configure
 
 __all__ = ["TransformerTranslatorConfig", "TransformerTranslator"]
@@ -128,33 +128,19 @@ class TransformerTranslator(nn.Module):
         try:
             with no_grad():
                 memory, src_pad = self.encode(src)
-                B = memory.shape[0]
-                ys = np.full((B, 1), cfg.sos_id, dtype=np.int64)
-                out, done = [[] for _ in range(B)], np.zeros(B, bool)
-                for _ in range(max_len):
-                    nxt = self.decode(Tensor(ys), memory, src_pad).numpy()[:, -1].argmax(-1)
-                    for b in np.nonzero(~done)[0]:
-                        out[b].append(int(nxt[b]))
-                    done |= nxt == cfg.eos_id
-                    if done.all():
-                        break
-                    ys = np.concatenate([ys, nxt[:, None].astype(np.int64)], 1)
+
+                def next_tokens(ys):               # the whole prefix again: no key/value cache
+                    return self.decode(Tensor(ys), memory, src_pad).numpy()[:, -1].argmax(-1)
+                return greedy_search(next_tokens, memory.shape[0], max_len, cfg.sos_id, cfg.eos_id)
         finally:
             self.train(was)
-        return out
 
     def beam(self, src, beam_size: int = 5, max_len: int = 50, alpha: float = 0.6) -> list[int]:
         """Beam search for ONE source sentence src (1, S) (or (S,)): the hypothesis maximising
         log p(y | x) / lp(y), lp(y) = ((5 + |y|) / 6)^alpha; finished hypotheses (ending in <eos>) are
         kept aside; returns its ids (without <sos>, with <eos> if produced)."""
         cfg = self.config
-        if beam_size < 1:
-            raise ValueError(f"TransformerTranslator.beam: beam_size must be >= 1, got {beam_size}")
-        src = self._ids(src)
-        src = src if src.ndim == 2 else src.unsqueeze(0)
-        if src.shape[0] != 1:
-            raise ValueError("TransformerTranslator.beam decodes one sentence at a time, got a batch of "
-                             f"{src.shape[0]}")
+        src = check_beam_source(self._ids(src), beam_size, "TransformerTranslator.beam")
         was = self.training
         self.eval()
         try:
