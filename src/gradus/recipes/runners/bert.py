@@ -59,11 +59,10 @@ from ...data.split import stratified_split
 from ...data.tokenize import train_wordpiece
 from ...functional import cross_entropy
 from ...models.bert import BertConfig, BertForPreTraining, BertForSequenceClassification
-from ...nn.utils import clip_grad_norm_
 from ...train.checkpoint import read_checkpoint, save_checkpoint
 from ...train.metrics import confusion_matrix, precision_recall_f1
 from .. import RecipeError, optimizer_class, scheduler_factory
-from .common import say, section
+from .common import say, section, update
 from .selfsup import few_labels
 
 __all__ = ["run_bert_pretrain", "run_bert_finetune", "SPECIALS", "split_sentences", "sms_split",
@@ -256,12 +255,7 @@ def pretrain(config: dict, out_dir: Path, progress: bool = True) -> tuple[BertFo
     for step in range(1, steps + 1):
         batch = _pair_batch(train_pairs, B, V, p, rng)
         loss, mlm, nsp, _, _ = pretraining_losses(model, *batch)
-        opt.zero_grad()
-        loss.backward()
-        if clip:
-            clip_grad_norm_(model.parameters(), clip)
-        opt.step()
-        sched.step()
+        update(loss, opt, model.parameters(), clip, sched)
         run.append((float(mlm.item()), float(nsp.item())))
         if step % every == 0 or step == steps:
             mlm_acc, nsp_acc, held_loss = _evaluate_pretraining(model, eval_batches)
@@ -318,11 +312,7 @@ def _finetune(model, seqs, y, idx, cfg: dict, seed: int) -> None:
     for _ in range(epochs):
         for j, ids, attn in _batches(seqs, rng.permutation(idx), bs):
             out = model(tensor(ids), attention_mask=tensor(attn), labels=tensor(y[j]))
-            opt.zero_grad()
-            out.loss.backward()
-            clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
+            update(out.loss, opt, model.parameters(), 1.0, sched)
 
 
 def _test(model, seqs, y, idx) -> tuple[float, float]:

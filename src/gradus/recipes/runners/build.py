@@ -44,7 +44,8 @@ def build_scheduler(config: Mapping[str, Any], optimizer: Any) -> tuple[Any, str
     if not cfg.get("name"):
         return None, "epoch"
     factory = scheduler_factory(cfg["name"])
-    interval = cfg.get("interval", "step" if cfg["name"] in ("warmup_cosine", "noam", "OneCycleLR") else "epoch")
+    per_step = cfg["name"] in ("warmup_cosine", "noam", "OneCycleLR")
+    interval = cfg.get("interval", "step" if per_step else "epoch")
     kwargs = {k: tuple(v) if isinstance(v, list) and k != "milestones" else v
               for k, v in _kwargs(cfg, "name", "interval").items()}
     try:

@@ -18,6 +18,22 @@ def section(config: Mapping[str, Any], name: str) -> dict:
     return dict(config.get(name) or {})
 
 
+def update(loss: Any, optimizer: Any, parameters: Any = None, clip: float = 0.0,
+           scheduler: Any = None) -> None:
+    """One optimizer update from ``loss``: zero the gradients, backward, clip the gradient norm of
+    ``parameters`` to ``clip`` (when non-zero), ``optimizer.step()``, then ``scheduler.step()`` (when
+    given: a per-step schedule)."""
+    from ...nn.utils import clip_grad_norm_
+
+    optimizer.zero_grad()
+    loss.backward()
+    if clip:
+        clip_grad_norm_(parameters, clip)
+    optimizer.step()
+    if scheduler is not None:
+        scheduler.step()
+
+
 def say(progress: bool, text: str) -> None:
     """Print ``text`` (flushed) when ``progress`` is on."""
     if progress:

@@ -22,10 +22,9 @@ import numpy as np
 from ... import manual_seed, no_grad, tensor
 from ...data.datasets import TinyShakespeare
 from ...models.gpt import GPT, GPTConfig
-from ...nn.utils import clip_grad_norm_
 from ...train.checkpoint import atomic_write_text, save_checkpoint
 from .. import optimizer_class, scheduler_factory
-from .common import say, section
+from .common import say, section, update
 
 __all__ = ["run_char_gpt", "char_gpt_from_config", "random_windows", "exact_loss"]
 
@@ -106,12 +105,7 @@ def run_char_gpt(config: dict, out_dir: Path, *, progress: bool = True) -> dict[
     for it in range(1, iters + 1):
         x, y = random_windows(train_ids, B, block, rng)
         _, loss = model(tensor(x), tensor(y))
-        optimizer.zero_grad()
-        loss.backward()
-        if clip:
-            clip_grad_norm_(model.parameters(), clip)
-        optimizer.step()
-        scheduler.step()
+        update(loss, optimizer, model.parameters(), clip, scheduler)
         running.append(float(loss.item()))
         if it % eval_every == 0 or it == iters:
             model.eval()

@@ -43,7 +43,7 @@ from ...tensor import Tensor
 from ...train.checkpoint import atomic_write_text, save_checkpoint
 from .. import RecipeError
 from .build import build_optimizer, build_scheduler
-from .common import section
+from .common import section, update
 
 __all__ = ["run_translate", "EncodedPairs", "corpus_bleu", "bleu_by_length", "translate_batch",
            "build_translator", "LENGTH_BUCKETS"]
@@ -289,13 +289,7 @@ def run_translate(config: dict, out_dir: Path, *, progress: bool = True) -> dict
         for (src, _, _), (tgt, _, _) in train_loader:
             logits = model(Tensor(src), Tensor(tgt[:, :-1]))
             loss = _loss(logits, tgt[:, 1:], smoothing)
-            optimizer.zero_grad()
-            loss.backward()
-            if clip > 0:
-                gradus.nn.utils.clip_grad_norm_(model.parameters(), clip)
-            optimizer.step()
-            if scheduler is not None and interval == "step":
-                scheduler.step()
+            update(loss, optimizer, model.parameters(), clip, scheduler if interval == "step" else None)
             k = int((tgt[:, 1:] != PAD).sum())
             running, tokens, step = running + float(loss.item()) * k, tokens + k, step + 1
             if progress and step % 50 == 0:
