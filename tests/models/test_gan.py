@@ -251,3 +251,34 @@ def test_minibatch_std_feature_sees_the_batch_spread_and_is_differentiable():
     assert collapsed[0] - mixed[0] == pytest.approx(-w_spread * s, abs=1e-10)
     with pytest.raises(ShapeError, match="batch of >= 2"):
         D(x[:1])
+
+
+def test_generator_ema_is_sampled_once_updated_and_survives_a_checkpoint(tmp_path):
+    from gradus.models.gan import GAN
+    from gradus.train.checkpoint import load_checkpoint, save_checkpoint
+
+    gradus.manual_seed(0)
+    cfg = GANConfig(latent_dim=8, g_channels=4, d_channels=4, g_ema=0.5)
+    gan = GAN(cfg, kind="dcgan")
+    assert gan.sampler is gan.generator                            # nothing averaged yet
+    G, D = gan.generator, gan.discriminator
+    og = optim.Adam(G.parameters(), lr=1e-2, betas=(0.5, 0.999))
+    od = optim.Adam(D.parameters(), lr=1e-2, betas=(0.5, 0.999))
+    first = None
+    for step in range(3):
+        gan_step(G, D, og, od, gradus.rand(4, 1, 28, 28) * 2 - 1, gradus.randn(4, 8))
+        gan.update_ema()
+        if step == 0:
+            first = [p.numpy().copy() for p in G.parameters()]
+    assert gan.sampler is gan.generator_ema.module and int(gan.generator_ema.n_averaged.item()) == 3
+    # EMA with decay 0.5 of three iterates: neither the first nor the last one
+    w_ema, w_last = gan.generator_ema.module.net[0].weight.numpy(), G.net[0].weight.numpy()
+    assert not np.allclose(w_ema, w_last) and not np.allclose(w_ema, first[0])
+    a = gan.sample(5, generator=np.random.default_rng(1)).numpy()
+    path = tmp_path / "gan.safetensors"
+    save_checkpoint(path, gan)
+    back = GAN(cfg, kind="dcgan")
+    load_checkpoint(path, back)
+    np.testing.assert_allclose(back.sample(5, generator=np.random.default_rng(1)).numpy(), a, atol=1e-6)
+    with pytest.raises(ValueError, match="g_ema is the EMA decay"):
+        GAN(GANConfig(g_ema=1.0))

@@ -79,6 +79,10 @@ def test_gan_recipe_end_to_end(name, shared_data, tmp_path, stand_in_judge):
     assert len(shares) == 10 and sum(shares) == pytest.approx(1.0, abs=0.01) and r["samples_judged"] == 200
     hist = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [h["epoch"] for h in hist] == [1, 2] and all(np.isfinite(h["d_loss"]) for h in hist)
+    assert all(1.0 <= h["inception_score"] <= 10.0 for h in hist)         # judged every epoch
+    # mnist-dcgan samples from the EMA of G's weights and also scores the last iterate
+    assert all(("inception_score_last_iterate" in h) == (name == "mnist-dcgan") for h in hist)
+    assert hist[-1]["inception_score"] == pytest.approx(r["inception_score"])
     for f in ["samples/epoch_001.png", "samples/epoch_002.png", "samples.png", "losses.png"]:
         assert (out / f).is_file(), f
     png = tmp_path / "grid.png"

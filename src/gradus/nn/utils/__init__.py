@@ -1,7 +1,8 @@
-"""nn utilities: gradient clipping, parameter vectors, variable-length sequences (``rnn``)."""
-from . import rnn
+"""nn utilities: gradient clipping, parameter vectors, variable-length sequences (``rnn``), weight
+averaging (``swa_utils``: ``AveragedModel``, SWA and EMA)."""
+from . import rnn, swa_utils
 from .clip_grad import clip_grad_norm_, clip_grad_value_, get_total_norm
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
-           "vector_to_parameters", "rnn"]
+           "vector_to_parameters", "rnn", "swa_utils"]

@@ -134,6 +134,15 @@ def run_gan(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
     rng = np.random.default_rng(seed)
     fixed = np.random.default_rng(seed + 1).standard_normal((100, gan.latent_dim)).astype(np.float32)
     samples_dir = out_dir / "samples"
+    # the judge first, so that every epoch's samples are scored on the way (the curve in metrics.jsonl)
+    judge_path = ev.get("classifier") or ""
+    if not judge_path:
+        judge_path = _train_judge(out_dir / "judge", int(ev.get("classifier_epochs", 3)), data, progress)
+    judge = load_judge(judge_path)
+    n = int(ev.get("samples", 1000))
+    if gan.config.g_ema > 0:
+        say(progress, f"  ema    samples from an exponential moving average of G's weights (decay "
+            f"{gan.config.g_ema})")
     t0 = time.perf_counter()
     for epoch in range(1, epochs + 1):
         t_ep, d_sum, g_sum, steps = time.perf_counter(), 0.0, 0.0, 0
@@ -142,26 +151,35 @@ def run_gan(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
             real = tensor(X[order[i:i + batch_size]])
             z = tensor(rng.standard_normal((batch_size, gan.latent_dim)).astype(np.float32))
             d_loss, g_loss = gan_step(G, D, opt_g, opt_d, real, z, non_saturating)
+            gan.update_ema()
             d_sum, g_sum, steps = d_sum + float(d_loss), g_sum + float(g_loss), steps + 1
-        G.eval()
+        seconds = round(time.perf_counter() - t_ep, 1)
+        sampler = gan.sampler.eval()
         with no_grad():
-            grid = (G(tensor(fixed)).numpy() + 1) / 2
+            grid = (sampler(tensor(fixed)).numpy() + 1) / 2
         save_image_grid(grid, samples_dir / f"epoch_{epoch:03d}.png",
                         title=f"{config['recipe']['name']}: epoch {epoch}, the same 100 z")
-        logs = {"epoch": epoch, "d_loss": d_sum / steps, "g_loss": g_sum / steps,
-                "seconds": round(time.perf_counter() - t_ep, 1)}
+        # this epoch's samples judged (the same z every epoch; the final verdict below uses them too)
+        judged = classifier_scores(judge, (gan.sample(n, generator=np.random.default_rng(seed + 2)).numpy()
+                                           + 1) / 2)
+        logs = {"epoch": epoch, "d_loss": d_sum / steps, "g_loss": g_sum / steps, "seconds": seconds,
+                "inception_score": judged["inception_score"], "mean_confidence": judged["mean_confidence"],
+                "class_min_fraction": judged["class_min_fraction"],
+                "class_max_fraction": judged["class_max_fraction"]}
+        if sampler is not G:                 # the last iterate too, to show what the average buys
+            last = classifier_scores(judge, (G.sample(n, generator=np.random.default_rng(seed + 2)).numpy()
+                                             + 1) / 2)
+            logs["inception_score_last_iterate"] = last["inception_score"]
         with open(out_dir / "metrics.jsonl", "a") as f:
             f.write(json.dumps(logs) + "\n")
+        extra = (f" (last iterate {logs['inception_score_last_iterate']:.2f})"
+                 if "inception_score_last_iterate" in logs else "")
         say(progress, f"  epoch {epoch}/{epochs}: D loss {logs['d_loss']:.3f}, G loss {logs['g_loss']:.3f}, "
-            f"{logs['seconds']:.0f} s")
+            f"IS {logs['inception_score']:.2f}{extra}, confidence {logs['mean_confidence']:.3f}, "
+            f"classes {logs['class_min_fraction']:.3f}..{logs['class_max_fraction']:.3f}, {seconds:.0f} s")
         save_checkpoint(out_dir / "checkpoint.safetensors", gan, meta={"config": config, "epoch": epoch})
     train_seconds = time.perf_counter() - t0
 
-    judge_path = ev.get("classifier") or ""
-    if not judge_path:
-        judge_path = _train_judge(out_dir / "judge", int(ev.get("classifier_epochs", 3)), data, progress)
-    judge = load_judge(judge_path)
-    n = int(ev.get("samples", 1000))
     fake = (gan.sample(n, generator=np.random.default_rng(seed + 2)).numpy() + 1) / 2
     scores = classifier_scores(judge, fake)
     real_scores = classifier_scores(judge, X_test[:n].reshape(-1, 1, 28, 28))
