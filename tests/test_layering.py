@@ -40,10 +40,11 @@ LAYERS: dict[str, int] = {
     "autograd": 2, "tensor": 2, "creation": 2,
     "ops": 3, "functional": 3,
     "nn": 4, "optim": 4, "data": 4,
-    "models": 5, "rl": 5, "viz": 5, "train": 5,
-    "recipes": 6,
-    "cli": 7,
-    "__main__": 8,  # `python -m gradus`: calls the cli
+    "distributed": 5,  # data-parallel on MPI: DDP wraps an nn.Module, the sampler is a data.Sampler
+    "models": 6, "rl": 6, "viz": 6, "train": 6,  # train runs DDP models (and must not be a peer of it)
+    "recipes": 7,
+    "cli": 8,
+    "__main__": 9,  # `python -m gradus`: calls the cli
     ROOT: 3,
 }
 
@@ -294,16 +295,18 @@ def _check_snippet(tmp_path: Path, files: dict[str, str]) -> list[str]:
 
 @pytest.mark.parametrize("files, expected", [
     # (a) upward, module level and lazy, relative and absolute
-    ({"nn/a.py": "from ..models import lenet\n", "models/lenet.py": ""}, "(nn) must not depend on layer 5"),
+    ({"nn/a.py": "from ..models import lenet\n", "models/lenet.py": ""}, "(nn) must not depend on layer 6"),
     ({"nn/a.py": "def f():\n    import gradus.train.x\n", "train/x.py": ""}, "layer 4 (nn) must not"),
     ({"ops/a.py": "from .. import nn\n", "nn/b.py": ""}, "layer 3 (ops) must not depend on layer 4 (nn)"),
+    ({"distributed/a.py": "from ..train import trainer\n", "train/trainer.py": ""},
+     "layer 5 (distributed) must not depend on layer 6 (train)"),
     ({"ops/a.py": "import gradus\ndef f():\n    return gradus.viz.plots\n", "viz/plots.py": ""},
      "imports gradus.viz.plots"),
     # the lazy exception holds inside functions only
     ({"tensor.py": "from .ops import x\n", "ops/x.py": ""}, "at module level"),
     # (b) peers
-    ({"models/a.py": "def f():\n    from ..train import x\n", "train/x.py": ""}, "peers on layer 5"),
-    ({"viz/a.py": "from gradus.train.metrics import f\n", "train/metrics.py": ""}, "peers on layer 5"),
+    ({"models/a.py": "def f():\n    from ..train import x\n", "train/x.py": ""}, "peers on layer 6"),
+    ({"viz/a.py": "from gradus.train.metrics import f\n", "train/metrics.py": ""}, "peers on layer 6"),
     # (c) private names of another unit
     ({"nn/a.py": "from ..functional.conv import _pair\n", "functional/conv.py": ""}, "private name '_pair'"),
     ({"nn/a.py": "from ..functional import conv as Fc\nx = Fc._pair(1)\n", "functional/conv.py": ""},

@@ -9,12 +9,18 @@
     gradus viz runs/lenet5-.../checkpoint.safetensors --what filters
     gradus embed "A man is eating food." "Someone eats a meal."   # cosine similarities (BERT)
     gradus bench A C --runs 7                      # gradus vs PyTorch by the benchmark protocol
+    mpiexec -n 2 gradus train mnist-mlp            # data-parallel on 2 processes (pip install "gradus[dist]")
 
 Exit codes: 0 success, 1 runtime failure (missing data, diverged training, bad checkpoint),
 2 usage error (unknown recipe, unknown key, bad value, a checkpoint of another model, ``--out`` naming
 a file), 3 target missed with ``--check-target``. Errors are reported in a line or two, never as a
 traceback; an unexpected (internal) error shows its full traceback with ``--debug`` (or
 ``GRADUS_DEBUG=1``).
+
+Under ``mpiexec -n N`` (N > 1, detected from the launcher's environment; ``--distributed`` insists)
+``gradus train`` runs the supervised recipes data-parallel (docs/distributed.md). Rank 0 prints and
+writes; an error on any rank is reported with its rank and ends every rank (``MPI_Abort``) with
+the exit code above, never a hang.
 """
 from __future__ import annotations
 
@@ -84,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="no progress output (the summary is still printed)")
     t.add_argument("--check-target", action="store_true",
                    help="exit with code 3 when the recipe's target metric is not reached")
+    t.add_argument("--distributed", action="store_true",
+                   help="insist on data-parallel training: fail unless launched by `mpiexec -n N` with "
+                        "N > 1 (without the flag, mpiexec is detected from the environment)")
 
     e = sub.add_parser("eval", help="evaluate a checkpoint on its test set",
                        description="Rebuild the model of a checkpoint and evaluate it on the test split.")
@@ -181,8 +190,24 @@ def _check_out_dir(out: Path | None) -> None:
         raise UsageError(f"--out {out}: is an existing file; expected a directory (created if missing)")
 
 
+def _init_distributed(insist: bool) -> int:
+    """Join the MPI world when launched by ``mpiexec -n N`` (N > 1); returns N (1 without mpiexec)."""
+    from ..distributed import env_world_size, get_world_size, init_process_group, is_initialized
+
+    if is_initialized():
+        return get_world_size()
+    if env_world_size() <= 1:
+        if insist:
+            raise UsageError("--distributed: this process was not started by an MPI launcher (world size "
+                             "1); run `mpiexec -n N gradus train ...` with N > 1 (mpiexec comes with "
+                             'pip install "gradus[dist]")')
+        return 1
+    init_process_group()
+    return get_world_size()
+
+
 def cmd_train(args: argparse.Namespace) -> int:
-    from ..recipes import DEFAULT_RECIPE, load_recipe, target_reached, validate
+    from ..recipes import DEFAULT_RECIPE, SUPERVISED, load_recipe, target_reached, validate
     from ..recipes.runners import default_out_dir, run_recipe
     from ..train.checkpoint import read_checkpoint
 
@@ -211,6 +236,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.data is not None:
         # Recorded in the config (and so in the checkpoint): `gradus eval` finds the data again.
         config.setdefault("data", {})["root"] = str(args.data.expanduser().resolve())
+    world = _init_distributed(bool(getattr(args, "distributed", False)))
+    runner = config["recipe"].get("runner", SUPERVISED)
+    if world > 1 and runner != SUPERVISED:
+        raise UsageError(f"recipe {config['recipe']['name']!r} runs with the custom runner {runner!r}, which "
+                         "does not train data-parallel; run it without mpiexec (the supervised recipes, "
+                         "runner = \"supervised\", run under mpiexec -n N)")
     results = run_recipe(config, out_dir, progress=not args.no_progress, resume=args.resume,
                          extra_callbacks=_fault_injection())
     if config["recipe"].get("runner", "supervised") != "supervised":
@@ -441,7 +472,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_OK
     debug = bool(getattr(args, "debug", False)) or os.environ.get("GRADUS_DEBUG", "") not in ("", "0")
+    code = _run(args, debug)
+    if code not in (EXIT_OK, EXIT_TARGET) and _world_size() > 1:
+        # the other ranks may wait for this one in a collective: end them all, with this exit code
+        from ..distributed import abort
+
+        abort(f"gradus {args.command}: exit code {code}: ending every rank", errorcode=code)
+    return code
+
+
+def _world_size() -> int:
+    """The size of the data-parallel world this process joined (1 when none)."""
+    from .. import distributed as dist
+
+    return dist.get_world_size() if dist.is_initialized() else 1
+
+
+def _rank_prefix() -> str:
+    """``[rank r/N] `` in a data-parallel run, so that an error names the rank it happened on."""
+    if _world_size() <= 1:
+        return ""
+    from ..distributed import get_rank
+
+    return f"[rank {get_rank()}/{_world_size()}] "
+
+
+def _run(args: argparse.Namespace, debug: bool) -> int:
     from ..data.errors import ChecksumError, DatasetFormatError, DatasetNotFoundError, DownloadError
+    from ..distributed import DistributedError
     from ..recipes import RecipeError
     from ..train.checkpoint import CheckpointError, CheckpointMismatchError
     from ..train.trainer import TrainingDivergedError
@@ -455,15 +513,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             import traceback
 
             traceback.print_exc()
-        print(f"gradus {args.command}: error: {e}", file=sys.stderr)
+        print(f"{_rank_prefix()}gradus {args.command}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except (CheckpointError, DatasetNotFoundError, DownloadError, ChecksumError, DatasetFormatError,
-            TrainingDivergedError) as e:
+            TrainingDivergedError, DistributedError) as e:
         if debug:
             import traceback
 
             traceback.print_exc()
-        print(f"gradus {args.command}: {type(e).__name__}: {e}", file=sys.stderr)
+        print(f"{_rank_prefix()}gradus {args.command}: {type(e).__name__}: {e}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print(f"gradus {args.command}: interrupted", file=sys.stderr)
@@ -472,12 +530,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         where = f" {e.filename}" if getattr(e, "filename", None) else ""
-        print(f"gradus {args.command}: error:{where}: {e.strerror or e}", file=sys.stderr)
+        print(f"{_rank_prefix()}gradus {args.command}: error:{where}: {e.strerror or e}", file=sys.stderr)
         return EXIT_FAILURE
     except Exception as e:  # an internal error: one line, the traceback with --debug
         if debug:
             raise
-        print(f"gradus {args.command}: internal error: {type(e).__name__}: {e}\n"
+        print(f"{_rank_prefix()}gradus {args.command}: internal error: {type(e).__name__}: {e}\n"
               f"(run again with --debug for the full traceback, and please report it)", file=sys.stderr)
         return EXIT_FAILURE
 

@@ -14,6 +14,15 @@ loader. Around it the ``Trainer`` adds what a real run needs: callbacks (progres
 checkpoints, logs), LR schedulers stepped per epoch or per step, NaN/Inf detection that stops with
 the step, the loss and the first parameter or op where the value appeared, deterministic data
 order (``seed=``) and checkpoints from which ``resume`` continues bit-identically.
+
+**Data-parallel.** Given a ``gradus.distributed.DistributedDataParallel`` model in a world of ``N > 1``
+processes (``mpiexec -n N``), the same loop trains data-parallel: ``batch_size`` is the *global*
+batch, each rank loads its ``batch_size / N`` samples of it through a ``DistributedSampler``
+(``set_epoch`` every epoch), the gradients are averaged by DDP, the epoch's metrics and every
+evaluation are all-reduced (so every rank logs and decides -- early stopping, ``ReduceLROnPlateau``
+-- on the same numbers), checkpoints hold the plain model (``ddp.module``, no ``module.`` prefix) and
+load into a run with any ``N``. Writing files is the caller's: give the file-writing callbacks
+to rank 0 only (``recipes.runners.supervised`` does). docs/distributed.md has the details.
 """
 from __future__ import annotations
 
@@ -134,6 +143,22 @@ def _sampler_generator(loader: Any) -> np.random.Generator | None | str:
     return None
 
 
+def _unwrap(model: Any) -> Any:
+    """The model inside a DistributedDataParallel wrapper (``.module``), else ``model``."""
+    from ..distributed import DistributedDataParallel
+
+    return model.module if isinstance(model, DistributedDataParallel) else model
+
+
+def _world(model: Any) -> tuple[int, int]:
+    """(world size, rank) of a data-parallel ``model``; (1, 0) for any other model."""
+    from ..distributed import DistributedDataParallel, get_rank
+
+    if isinstance(model, DistributedDataParallel) and model.world_size > 1:
+        return model.world_size, get_rank()
+    return 1, 0
+
+
 # --------------------------------------------------------------------------- evaluation
 
 
@@ -248,6 +273,9 @@ class Trainer:
         check_finite: stop with :class:`TrainingDivergedError` as soon as the loss or a gradient is
             NaN/Inf.
         config: a JSON-able dict (the recipe) stored in every checkpoint.
+            (With a DistributedDataParallel ``model`` in a world of N > 1: see the module docstring.
+            ``seed`` then derives rank r's dropout stream from ``(seed, r)``, r = 0 keeping the
+            one-process stream, and the DistributedSampler's seed from ``seed``.)
         stateful: truncated backpropagation through time for recurrent models on contiguous streams
             (batches are consecutive chunks of k time steps of the same ``B`` sequences, e.g.
             ``TinyShakespeare`` batchified): the model is called as ``model(X, state) -> (output,
@@ -305,11 +333,14 @@ class Trainer:
 
         from .. import random as grandom
 
+        self.world_size, self.rank = _world(model)
         if seed is not None:
             # Training-time randomness (dropout, augmentation) restarts from a seed derived from
             # `seed`: not `seed` itself, whose stream usually initialised the weights just before
-            # (dropout masks must not replay the numbers drawn for the initial weights).
-            grandom.manual_seed(int(np.random.SeedSequence([int(seed), 0x7EA1]).generate_state(1)[0]))
+            # (dropout masks must not replay the numbers drawn for the initial weights). Each rank of
+            # a data-parallel run gets its own (rank 0 the one-process stream): their dropout masks
+            # must differ, as their samples do.
+            grandom.manual_seed(self._training_seed(int(seed)))
             # A stream of its own for the data order, so that adding dropout to a model does not
             # change which samples go into which batch.
             self.data_generator = np.random.default_rng([int(seed), 0xDA7A])
@@ -329,6 +360,40 @@ class Trainer:
         self._epoch_start_rng: dict | None = None
         self._pending_resume: dict | None = None
         self._epoch_t0 = 0.0
+        self.sampler_seed = self._common_sampler_seed() if self.world_size > 1 else None
+
+    # -- data-parallel -------------------------------------------------------------------------------
+    @property
+    def module(self) -> Any:
+        """The plain model: ``model.module`` of a DistributedDataParallel ``model``, else ``model``."""
+        return _unwrap(self.model)
+
+    def _training_seed(self, seed: int, *extra: int) -> int:
+        entropy = [seed, 0x7EA1] + ([self.rank, *extra] if self.rank or extra else [])
+        return int(np.random.SeedSequence(entropy).generate_state(1)[0])
+
+    def _common_sampler_seed(self) -> int:
+        """The DistributedSampler's seed, the same on every rank: from ``seed``, else rank 0's draw."""
+        from .. import distributed as dist
+
+        if self.seed is not None:
+            value = int(np.random.SeedSequence([int(self.seed), 0xDA7A]).generate_state(1)[0]) % 2**31
+        else:
+            value = int(self.data_generator.integers(2**31))
+        buf = np.array([value], dtype=np.int64)
+        dist.broadcast(buf, src=0)
+        return int(buf[0])
+
+    def _all_reduce_means(self, means: Mapping[str, float], count: float) -> dict[str, float]:
+        """Means over this rank's ``count`` samples -> means over every rank's samples (same keys on
+        every rank: the same model and loss give the same metrics)."""
+        from .. import distributed as dist
+
+        keys = sorted(means)
+        buf = np.array([float(means[k]) * count for k in keys] + [float(count)], dtype=np.float64)
+        dist.all_reduce(buf)
+        total = buf[-1]
+        return {k: float(buf[i] / total) if total else float("nan") for i, k in enumerate(keys)}
 
     # -- loaders ---------------------------------------------------------------------------------
     def make_loader(self, data: Any, batch_size: int = 32, shuffle: bool = True, drop_last: bool = False):
@@ -339,10 +404,31 @@ class Trainer:
 
         if data is None:
             return None
+        if isinstance(data, Dataset) and self.world_size > 1:
+            return self._shard_loader(data, batch_size, shuffle, drop_last)
         if isinstance(data, Dataset):
             return DataLoader(data, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
                               generator=self.data_generator if shuffle else None)
         return data
+
+    def _shard_loader(self, data: Any, batch_size: int, shuffle: bool, drop_last: bool):
+        """This rank's loader in a data-parallel run. Training (``shuffle``): a DistributedSampler and
+        ``batch_size / N`` per rank (``batch_size`` is the global batch). Evaluation: every N-th
+        sample from this rank's (no padding: each sample counted once; the metrics are all-reduced)."""
+        from .. import distributed as dist
+        from ..data import DataLoader, Subset
+
+        n = self.world_size
+        if shuffle:
+            if batch_size % n:
+                raise ValueError(f"Trainer: the global batch_size={batch_size} does not split over {n} "
+                                 f"processes; use a multiple of {n} (each rank takes batch_size / {n})")
+            sampler = dist.DistributedSampler(data, num_replicas=n, rank=self.rank, shuffle=True,
+                                              seed=self.sampler_seed, drop_last=drop_last)
+            return DataLoader(data, batch_size=batch_size // n, sampler=sampler, drop_last=drop_last)
+        if len(data) < n:  # too few to share: every rank evaluates all (the same numbers)
+            return DataLoader(data, batch_size=batch_size, shuffle=False)
+        return DataLoader(Subset(data, range(self.rank, len(data), n)), batch_size=batch_size, shuffle=False)
 
     # -- RNG state ---------------------------------------------------------------------------------
     def _data_rng_state(self) -> dict | None:
@@ -393,9 +479,11 @@ class Trainer:
         from .checkpoint import save_checkpoint
 
         meta = self.state_meta()
+        meta["world_size"] = self.world_size
         if extra:
             meta.update(extra)
-        return save_checkpoint(path, self.model, self.optimizer, self.scheduler, meta=meta)
+        # the plain model: a checkpoint of a data-parallel run loads into a model never wrapped
+        return save_checkpoint(path, self.module, self.optimizer, self.scheduler, meta=meta)
 
     def resume(self, path: str | Path, strict: bool = True) -> dict[str, Any]:
         """Load a checkpoint written by :meth:`save_checkpoint` and continue from it on the next
@@ -408,7 +496,7 @@ class Trainer:
         from .. import random as grandom
         from .checkpoint import load_checkpoint
 
-        meta = load_checkpoint(path, self.model, self.optimizer, self.scheduler, strict=strict)
+        meta = load_checkpoint(path, self.module, self.optimizer, self.scheduler, strict=strict)
         self.epoch = int(meta.get("epoch", 0))
         self.global_step = int(meta.get("step", 0))
         self.batch_in_epoch = int(meta.get("batch_in_epoch", 0))
@@ -421,6 +509,12 @@ class Trainer:
         elif rng.get("gradus"):
             grandom.set_rng_state(rng["gradus"])
             self._pending_resume = {"rng": rng, "running": {}}
+        if self.rank:
+            # The checkpoint holds rank 0's generator; another rank continues with a stream of its own
+            # (data-parallel resumes are exact for the weights and the data order, not for dropout).
+            grandom.manual_seed(self._training_seed(int(self.seed or 0), self.global_step))
+            if self._pending_resume is not None:
+                self._pending_resume["rng"] = {**self._pending_resume["rng"], "gradus": None}
         self.resumed_from = str(path)
         return meta
 
@@ -479,11 +573,12 @@ class Trainer:
                     if p.grad is not None and not self._finite(p.grad.data):
                         parameter, where = name, f"the gradient of parameter {name!r} is NaN/Inf"
                         break
-            # 2) re-run this step under anomaly mode: the first op whose output is NaN/Inf.
+            # 2) re-run this step under anomaly mode: the first op whose output is NaN/Inf (through
+            # the plain module: a data-parallel backward would wait for ranks that did not diverge).
             self.optimizer.zero_grad()
             try:
                 with detect_anomaly(), np.errstate(all="ignore"):
-                    obj = self.loss_fn(self.model(X), y)
+                    obj = self.loss_fn(self.module(X), y)
                     if self.l2:
                         obj = obj + l2_penalty(self.model, self.l2)
                     obj.backward()
@@ -577,6 +672,9 @@ class Trainer:
                 start = {"global": True, "gradus": grandom.get_rng_state()}
             self._epoch_start_rng = start
             self._running = {"loss": M.RunningMean()}
+        sampler = getattr(self.train_loader, "sampler", None)
+        if callable(getattr(sampler, "set_epoch", None)):
+            sampler.set_epoch(self.epoch)  # DistributedSampler: this epoch's order, the same on every rank
         iterator = iter(self.train_loader)
         for _ in range(skip):
             next(iterator)
@@ -596,6 +694,10 @@ class Trainer:
                 self._running.setdefault("l2_penalty", M.RunningMean()).update(logs["l2_penalty"], n)
             self.batch_in_epoch += 1
             self.callbacks.on_batch_end(self, self.batch_in_epoch, logs)
+        if self.world_size > 1:
+            count = self._running["loss"].count
+            return self._all_reduce_means({k: v.total / count if count else 0.0
+                                           for k, v in self._running.items()}, count)
         return {k: v.mean for k, v in self._running.items()}
 
     def current_lr(self) -> float:
@@ -672,7 +774,17 @@ class Trainer:
         """:func:`evaluate` of this trainer's model and loss on a DataLoader or Dataset."""
         loader = self.make_loader(data, batch_size, shuffle=False)
         kwargs.setdefault("stateful", self.stateful)
-        return evaluate(self.model, loader, self.loss_fn, **kwargs)
+        if self.world_size == 1:
+            return evaluate(self.model, loader, self.loss_fn, **kwargs)
+        # every rank evaluates rank 0's model (its BatchNorm statistics) on its shard; the means are
+        # combined, weighted by the shards' sizes
+        self.model.sync_buffers()
+        result = evaluate(self.model, loader, self.loss_fn, **kwargs)
+        dataset = getattr(loader, "dataset", None)
+        count = len(dataset) if dataset is not None and hasattr(dataset, "__len__") else 1
+        means = {k: v for k, v in result.items() if isinstance(v, float)}
+        result.update(self._all_reduce_means(means, count))
+        return result
 
 
 def fit(

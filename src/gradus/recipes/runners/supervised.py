@@ -6,6 +6,12 @@
 ``checkpoint.safetensors`` + ``checkpoint.json``, ``metrics.jsonl``, ``metrics.csv``, ``results.json``,
 ``report.txt`` (per-class precision / recall / F1) and the plots ``curves.png``, ``confusion.png``,
 ``misclassified.png`` and ``first_layer.png`` (image data), ``decision_boundary.png`` (2-D inputs).
+
+Data-parallel (``mpiexec -n N gradus train``, the process group initialised by the CLI): the model
+is wrapped in ``DistributedDataParallel``, ``data.batch_size`` is the *global* batch (each rank
+trains on ``batch_size / N`` of it, so N processes take the steps one process takes), and rank 0
+alone prints, shows progress and writes files; every rank evaluates the whole test set with the
+same weights, so every rank returns the same results (docs/distributed.md).
 """
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ...data import DataLoader
 from ...train import metrics as M
 from ...train.callbacks import Callback, CSVLogger, EarlyStopping, JSONLLogger, ModelCheckpoint, ProgressBar
 from ...train.checkpoint import atomic_write_text
@@ -100,11 +107,16 @@ def run_supervised(config: Mapping[str, Any], out_dir: str | Path, *, progress: 
     """
     import gradus
 
+    from ... import distributed as dist
     from ... import random as grandom
 
     config = json.loads(json.dumps(config))  # a plain, JSON-able copy (stored in checkpoints)
+    world = dist.get_world_size() if dist.is_initialized() else 1
+    primary = world == 1 or dist.get_rank() == 0  # the rank that prints and writes
+    progress = progress and primary
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if primary:
+        out_dir.mkdir(parents=True, exist_ok=True)
     train_cfg = config["train"]
     seed = train_cfg.get("seed")
     seed = None if seed is None else int(seed)
@@ -113,10 +125,17 @@ def run_supervised(config: Mapping[str, Any], out_dir: str | Path, *, progress: 
     # Seed before anything random happens: weight initialisation, dropout, data order.
     if seed is not None:
         grandom.manual_seed(seed)
+    if world > 1 and not primary:
+        dist.barrier()  # rank 0 builds the data first: a download happens once, into the shared cache
     bundle = build_data(config, root=data_root)
+    if world > 1 and primary:
+        dist.barrier()
     model = build_model(config)
     optimizer = build_optimizer(config, model)
     scheduler, interval = build_scheduler(config, optimizer)
+    # data-parallel: rank 0's weights everywhere, gradients averaged (the optimizer holds the same
+    # Parameter objects, so it is built on the plain model)
+    net = dist.DistributedDataParallel(model) if world > 1 else model
 
     ckpt_path = out_dir / "checkpoint.safetensors"
     callbacks: list[Callback] = []
@@ -128,31 +147,37 @@ def run_supervised(config: Mapping[str, Any], out_dir: str | Path, *, progress: 
                                        mode=es.get("mode", "auto"), min_delta=float(es.get("min_delta", 0.0)),
                                        restore_best_weights=bool(es.get("restore_best_weights", True)),
                                        verbose=progress))
-    callbacks += [
-        CSVLogger(out_dir / "metrics.csv"),
-        JSONLLogger(out_dir / "metrics.jsonl"),
-        ModelCheckpoint(ckpt_path, every_n_steps=int(train_cfg.get("checkpoint_every_n_steps") or 0)),
-        *extra_callbacks,
-    ]
+    if primary:
+        callbacks += [
+            CSVLogger(out_dir / "metrics.csv"),
+            JSONLLogger(out_dir / "metrics.jsonl"),
+            ModelCheckpoint(ckpt_path, every_n_steps=int(train_cfg.get("checkpoint_every_n_steps") or 0)),
+        ]
+    callbacks += list(extra_callbacks)
     monitor = train_cfg.get("monitor") or "val_loss"
-    trainer = Trainer(model, optimizer, train_cfg.get("loss", "cross_entropy"), scheduler=scheduler,
+    trainer = Trainer(net, optimizer, train_cfg.get("loss", "cross_entropy"), scheduler=scheduler,
                       scheduler_interval=interval, callbacks=callbacks, l2=float(train_cfg.get("l2") or 0.0),
                       clip_grad_norm=float(train_cfg.get("clip_grad_norm") or 0.0), monitor=monitor,
                       seed=seed, config=config)
     if resume is not None:
         trainer.resume(resume)
 
-    out = sys.stdout
+    out = sys.stdout if primary else None
     n_val = len(bundle.val) if bundle.val is not None else 0
     opt_desc = ", ".join(f"{k}={v}" for k, v in config["optim"].items() if k != "name")
-    print(f"gradus {gradus.__version__}: recipe {name} -> {out_dir}", file=out)
-    print(f"  model  {type(model).__name__} ({count_params(model):,} parameters)", file=out)
-    print(f"  data   {config['data']['dataset']}: {len(bundle.train)} train / {n_val} val / "
-          f"{len(bundle.test)} test, batch {config['data']['batch_size']}", file=out)
-    print(f"  optim  {config['optim']['name']}({opt_desc})"
-          + (f", {type(scheduler).__name__} per {interval}" if scheduler is not None else "")
-          + f", {train_cfg['epochs']} epoch{'s' if int(train_cfg['epochs']) != 1 else ''}, seed {seed}",
-          file=out, flush=True)
+    batch = int(config["data"]["batch_size"])
+    if out is not None:
+        print(f"gradus {gradus.__version__}: recipe {name} -> {out_dir}", file=out)
+        print(f"  model  {type(model).__name__} ({count_params(model):,} parameters)", file=out)
+        print(f"  data   {config['data']['dataset']}: {len(bundle.train)} train / {n_val} val / "
+              f"{len(bundle.test)} test, batch {batch}", file=out)
+        if world > 1:
+            print(f"  dist   {world} processes (MPI): global batch {batch} = {world} x {batch // world} "
+                  "per rank", file=out)
+        print(f"  optim  {config['optim']['name']}({opt_desc})"
+              + (f", {type(scheduler).__name__} per {interval}" if scheduler is not None else "")
+              + f", {train_cfg['epochs']} epoch{'s' if int(train_cfg['epochs']) != 1 else ''}, seed {seed}",
+              file=out, flush=True)
 
     t0 = time.perf_counter()
     history = trainer.fit(bundle.train, bundle.val, epochs=int(train_cfg["epochs"]),
@@ -160,8 +185,12 @@ def run_supervised(config: Mapping[str, Any], out_dir: str | Path, *, progress: 
                           eval_batch_size=int(config["data"].get("eval_batch_size") or 256))
     train_seconds = time.perf_counter() - t0
 
-    test_loader = trainer.make_loader(bundle.test, int(config["data"].get("eval_batch_size") or 256),
-                                      shuffle=False)
+    eval_batch = int(config["data"].get("eval_batch_size") or 256)
+    # the whole test set on every rank (not the trainer's shard): the same results everywhere
+    test_loader = (trainer.make_loader(bundle.test, eval_batch, shuffle=False) if world == 1
+                   else DataLoader(bundle.test, batch_size=eval_batch, shuffle=False))
+    if world > 1:
+        net.sync_buffers()  # rank 0's BatchNorm statistics: the ones the checkpoint holds
     test = evaluate(model, test_loader, trainer.loss_fn, return_outputs=True)
     outputs, targets = test.pop("outputs"), test.pop("targets")
     results: dict[str, Any] = {f"test_{k}": v for k, v in test.items()}
@@ -179,6 +208,8 @@ def run_supervised(config: Mapping[str, Any], out_dir: str | Path, *, progress: 
         results.update({f"final_{k}": v for k, v in jsonable(history[-1]).items()
                         if k not in ("epoch", "step", "time")})
 
+    if not primary:
+        return results
     # The final checkpoint carries the test metrics too (gradus eval recomputes them).
     trainer.save_checkpoint(ckpt_path, extra={"results": jsonable(results)})
     written = [ckpt_path, ckpt_path.with_suffix(".json"), out_dir / "metrics.jsonl", out_dir / "metrics.csv"]

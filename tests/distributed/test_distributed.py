@@ -1,0 +1,236 @@
+"""gradus.distributed in a world of one (in this process), and the launches under ``mpiexec -n 2``:
+
+- the MPI test suite (``test_under_mpi.py``: DDP = one process, SyncBatchNorm, no_sync, the sampler)
+  on every rank of ``mpiexec -n 2 python -m pytest``;
+- a failure on one rank ends both, with that error, within seconds (never a hang);
+- ``mpiexec -n 2 gradus train`` end to end (the default recipe; MNIST MLP and LeNet-5 on a subset), a
+  checkpoint that loads into a plain model, and a resume with a different number of processes.
+
+Missing mpi4py or mpiexec skips the launches locally but FAILS under ``CI=true``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gradus
+import gradus.distributed as dist
+from gradus import nn
+
+HERE = Path(__file__).resolve().parent
+LAUNCH_TIMEOUT_S = 120
+LAUNCHER_VARS = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "MV2_COMM_WORLD_SIZE")
+
+
+@pytest.fixture
+def world_of_one(monkeypatch):
+    for var in LAUNCHER_VARS:
+        monkeypatch.delenv(var, raising=False)
+    dist.destroy_process_group()
+    dist.init_process_group()
+    yield
+    dist.destroy_process_group()
+
+
+@pytest.fixture(scope="module")
+def mpiexec():
+    """The mpiexec of this environment (the mpich wheel's), with mpi4py importable."""
+    exe = shutil.which("mpiexec")
+    missing = []
+    if exe is None:
+        missing.append("mpiexec")
+    if not dist.is_available():
+        missing.append("mpi4py")
+    if missing:
+        why = f"{' and '.join(missing)} not found: pip install \"gradus[dist]\" (mpi4py, mpich)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{why}; CI=true: the distributed tests must run in CI (the [test] extra has them)")
+        pytest.skip(why)
+    return exe
+
+
+def _env(**extra):
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", **extra)
+    for var in LAUNCHER_VARS:  # a child mpiexec makes its own world
+        env.pop(var, None)
+    return env
+
+
+def _launch(mpiexec, n, args, cwd, timeout=LAUNCH_TIMEOUT_S, **env):
+    t0 = time.perf_counter()
+    proc = subprocess.run([mpiexec, "-n", str(n), *args], cwd=cwd, env=_env(**env), capture_output=True,
+                          text=True, timeout=timeout)
+    return proc, time.perf_counter() - t0
+
+
+def _report(proc) -> str:
+    return f"exit {proc.returncode}\n--- stdout\n{proc.stdout[-6000:]}\n--- stderr\n{proc.stderr[-6000:]}"
+
+
+# ----------------------------------------------------------------------------- a world of one
+
+
+def test_world_of_one_without_mpiexec(world_of_one):
+    assert dist.is_initialized()
+    assert (dist.get_rank(), dist.get_world_size()) == (0, 1)
+    t = gradus.tensor([1.0, 2.0])
+    dist.all_reduce(t)
+    dist.all_reduce(t, op=dist.ReduceOp.AVG)
+    dist.broadcast(t, src=0)
+    out = [gradus.zeros(2)]
+    dist.all_gather(out, t)
+    dist.barrier()
+    np.testing.assert_array_equal(out[0].numpy(), [1.0, 2.0])
+    with pytest.raises(dist.DistributedError, match="src=1 is not a rank"):
+        dist.broadcast(t, src=1)
+    with pytest.raises(dist.DistributedError, match="already initialised"):
+        dist.init_process_group()
+
+
+def test_ddp_in_a_world_of_one_is_the_module(world_of_one):
+    net = nn.Sequential(nn.Linear(3, 2))
+    ddp = dist.DistributedDataParallel(net)
+    assert ddp.module is net and ddp.bucket_sizes == []
+    assert list(ddp.state_dict()) == ["module.0.weight", "module.0.bias"]  # PyTorch's prefix
+    x = gradus.randn(4, 3)
+    with ddp.no_sync():
+        ddp(x).sum().backward()
+    ddp(x).sum().backward()
+    expected = 2 * x.numpy().sum(0)
+    np.testing.assert_allclose(net[0].weight.grad.numpy(), np.stack([expected, expected]), rtol=1e-6)
+
+
+def test_sampler_in_a_world_of_one(world_of_one):
+    s = dist.DistributedSampler(range(10), seed=4)
+    assert len(s) == 10 and sorted(s) == list(range(10))
+    assert list(s) == np.random.default_rng(4).permutation(10).tolist()
+    s.set_epoch(1)
+    assert list(s) == np.random.default_rng(5).permutation(10).tolist()
+    assert list(dist.DistributedSampler(range(5), shuffle=False)) == [0, 1, 2, 3, 4]
+
+
+def test_sampler_is_pytorchs_index_algorithm():
+    """Padding with the order's own head, every num_replicas-th index, drop_last sizes."""
+    s = dist.DistributedSampler(range(5), num_replicas=3, rank=2, shuffle=False)
+    assert (len(s), s.total_size, list(s)) == (2, 6, [2, 0])
+    # fewer samples than ranks: [0, 1] is padded twice over to [0, 1, 0, 1, 0]
+    assert [list(dist.DistributedSampler(range(2), num_replicas=5, rank=r, shuffle=False))
+            for r in range(5)] == [[0], [1], [0], [1], [0]]
+    s = dist.DistributedSampler(range(11), num_replicas=2, rank=1, shuffle=False, drop_last=True)
+    assert (len(s), list(s)) == (5, [1, 3, 5, 7, 9])
+    with pytest.raises(ValueError, match=r"invalid rank 2, rank should be in the interval \[0, 1\]"):
+        dist.DistributedSampler(range(4), num_replicas=2, rank=2)
+
+
+def test_errors_before_init_and_without_mpi4py(monkeypatch):
+    dist.destroy_process_group()
+    with pytest.raises(dist.DistributedError, match="call gradus.distributed.init_process_group"):
+        dist.get_rank()
+    with pytest.raises(dist.DistributedError, match="init_process_group"):
+        dist.DistributedDataParallel(nn.Linear(2, 2))
+    monkeypatch.setenv("PMI_SIZE", "2")
+    monkeypatch.setitem(sys.modules, "mpi4py", None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "mpi4py.MPI", raising=False)
+    with pytest.raises(dist.DistributedError, match=r'pip install "gradus\[dist\]"'):
+        dist.init_process_group()
+    assert not dist.is_initialized()
+
+
+def test_distributed_flag_outside_mpiexec_is_a_usage_error(monkeypatch, capsys):
+    from gradus.cli.main import main
+
+    for var in LAUNCHER_VARS:
+        monkeypatch.delenv(var, raising=False)
+    assert main(["train", "--distributed", "--epochs", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "--distributed" in err and "mpiexec -n" in err
+
+
+# ----------------------------------------------------------------------------- under mpiexec -n 2
+
+
+def test_the_mpi_suite_passes_under_mpiexec(mpiexec, tmp_path):
+    proc, _ = _launch(mpiexec, 2, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                   str(HERE / "test_under_mpi.py")], tmp_path, GRADUS_MPI_TESTS="1")
+    assert proc.returncode == 0, _report(proc)
+    assert proc.stdout.count(" passed") == 2 and "skipped" not in proc.stdout, _report(proc)
+
+
+def test_a_failure_on_one_rank_ends_every_rank(mpiexec, tmp_path):
+    script = tmp_path / "fail.py"
+    script.write_text(textwrap.dedent("""
+        import gradus.distributed as dist
+        dist.init_process_group()
+        if dist.get_rank() == 1:
+            raise ValueError("boom on rank 1")
+        dist.barrier()  # rank 0 would wait here forever without the abort
+        print("rank 0 passed the barrier")
+    """))
+    proc, seconds = _launch(mpiexec, 2, [sys.executable, str(script)], tmp_path, timeout=60)
+    assert proc.returncode != 0, _report(proc)
+    assert "[rank 1/2]" in proc.stderr and "ValueError: boom on rank 1" in proc.stderr, _report(proc)
+    assert "aborting every rank" in proc.stderr
+    assert "passed the barrier" not in proc.stdout
+    assert seconds < 30, f"took {seconds:.1f} s to end"
+
+
+def _train(mpiexec, n, args, cwd):
+    return _launch(mpiexec, n, [sys.executable, "-m", "gradus", "train", "--no-progress", *args], cwd)
+
+
+def _load_plain(ckpt: Path):
+    """The checkpoint's model rebuilt from its recipe and loaded (strict) without any DDP wrapper."""
+    from gradus.recipes.runners import build_model
+    from gradus.train.checkpoint import load_checkpoint, read_checkpoint
+
+    config = read_checkpoint(ckpt).meta["config"]
+    model = build_model(config)
+    meta = load_checkpoint(ckpt, model)
+    return model, meta
+
+
+def test_gradus_train_default_recipe_under_mpiexec_and_resume_with_another_n(mpiexec, tmp_path):
+    out = tmp_path / "run"
+    proc, _ = _train(mpiexec, 2, ["--epochs", "1", "--set", "train.plots=false", "--out", str(out)], tmp_path)
+    assert proc.returncode == 0, _report(proc)
+    assert proc.stdout.count("recipe digits-mlp") == 1, "rank 0 alone prints"
+    assert "2 processes" in proc.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.json", "checkpoint.safetensors",
+                                                     "metrics.csv", "metrics.jsonl", "report.txt",
+                                                     "results.json"]
+    model, meta = _load_plain(out / "checkpoint.safetensors")
+    assert meta["epoch"] == 1 and meta["world_size"] == 2
+    assert all(not k.startswith("module.") for k in model.state_dict())
+    results = json.loads((out / "results.json").read_text())["results"]
+    assert results["test_accuracy"] > 0.5
+    # resume the 2-process run on 1 process (no mpiexec), then on 2 again
+    ckpt = out / "checkpoint.safetensors"
+    proc = subprocess.run([sys.executable, "-m", "gradus", "train", "--no-progress", "--resume", str(ckpt),
+                           "--epochs", "2"], cwd=tmp_path, env=_env(), capture_output=True, text=True,
+                          timeout=LAUNCH_TIMEOUT_S)
+    assert proc.returncode == 0, _report(proc)
+    assert _load_plain(ckpt)[1]["epoch"] == 2
+    proc, _ = _train(mpiexec, 2, ["--resume", str(ckpt), "--epochs", "3"], tmp_path)
+    assert proc.returncode == 0, _report(proc)
+    _, meta = _load_plain(ckpt)
+    assert meta["epoch"] == 3 and [h["epoch"] for h in meta["history"]] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("recipe", ["mnist-mlp", "mnist-lenet5"])
+def test_mnist_recipes_under_mpiexec(mpiexec, shared_data, tmp_path, recipe):
+    out = tmp_path / recipe
+    proc, _ = _train(mpiexec, 2, [recipe, "--distributed", "--epochs", "1", "--data", str(shared_data),
+                                  "--set", "data.subset=512", "--set", "data.test_subset=100",
+                                  "--set", "train.plots=false", "--out", str(out)], tmp_path)
+    assert proc.returncode == 0, _report(proc)
+    model, meta = _load_plain(out / "checkpoint.safetensors")
+    assert meta["world_size"] == 2 and meta["step"] > 0
