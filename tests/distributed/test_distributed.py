@@ -183,6 +183,15 @@ def test_a_failure_on_one_rank_ends_every_rank(mpiexec, tmp_path):
     assert seconds < 30, f"took {seconds:.1f} s to end"
 
 
+def test_an_error_on_every_rank_is_reported_with_its_rank(mpiexec, tmp_path):
+    proc, seconds = _launch(mpiexec, 2, [sys.executable, "-m", "gradus", "train", "--set",
+                                         "data.batch_size=33", "--out", str(tmp_path / "run")], tmp_path)
+    assert proc.returncode == 2, _report(proc)
+    assert "[rank 0/2] gradus train: error: data.batch_size=33 is the global batch" in proc.stderr
+    assert "use a multiple of 2, e.g. --set data.batch_size=32" in proc.stderr
+    assert not (tmp_path / "run").exists()
+
+
 def _train(mpiexec, n, args, cwd):
     return _launch(mpiexec, n, [sys.executable, "-m", "gradus", "train", "--no-progress", *args], cwd)
 

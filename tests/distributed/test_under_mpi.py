@@ -258,3 +258,48 @@ def test_sampler_covers_the_dataset_once_per_epoch(world, size, drop_last):
         epochs.append(everything)
     if size > 2:
         assert not np.array_equal(epochs[0], epochs[1]), "set_epoch reshuffles"
+
+
+# ----------------------------------------------------------------------------- the Trainer
+
+
+def test_trainer_with_ddp_matches_one_process(world):
+    """Trainer.fit with a DDP model and the global batch 8 (4 per rank) = one process taking the
+    sampler's order in batches of 8; metrics are all-reduced (the same on every rank); dropout
+    streams differ per rank while the sampler seed agrees."""
+    from gradus.data import TensorDataset
+    from gradus.train import Trainer
+
+    rank, n = world
+    X, y = _data(n=32)
+    ds = TensorDataset(gradus.tensor(X), gradus.tensor(y))
+    gradus.manual_seed(0)
+    net = _mlp()
+    ref = copy.deepcopy(net)
+    ddp = dist.DistributedDataParallel(net)
+    trainer = Trainer(ddp, OPTIMIZERS["adam"](net.parameters()), seed=1)
+    draws = _gathered(gradus.rand(4).numpy())
+    assert not np.array_equal(draws[0], draws[1]), "dropout streams must differ per rank"
+    assert len(set(_gathered(np.array([trainer.sampler_seed]))[i][0] for i in range(n))) == 1
+    history = trainer.fit(ds, ds, epochs=2, batch_size=8)
+    opt = OPTIMIZERS["adam"](ref.parameters())
+    for epoch in range(2):
+        sampler = dist.DistributedSampler(ds, num_replicas=1, rank=0, seed=trainer.sampler_seed)
+        sampler.set_epoch(epoch)
+        order = sampler.index_array()
+        for start in range(0, len(order), 8):
+            idx = order[start:start + 8]
+            opt.zero_grad()
+            F.cross_entropy(ref(gradus.tensor(X[idx])), gradus.tensor(y[idx])).backward()
+            opt.step()
+    for p, q in zip(net.parameters(), ref.parameters()):
+        np.testing.assert_allclose(p.data, q.data, rtol=0, atol=1e-6)
+    assert trainer.global_step == 2 * 32 // 8
+    logs = _gathered(np.array([history[-1]["loss"], history[-1]["val_loss"], history[-1]["val_accuracy"]]))
+    np.testing.assert_array_equal(logs[0], logs[1])
+    from gradus.data import DataLoader
+    from gradus.train import evaluate
+
+    full = evaluate(ref, DataLoader(ds, batch_size=32), "cross_entropy")
+    np.testing.assert_allclose(history[-1]["val_loss"], full["loss"], rtol=1e-9)
+    np.testing.assert_allclose(history[-1]["val_accuracy"], full["accuracy"], rtol=1e-9)

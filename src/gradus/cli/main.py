@@ -242,6 +242,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise UsageError(f"recipe {config['recipe']['name']!r} runs with the custom runner {runner!r}, which "
                          "does not train data-parallel; run it without mpiexec (the supervised recipes, "
                          "runner = \"supervised\", run under mpiexec -n N)")
+    batch = int((config.get("data") or {}).get("batch_size") or 0)
+    if world > 1 and batch % world:
+        fit = batch - batch % world or world
+        raise UsageError(f"data.batch_size={batch} is the global batch, split over the {world} processes: "
+                         f"use a multiple of {world}, e.g. --set data.batch_size={fit}")
     results = run_recipe(config, out_dir, progress=not args.no_progress, resume=args.resume,
                          extra_callbacks=_fault_injection())
     if config["recipe"].get("runner", "supervised") != "supervised":
