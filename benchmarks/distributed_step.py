@@ -149,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         worker(args.worker, args.steps, args.warmup, args.batch)
         return 0
-    mpiexec = shutil.which("mpiexec")
+    beside = Path(sys.executable).parent / "mpiexec"  # the mpich wheel's, in this environment
+    mpiexec = str(beside) if beside.is_file() else shutil.which("mpiexec")
     if mpiexec is None:
         raise SystemExit('distributed_step.py: mpiexec not found: pip install "gradus[dist]"')
     rows = []
