@@ -9,8 +9,8 @@
   warnings are errors) from a copy of ``docs/site`` in a temporary folder, with ``GRADUS_DOCS_FAST=1``
   so that every course page runs its small settings. Building executes every course page.
 - **What it built.** Every course page's HTML exists in both languages with a language switch to its
-  twin, a downloadable ``.py`` and ``.ipynb``; every ``<img>`` file exists; every internal ``href``
-  resolves to a file, and a ``#fragment`` to an element of that file.
+  twin, a downloadable ``.py`` and ``.ipynb``; the twins' figures are byte-identical; every ``<img>``
+  file exists; every internal ``href`` resolves to a file, and a ``#fragment`` to an element of it.
 - **In a browser.** When a ``chromium`` binary is installed, headless Chromium opens every page and
   reports that it rendered and that every image loaded (otherwise the test is skipped, with the reason).
 """
@@ -193,6 +193,20 @@ def test_every_image_exists(site):
     course_images = [s for lang in LANGUAGES for p in (site / lang).glob("[0-9][0-9]_*.html")
                      for s in parse(p).images]
     assert course_images, "the course pages drew no pictures"
+
+
+def test_twins_draw_the_same_pictures(site):
+    """The same code must draw the same figures: the twins' images, in page order, are byte-identical."""
+    import hashlib
+
+    def pictures(lang, stem):
+        page = site / lang / f"{stem}.html"
+        return [hashlib.sha256((page.parent / unquote(src)).read_bytes()).hexdigest()
+                for src in parse(page).images if "sphx_glr_" in src]
+
+    for page in course_pages("en"):
+        en, ko = pictures("en", page[:-3]), pictures("ko", page[:-3])
+        assert en == ko, f"{page}: the English and Korean pages drew different pictures ({len(en)} vs {len(ko)})"
 
 
 def test_every_internal_link_resolves(site):

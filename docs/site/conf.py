@@ -73,8 +73,8 @@ sphinx_gallery_conf = {
     "min_reported_time": 0,
     "capture_repr": ("_repr_html_", "__repr__"),
     "matplotlib_animations": False,
-    "first_notebook_cell": "# pip install gradus[train]  (or: pip install -e . in a gradus checkout)\n"
-                           "%matplotlib inline",
+    # the notebook needs gradus importable: `pip install -e ".[train]"` in a gradus checkout
+    "first_notebook_cell": "# needs gradus: pip install -e \".[train]\" in a gradus checkout\n%matplotlib inline",
     "write_computation_times": True,
 }
 
