@@ -262,7 +262,7 @@ def __getattr__(name):
     import importlib
 
     if name in ("nn", "optim", "data", "functional", "models", "train", "viz", "cli", "autograd",
-                "ops", "utils"):
+                "ops", "rl", "distributed", "recipes"):
         mod = importlib.import_module(f".{name}", __name__)
         globals()[name] = mod
         return mod
