@@ -143,6 +143,12 @@ def run_gan(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
     if gan.config.g_ema > 0:
         say(progress, f"  ema    samples from an exponential moving average of G's weights (decay "
             f"{gan.config.g_ema})")
+    def judged_samples(g):
+        """``n`` samples of generator ``g`` from the same z every epoch, in [0, 1], and their verdict."""
+        images = (g.sample(n, generator=np.random.default_rng(seed + 2)).numpy() + 1) / 2
+        return images, classifier_scores(judge, images)
+
+    fake = scores = None
     t0 = time.perf_counter()
     for epoch in range(1, epochs + 1):
         t_ep, d_sum, g_sum, steps = time.perf_counter(), 0.0, 0.0, 0
@@ -159,17 +165,14 @@ def run_gan(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
             grid = (sampler(tensor(fixed)).numpy() + 1) / 2
         save_image_grid(grid, samples_dir / f"epoch_{epoch:03d}.png",
                         title=f"{config['recipe']['name']}: epoch {epoch}, the same 100 z")
-        # this epoch's samples judged (the same z every epoch; the final verdict below uses them too)
-        judged = classifier_scores(judge, (gan.sample(n, generator=np.random.default_rng(seed + 2)).numpy()
-                                           + 1) / 2)
+        # this epoch's samples judged (the same z every epoch; the last epoch's are the final verdict)
+        fake, scores = judged_samples(sampler)
         logs = {"epoch": epoch, "d_loss": d_sum / steps, "g_loss": g_sum / steps, "seconds": seconds,
-                "inception_score": judged["inception_score"], "mean_confidence": judged["mean_confidence"],
-                "class_min_fraction": judged["class_min_fraction"],
-                "class_max_fraction": judged["class_max_fraction"]}
+                "inception_score": scores["inception_score"], "mean_confidence": scores["mean_confidence"],
+                "class_min_fraction": scores["class_min_fraction"],
+                "class_max_fraction": scores["class_max_fraction"]}
         if sampler is not G:                 # the last iterate too, to show what the average buys
-            last = classifier_scores(judge, (G.sample(n, generator=np.random.default_rng(seed + 2)).numpy()
-                                             + 1) / 2)
-            logs["inception_score_last_iterate"] = last["inception_score"]
+            logs["inception_score_last_iterate"] = judged_samples(G)[1]["inception_score"]
         with open(out_dir / "metrics.jsonl", "a") as f:
             f.write(json.dumps(logs) + "\n")
         extra = (f" (last iterate {logs['inception_score_last_iterate']:.2f})"
@@ -180,8 +183,8 @@ def run_gan(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
         save_checkpoint(out_dir / "checkpoint.safetensors", gan, meta={"config": config, "epoch": epoch})
     train_seconds = time.perf_counter() - t0
 
-    fake = (gan.sample(n, generator=np.random.default_rng(seed + 2)).numpy() + 1) / 2
-    scores = classifier_scores(judge, fake)
+    if scores is None:                       # no epoch ran: judge the untrained generator
+        fake, scores = judged_samples(gan.sampler)
     real_scores = classifier_scores(judge, X_test[:n].reshape(-1, 1, 28, 28))
     results = {**scores, "test_set_inception_score": real_scores["inception_score"],
                "test_set_mean_confidence": real_scores["mean_confidence"], "samples_judged": n,
