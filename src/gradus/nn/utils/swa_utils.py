@@ -140,7 +140,7 @@ class AveragedModel(Module):
             pairs = [(a.data, b.data) for a, b in zip(mine, theirs) if a.data.dtype.kind == "f"]
             copies = [(a.data, b.data) for a, b in zip(mine, theirs) if a.data.dtype.kind != "f"]
             if n == 0:
-                for a, b in pairs + copies:
+                for a, b in pairs:
                     a[...] = b
             elif self.multi_avg_fn is not None:
                 self.multi_avg_fn([a for a, _ in pairs], [b for _, b in pairs], n)
