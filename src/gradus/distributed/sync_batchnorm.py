@@ -88,8 +88,7 @@ class SyncBatchNorm(BatchNorm1d):
         mean = stats[:C] / n                                   # (C,)
         var = stats[C:2 * C] / n - mean * mean                 # (C,) biased, as batch norm normalises
         if self.track_running_stats and self.running_mean is not None:
-            self.num_batches_tracked.data += 1
-            m = 1.0 / float(self.num_batches_tracked.data) if self.momentum is None else self.momentum
+            m = self._count_batch()
             rm, rv = self.running_mean.data, self.running_var.data
             rm *= 1 - m
             rm += (m * mean.data).astype(rm.dtype, copy=False)

@@ -100,16 +100,23 @@ class _BatchNorm(_NormBase):
             want = " or ".join(f"{d}D" for d in self._dims)
             raise ValueError(f"expected {want} input (got {x.ndim}D input of shape {tuple(x.shape)})")
 
-    def forward(self, input):  # noqa: A002
-        self._check_input_dim(input)
-        if input.shape[1] != self.num_features:
-            raise ValueError(f"expected {self.num_features} channels in dim 1, got input of shape "
-                             f"{tuple(input.shape)}")
+    def _count_batch(self) -> float:
+        """Count a training batch (``num_batches_tracked += 1`` when the running statistics are
+        tracked) and return the running averages' factor: ``momentum``, or ``1 / num_batches_tracked``
+        for ``momentum=None`` (the cumulative average); 0.0 when nothing is tracked and momentum is None."""
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.data += 1
             if self.momentum is None:  # cumulative moving average
                 factor = 1.0 / float(self.num_batches_tracked.data)
+        return factor
+
+    def forward(self, input):  # noqa: A002
+        self._check_input_dim(input)
+        if input.shape[1] != self.num_features:
+            raise ValueError(f"expected {self.num_features} channels in dim 1, got input of shape "
+                             f"{tuple(input.shape)}")
+        factor = self._count_batch()
         bn_training = self.training or (self.running_mean is None and self.running_var is None)
         track = not self.training or self.track_running_stats
         return batch_norm(input, self.running_mean if track else None, self.running_var if track else None,
