@@ -179,13 +179,12 @@ def run_supervised(config: Mapping[str, Any], out_dir: str | Path, *, progress: 
               + f", {train_cfg['epochs']} epoch{'s' if int(train_cfg['epochs']) != 1 else ''}, seed {seed}",
               file=out, flush=True)
 
+    eval_batch = int(config["data"].get("eval_batch_size") or 256)
     t0 = time.perf_counter()
     history = trainer.fit(bundle.train, bundle.val, epochs=int(train_cfg["epochs"]),
-                          batch_size=int(config["data"]["batch_size"]),
-                          eval_batch_size=int(config["data"].get("eval_batch_size") or 256))
+                          batch_size=batch, eval_batch_size=eval_batch)
     train_seconds = time.perf_counter() - t0
 
-    eval_batch = int(config["data"].get("eval_batch_size") or 256)
     # the whole test set on every rank (not the trainer's shard): the same results everywhere
     test_loader = (trainer.make_loader(bundle.test, eval_batch, shuffle=False) if world == 1
                    else DataLoader(bundle.test, batch_size=eval_batch, shuffle=False))
