@@ -146,7 +146,7 @@ class DistributedDataParallel(Module):
         """The same number of parameters and elements on every rank, or a clear error on every rank."""
         from mpi4py import MPI
 
-        tensors = list(self.module.parameters()) + [b for b in self.module.buffers() if b is not None]
+        tensors = self._state_tensors()
         sizes = np.array([len(tensors), sum(int(t.data.size) for t in tensors)], dtype=np.int64)
         lo, hi = sizes.copy(), sizes.copy()
         self._comm.Allreduce(MPI.IN_PLACE, lo, op=MPI.MIN)
@@ -159,8 +159,11 @@ class DistributedDataParallel(Module):
 
     def sync_module_states(self) -> None:
         """Broadcast rank 0's parameters and buffers to every rank (done at construction)."""
-        tensors = list(self.module.parameters()) + [b for b in self.module.buffers() if b is not None]
-        self._broadcast_coalesced(tensors)
+        self._broadcast_coalesced(self._state_tensors())
+
+    def _state_tensors(self) -> list:
+        """The module's parameters and (non-None) buffers: what construction checks and broadcasts."""
+        return list(self.module.parameters()) + [b for b in self.module.buffers() if b is not None]
 
     def sync_buffers(self) -> None:
         """Broadcast rank 0's buffers (what every training forward does with ``broadcast_buffers``);
