@@ -106,6 +106,39 @@ def test_dcgan_shapes(size, maps):
     assert DCGANGenerator(cfg, data_shape=(3, size, size))(gradus.randn(2, 8)).shape == (2, 3, size, size)
 
 
+@pytest.mark.parametrize("d_batchnorm", [True, False])
+def test_dcgan_fc_hidden_is_infogans_mnist_variant(d_batchnorm):
+    """fc_hidden = F: G = Linear(nz->F) BN ReLU Linear(F->maps*s0*s0) BN ReLU, reshape, transposed convs;
+    D = strided convs, Linear(->F) [BN] LeakyReLU, Linear(F->1); shapes, layer widths, the N(0, 0.02^2)
+    initialisation of the new layers, and a training step that reaches every parameter."""
+    gradus.manual_seed(0)
+    cfg = GANConfig(latent_dim=8, data_shape=(1, 28, 28), g_channels=4, d_channels=4, fc_hidden=16,
+                    d_batchnorm=d_batchnorm)
+    G, D = DCGANGenerator(cfg), DCGANDiscriminator(cfg)
+    x = G(gradus.randn(5, 8))
+    assert x.shape == (5, 1, 28, 28) and D(x).shape == (5,)
+    g_lin = [m for m in G.modules() if type(m).__name__ == "Linear"]
+    assert [(m.in_features, m.out_features) for m in g_lin] == [(8, 16), (16, 8 * 7 * 7)]
+    assert all(m.bias is None for m in g_lin)                           # BN's shift replaces the bias
+    assert [m.num_features for m in G.modules() if type(m).__name__ == "BatchNorm1d"] == [16, 8 * 7 * 7]
+    assert [m.out_channels for m in G.modules() if type(m).__name__ == "ConvTranspose2d"] == [4, 1]
+    d_lin = [m for m in D.modules() if type(m).__name__ == "Linear"]
+    assert [(m.in_features, m.out_features) for m in d_lin] == [(8 * 7 * 7, 16), (16, 1)]
+    assert sum(type(m).__name__ == "BatchNorm1d" for m in D.modules()) == int(d_batchnorm)
+    assert type(D.net[-2]).__name__ == "LeakyReLU" and D.net[-2].negative_slope == 0.2
+    big = DCGANGenerator(GANConfig(fc_hidden=256, g_channels=16))
+    w = [m.weight.numpy() for m in big.modules() if type(m).__name__ == "Linear"]
+    assert all(np.std(a) == pytest.approx(0.02, rel=0.05) for a in w)
+    bn = [m for m in big.modules() if type(m).__name__ == "BatchNorm1d"]
+    assert all(np.mean(m.weight.numpy()) == pytest.approx(1.0, abs=0.01) for m in bn)
+    og = optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    od = optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    before = [p.numpy().copy() for p in list(G.parameters()) + list(D.parameters())]
+    gan_step(G, D, og, od, gradus.rand(4, 1, 28, 28) * 2 - 1, gradus.randn(4, 8))
+    after = [p.numpy() for p in list(G.parameters()) + list(D.parameters())]
+    assert all(not np.array_equal(a, b) for a, b in zip(before, after))
+
+
 def test_dcgan_initialisation_and_config_errors():
     gradus.manual_seed(0)
     cfg = GANConfig(data_shape=(1, 32, 32), g_channels=32, d_channels=32)

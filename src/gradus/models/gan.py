@@ -43,6 +43,15 @@ sizes: G projects z to a 4x4 (or 7x7) map and doubles it with 4x4 stride-2 trans
 
 Any size s0 * 2^n with s0 = 7 or 4 and n >= 1 works (64x64 is the paper's, with ngf = 128).
 
+``fc_hidden = F > 0`` is the MNIST variant of InfoGAN (Chen et al. 2016, table 1), which departs from
+the "no fully connected hidden layers" rule on purpose: G starts with Linear(nz -> F) -> BN -> ReLU ->
+Linear(F -> maps*s0*s0) -> BN -> ReLU, and D ends with Linear(maps*s0*s0 -> F) -> BN -> LeakyReLU ->
+Linear(F -> 1). A layer that sees the whole image (or makes it) gives both players a view of the
+digit's global shape, which 4x4 kernels on 7x7 maps see only in part::
+
+    28x28, F = 1024: z -> 1024 -> 2ngf*7*7 -> 2ngf@7x7 -> ngf@14x14 -> C@28x28
+                     D: C@28x28 -> ndf@14x14 -> 2ndf@7x7 -> 1024 -> 1 logit
+
 ``gan_step`` is one round of the game as Goodfellow et al.'s algorithm 1 plays it (k = 1): one
 discriminator update, then one generator update, each with its own optimizer.
 """
@@ -77,6 +86,8 @@ class GANConfig:
     tanh_output: bool = True                         # G's output in (-1, 1); False: linear
     minibatch_std: bool = False                      # MLP D: + the batch's feature spread (anti collapse)
     g_ema: float = 0.0                               # > 0: keep an EMA of G's weights, this decay; sample it
+    fc_hidden: int = 0                               # DCGAN: > 0 adds one fully connected hidden layer this
+                                                     # wide to G (after z) and to D (before the logit)
 
 
 def _configure(config: GANConfig | None, overrides: dict, who: str) -> GANConfig:
@@ -213,7 +224,7 @@ def dcgan_init(module: nn.Module, generator=None) -> None:
             nn.init.normal_(m.weight, 0.0, 0.02, generator=generator)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             nn.init.normal_(m.weight, 1.0, 0.02, generator=generator)
             nn.init.zeros_(m.bias)
 
@@ -234,8 +245,14 @@ class DCGANGenerator(_Generator):
         cfg = self.config = _configure(config, overrides, "DCGANGenerator")
         c, s0, n = _dcgan_geometry(cfg.data_shape, "DCGANGenerator")
         maps = cfg.g_channels * 2 ** (n - 1)
-        layers = [nn.ConvTranspose2d(cfg.latent_dim, maps, s0, 1, 0, bias=False), nn.BatchNorm2d(maps),
-                  nn.ReLU()]
+        if cfg.fc_hidden > 0:   # InfoGAN's MNIST generator: two fully connected layers, then reshape
+            f = cfg.fc_hidden
+            layers = [nn.Flatten(), nn.Linear(cfg.latent_dim, f, bias=False), nn.BatchNorm1d(f), nn.ReLU(),
+                      nn.Linear(f, maps * s0 * s0, bias=False), nn.BatchNorm1d(maps * s0 * s0), nn.ReLU(),
+                      nn.Unflatten(1, (maps, s0, s0))]                  # (B, maps, s0, s0)
+        else:
+            layers = [nn.ConvTranspose2d(cfg.latent_dim, maps, s0, 1, 0, bias=False), nn.BatchNorm2d(maps),
+                      nn.ReLU()]
         for _ in range(n - 1):
             layers += [nn.ConvTranspose2d(maps, maps // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(maps // 2),
                        nn.ReLU()]
@@ -256,6 +273,7 @@ class DCGANDiscriminator(nn.Module):
         Conv(C -> ndf, 4x4, stride 2, pad 1) -> LeakyReLU(0.2)              no BN on the input layer
         n - 1 x [Conv(4x4, stride 2, pad 1): maps double, size halves -> BN -> LeakyReLU(0.2)]
         Conv(ndf 2^(n-1) -> 1, s0 x s0)                                      (B, 1, 1, 1) -> (B,)
+        (fc_hidden = F > 0: Flatten -> Linear(-> F) -> BN -> LeakyReLU(0.2) -> Linear(F -> 1) instead)
 
     ``d_batchnorm=False`` leaves batch norm out (e.g. for a gradient-penalty critic)."""
 
@@ -271,7 +289,14 @@ class DCGANDiscriminator(nn.Module):
                 layers.append(nn.BatchNorm2d(2 * maps))
             layers.append(nn.LeakyReLU(cfg.negative_slope))
             maps *= 2
-        layers.append(nn.Conv2d(maps, 1, s0, 1, 0))
+        if cfg.fc_hidden > 0:   # InfoGAN's MNIST discriminator: one fully connected hidden layer
+            f = cfg.fc_hidden
+            layers += [nn.Flatten(), nn.Linear(maps * s0 * s0, f, bias=not cfg.d_batchnorm)]
+            if cfg.d_batchnorm:
+                layers.append(nn.BatchNorm1d(f))
+            layers += [nn.LeakyReLU(cfg.negative_slope), nn.Linear(f, 1)]
+        else:
+            layers.append(nn.Conv2d(maps, 1, s0, 1, 0))
         self.net = nn.Sequential(*layers)
         dcgan_init(self)
 
