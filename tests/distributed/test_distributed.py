@@ -243,3 +243,48 @@ def test_mnist_recipes_under_mpiexec(mpiexec, shared_data, tmp_path, recipe):
     assert proc.returncode == 0, _report(proc)
     model, meta = _load_plain(out / "checkpoint.safetensors")
     assert meta["world_size"] == 2 and meta["step"] > 0
+
+
+def test_char_gpt_runner_under_mpiexec_takes_one_process_steps(mpiexec, shared_data, tmp_path):
+    """A custom runner marked ``data_parallel`` (shakespeare-char-gpt): 2 processes with global batch 8
+    end with the weights of 1 process with batch 8 (no dropout: the only per-rank randomness), the same
+    exact validation loss, one results.json, and rank 0 alone prints."""
+    from gradus.cli.main import main
+    from gradus.models.gpt import GPT, GPTConfig
+    from gradus.train.checkpoint import load_checkpoint, read_checkpoint
+
+    sets = ["train.max_iters=6", "train.eval_interval=3", "data.max_chars=20000", "data.batch_size=8",
+            "scheduler.warmup_steps=2", "model.n_layer=1", "model.n_embd=32", "model.n_head=2",
+            "model.block_size=16", "model.dropout=0.0", "sample.length=20"]
+    args = ["shakespeare-char-gpt", "--data", str(shared_data)]
+    for s in sets:
+        args += ["--set", s]
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main(["train", *args, "--no-progress", "--out", str(one)]) == 0
+    proc, _ = _train(mpiexec, 2, [*args, "--distributed", "--out", str(two)], tmp_path)
+    assert proc.returncode == 0, _report(proc)
+    assert proc.stdout.count("results val_loss") == 1, "rank 0 alone prints the results"
+    models = []
+    for out in (one, two):
+        ckpt = out / "checkpoint.safetensors"
+        m = GPT(GPTConfig(**{k: v for k, v in read_checkpoint(ckpt).meta["config"]["model"].items()
+                             if k != "factory"}))
+        load_checkpoint(ckpt, m)
+        models.append(m)
+    assert read_checkpoint(two / "checkpoint.safetensors").meta["world_size"] == 2
+    for (name, a), (_, b) in zip(models[0].state_dict().items(), models[1].state_dict().items()):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+    r1, r2 = (json.loads((o / "results.json").read_text())["results"] for o in (one, two))
+    assert r2["val_loss"] == pytest.approx(r1["val_loss"], rel=1e-4) and r2["world_size"] == 2
+    h1, h2 = ([json.loads(x) for x in (o / "metrics.jsonl").read_text().splitlines()] for o in (one, two))
+    assert [h["iter"] for h in h2] == [3, 6]
+    for a, b in zip(h1, h2):
+        assert b["loss"] == pytest.approx(a["loss"], rel=1e-4)
+        assert b["val_loss_estimate"] == pytest.approx(a["val_loss_estimate"], rel=1e-4)
+
+
+def test_a_custom_runner_not_marked_data_parallel_is_refused_under_mpiexec(mpiexec, tmp_path):
+    proc, seconds = _train(mpiexec, 2, ["xor-mlp", "--out", str(tmp_path / "run")], tmp_path)
+    assert proc.returncode == 2, _report(proc)
+    assert "does not train data-parallel; run it without mpiexec" in proc.stderr
+    assert not (tmp_path / "run").exists()

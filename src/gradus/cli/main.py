@@ -238,10 +238,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         config.setdefault("data", {})["root"] = str(args.data.expanduser().resolve())
     world = _init_distributed(bool(getattr(args, "distributed", False)))
     runner = config["recipe"].get("runner", SUPERVISED)
-    if world > 1 and runner != SUPERVISED:
+    if world > 1 and runner != SUPERVISED and not _runs_data_parallel(runner):
         raise UsageError(f"recipe {config['recipe']['name']!r} runs with the custom runner {runner!r}, which "
                          "does not train data-parallel; run it without mpiexec (the supervised recipes, "
-                         "runner = \"supervised\", run under mpiexec -n N)")
+                         "runner = \"supervised\", and the runners marked data_parallel, e.g. "
+                         "shakespeare-char-gpt's, run under mpiexec -n N)")
     batch = int((config.get("data") or {}).get("batch_size") or 0)
     if world > 1 and batch % world:
         fit = batch - batch % world or world
@@ -249,7 +250,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                          f"use a multiple of {world}, e.g. --set data.batch_size={fit}")
     results = run_recipe(config, out_dir, progress=not args.no_progress, resume=args.resume,
                          extra_callbacks=_fault_injection())
-    if config["recipe"].get("runner", "supervised") != "supervised":
+    if config["recipe"].get("runner", "supervised") != "supervised" and _rank() == 0:
         from ..recipes.runners import print_target
 
         print("results " + "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
@@ -484,6 +485,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         abort(f"gradus {args.command}: exit code {code}: ending every rank", errorcode=code)
     return code
+
+
+def _runs_data_parallel(runner: str) -> bool:
+    """Does the custom ``runner`` ("pkg.mod:func") train data-parallel? (``func.data_parallel = True``)"""
+    from ..recipes import import_object
+
+    return bool(getattr(import_object(runner, "recipe.runner"), "data_parallel", False))
+
+
+def _rank() -> int:
+    """This process' rank (0 outside mpiexec)."""
+    from .. import distributed as dist
+
+    return dist.get_rank() if dist.is_initialized() else 0
 
 
 def _world_size() -> int:

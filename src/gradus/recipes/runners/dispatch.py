@@ -52,6 +52,10 @@ def run_recipe(config: Mapping[str, Any], out_dir: str | Path, *, progress: bool
     if not isinstance(results, Mapping):
         raise TypeError(f"runner {runner!r} returned {type(results).__name__}, expected a dict of metrics")
     results = dict(results)
+    from ... import distributed as dist
+
+    if dist.is_initialized() and dist.get_rank() != 0:
+        return results                   # data-parallel: rank 0 writes (every rank has the same results)
     atomic_write_text(Path(out_dir) / "results.json", json.dumps(
         {"recipe": config["recipe"]["name"], "results": jsonable(results),
          "target": describe_target(config) or None, "target_reached": target_reached(config, results)},
