@@ -288,3 +288,52 @@ def test_a_custom_runner_not_marked_data_parallel_is_refused_under_mpiexec(mpiex
     assert proc.returncode == 2, _report(proc)
     assert "does not train data-parallel; run it without mpiexec" in proc.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_dcgan_runner_under_mpiexec_takes_one_process_steps(mpiexec, shared_data, tmp_path):
+    """mnist-dcgan under mpiexec -n 2 (DDP players with SyncBatchNorm, global batch 8 split 2 x 4) ends
+    with the weights of one process with batch 8: G, D and G's EMA; the same losses; rank 0 judges."""
+    from gradus.cli.main import main
+    from gradus.recipes.runners.gan import gan_from_config
+    from gradus.train.checkpoint import load_checkpoint, read_checkpoint
+
+    judge = _untrained_judge(tmp_path)
+    sets = ["data.subset=64", "data.test_subset=20", f"eval.classifier={json.dumps(str(judge))}",
+            "eval.samples=20", "train.batch_size=8", "model.g_channels=4", "model.d_channels=4",
+            "model.fc_hidden=16"]
+    args = ["mnist-dcgan", "--data", str(shared_data), "--epochs", "2"]
+    for s in sets:
+        args += ["--set", s]
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main(["train", *args, "--no-progress", "--out", str(one)]) == 0
+    proc, _ = _train(mpiexec, 2, [*args, "--distributed", "--out", str(two)], tmp_path)
+    assert proc.returncode == 0, _report(proc)
+    assert proc.stdout.count("results ") == 1, "rank 0 alone prints the results"
+    gans = []
+    for out in (one, two):
+        ckpt = out / "checkpoint.safetensors"
+        gan = gan_from_config(read_checkpoint(ckpt).meta["config"])
+        load_checkpoint(ckpt, gan)
+        gans.append(gan.state_dict())
+    assert gans[0].keys() == gans[1].keys() and any(k.startswith("generator_ema.") for k in gans[0])
+    for k in gans[0]:
+        np.testing.assert_allclose(gans[1][k].numpy(), gans[0][k].numpy(), rtol=1e-4, atol=1e-5, err_msg=k)
+    h1, h2 = ([json.loads(x) for x in (o / "metrics.jsonl").read_text().splitlines()] for o in (one, two))
+    for a, b in zip(h1, h2, strict=True):
+        assert b["d_loss"] == pytest.approx(a["d_loss"], rel=1e-4)
+        assert b["g_loss"] == pytest.approx(a["g_loss"], rel=1e-4)
+        assert b["inception_score"] == pytest.approx(a["inception_score"], rel=1e-3)
+    assert json.loads((two / "results.json").read_text())["results"]["world_size"] == 2
+
+
+def _untrained_judge(tmp_path):
+    """An untrained LeNet-5 saved as `gradus train mnist-lenet5` would save it (the plumbing's judge)."""
+    from gradus.recipes import load_recipe
+    from gradus.recipes.runners.build import build_model
+    from gradus.train.checkpoint import save_checkpoint
+
+    cfg = load_recipe("mnist-lenet5")
+    path = tmp_path / "judge" / "checkpoint.safetensors"
+    path.parent.mkdir()
+    save_checkpoint(path, build_model(cfg), meta={"config": cfg})
+    return path

@@ -34,6 +34,28 @@ def update(loss: Any, optimizer: Any, parameters: Any = None, clip: float = 0.0,
         scheduler.step()
 
 
+def world_and_rank() -> tuple[int, int]:
+    """(world size, rank) of a data-parallel run under ``mpiexec``; (1, 0) otherwise."""
+    from ... import distributed as dist
+
+    if dist.is_initialized() and dist.get_world_size() > 1:
+        return dist.get_world_size(), dist.get_rank()
+    return 1, 0
+
+
+def sum_over_ranks(*values: float) -> list[float]:
+    """The sums of ``values`` over the ranks (one float64 all-reduce; the values themselves in a world
+    of one)."""
+    if world_and_rank()[0] == 1:
+        return [float(v) for v in values]
+    from ... import distributed as dist
+    from ...tensor import Tensor
+
+    buf = Tensor(np.array(values, dtype=np.float64))
+    dist.all_reduce(buf)
+    return [float(v) for v in buf.numpy()]
+
+
 def say(progress: bool, text: str) -> None:
     """Print ``text`` (flushed) when ``progress`` is on."""
     if progress:

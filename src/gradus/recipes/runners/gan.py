@@ -12,6 +12,12 @@ the quality of the final generator measured by a digit classifier:
 - ``inception_score``: the classifier-based Inception Score (Salimans et al. 2016) with the judge in
   place of Inception, IS = exp(E_x KL(p(y | x) || p(y))), between 1 and 10 classes; the same judge
   scores the real test digits too (``test_set_inception_score``, about 9.9) as the ceiling.
+
+**Data-parallel** (``mpiexec -n N gradus train mnist-dcgan``): both players are wrapped in
+``DistributedDataParallel`` with their batch norms converted to ``SyncBatchNorm`` (statistics of the
+global batch); every rank draws the same global batch of images and noise (one seed) and plays on its
+own ``batch_size / N`` rows, so N processes take the steps of one process with the same batch. Rank 0
+alone judges, draws the grids and writes; every rank trains the judge together when it is trained here.
 """
 from __future__ import annotations
 
@@ -23,11 +29,12 @@ from typing import Any
 
 import numpy as np
 
+from ... import distributed as dist
 from ... import manual_seed, no_grad, tensor
 from ...models.gan import GAN, GANConfig, gan_step
 from ...train.checkpoint import load_checkpoint, save_checkpoint
 from .. import RecipeError, optimizer_class
-from .common import jsonable, mnist_arrays, pyplot, say, section
+from .common import jsonable, mnist_arrays, pyplot, say, section, sum_over_ranks, world_and_rank
 from .generative import save_image_grid
 
 __all__ = ["run_gan", "gan_from_config", "classifier_scores", "inception_score", "load_judge"]
@@ -115,10 +122,20 @@ def run_gan(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
     seed = int(train.get("seed", 0))
     epochs, batch_size = int(train.get("epochs", 20)), int(train.get("batch_size", 64))
     non_saturating = bool(train.get("non_saturating", True))
+    world, rank = world_and_rank()
+    primary = rank == 0
+    progress = progress and primary
+    if batch_size % world:
+        raise RecipeError(f"{config['recipe']['name']}: train.batch_size={batch_size} is the global batch, "
+                          f"split over {world} processes: use a multiple of {world}")
+    b, lo = batch_size // world, rank * (batch_size // world)    # this rank's rows of each global batch
     manual_seed(seed)
     X, _, X_test, _ = mnist_arrays(data, data.get("subset"), data.get("test_subset"), seed)
     X = (X.astype(np.float32) * 2 - 1).reshape(-1, 1, 28, 28)             # [0, 1] -> [-1, 1]
     gan = gan_from_config(config)
+    if world > 1:   # global-batch statistics: the same steps as one process (the EMA keeps plain BN)
+        gan.generator = dist.SyncBatchNorm.convert_sync_batchnorm(gan.generator)
+        gan.discriminator = dist.SyncBatchNorm.convert_sync_batchnorm(gan.discriminator)
     G, D = gan.generator, gan.discriminator
     opt_cfg = section(config, "optim")
     name = opt_cfg.pop("name", "Adam")
@@ -131,6 +148,12 @@ def run_gan(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
     say(progress, f"  model  GAN {gan.kind}: G {n_g:,} + D {n_d:,} parameters, latent {gan.latent_dim}, "
         f"{'non-saturating' if non_saturating else 'minimax (saturating)'} generator loss")
     say(progress, f"  data   MNIST {len(X):,} training images in [-1, 1], batch {batch_size}")
+    if world > 1:
+        say(progress, f"  dist   {world} processes (MPI): global batch {batch_size} = {world} x {b} per "
+            "rank, SyncBatchNorm")
+    # the optimizers hold the plain players' Parameters; the game is played by their DDP wrappers
+    G_play, D_play = ((dist.DistributedDataParallel(G), dist.DistributedDataParallel(D)) if world > 1
+                      else (G, D))
     rng = np.random.default_rng(seed)
     fixed = np.random.default_rng(seed + 1).standard_normal((100, gan.latent_dim)).astype(np.float32)
     samples_dir = out_dir / "samples"
@@ -138,7 +161,7 @@ def run_gan(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
     judge_path = ev.get("classifier") or ""
     if not judge_path:
         judge_path = _train_judge(out_dir / "judge", int(ev.get("classifier_epochs", 3)), data, progress)
-    judge = load_judge(judge_path)
+    judge = load_judge(judge_path) if primary else None
     n = int(ev.get("samples", 1000))
     if gan.config.g_ema > 0:
         say(progress, f"  ema    samples from an exponential moving average of G's weights (decay "
@@ -154,12 +177,16 @@ def run_gan(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
         t_ep, d_sum, g_sum, steps = time.perf_counter(), 0.0, 0.0, 0
         order = rng.permutation(len(X))
         for i in range(0, len(X) - batch_size + 1, batch_size):          # full batches: batch norm
-            real = tensor(X[order[i:i + batch_size]])
-            z = tensor(rng.standard_normal((batch_size, gan.latent_dim)).astype(np.float32))
-            d_loss, g_loss = gan_step(G, D, opt_g, opt_d, real, z, non_saturating)
+            real = tensor(X[order[i:i + batch_size]][lo:lo + b])
+            z = tensor(rng.standard_normal((batch_size, gan.latent_dim)).astype(np.float32)[lo:lo + b])
+            d_loss, g_loss = gan_step(G_play, D_play, opt_g, opt_d, real, z, non_saturating)
             gan.update_ema()
             d_sum, g_sum, steps = d_sum + float(d_loss), g_sum + float(g_loss), steps + 1
         seconds = round(time.perf_counter() - t_ep, 1)
+        if world > 1:                        # the ranks' shard means -> the global batches' means
+            d_sum, g_sum = (v / world for v in sum_over_ranks(d_sum, g_sum))
+        if not primary:
+            continue
         sampler = gan.sampler.eval()
         with no_grad():
             grid = (sampler(tensor(fixed)).numpy() + 1) / 2
@@ -182,6 +209,8 @@ def run_gan(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
             f"classes {logs['class_min_fraction']:.3f}..{logs['class_max_fraction']:.3f}, {seconds:.0f} s")
         save_checkpoint(out_dir / "checkpoint.safetensors", gan, meta={"config": config, "epoch": epoch})
     train_seconds = time.perf_counter() - t0
+    if not primary:                          # rank 0 judges and writes
+        return {"epochs": epochs, "train_seconds": round(train_seconds, 1), "world_size": world}
 
     if scores is None:                       # no epoch ran: judge the untrained generator
         fake, scores = judged_samples(gan.sampler)
@@ -189,7 +218,7 @@ def run_gan(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
     results = {**scores, "test_set_inception_score": real_scores["inception_score"],
                "test_set_mean_confidence": real_scores["mean_confidence"], "samples_judged": n,
                "epochs": epochs, "generator_parameters": n_g, "discriminator_parameters": n_d,
-               "train_seconds": round(train_seconds, 1), "judge": str(judge_path)}
+               "train_seconds": round(train_seconds, 1), "judge": str(judge_path), "world_size": world}
     save_image_grid(fake[:100], out_dir / "samples.png", title=f"{config['recipe']['name']}: 100 samples")
     save_checkpoint(out_dir / "checkpoint.safetensors", gan, meta={"config": config, "epoch": epochs,
                                                                    "results": jsonable(results)})
@@ -210,3 +239,6 @@ def run_gan(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
         f"{scores['inception_score']:.2f} (test digits: {real_scores['inception_score']:.2f}); training "
         f"{train_seconds:.0f} s")
     return results
+
+
+run_gan.data_parallel = True    # `mpiexec -n N gradus train` may run it (the docstring)

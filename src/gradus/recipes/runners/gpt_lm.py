@@ -32,7 +32,7 @@ from ...data.datasets import TinyShakespeare
 from ...models.gpt import GPT, GPTConfig
 from ...train.checkpoint import atomic_write_text, save_checkpoint
 from .. import optimizer_class, scheduler_factory
-from .common import say, section, update
+from .common import say, section, sum_over_ranks, update, world_and_rank
 
 __all__ = ["run_char_gpt", "char_gpt_from_config", "random_windows", "exact_loss"]
 
@@ -53,22 +53,6 @@ def random_windows(ids: np.ndarray, batch_size: int, block_size: int, rng: np.ra
     return w[:, :-1], w[:, 1:]
 
 
-def _world() -> tuple[int, int]:
-    """(world size, rank): (1, 0) outside ``mpiexec``."""
-    if dist.is_initialized() and dist.get_world_size() > 1:
-        return dist.get_world_size(), dist.get_rank()
-    return 1, 0
-
-
-def _sum_over_ranks(*values: float) -> list[float]:
-    """The sums of ``values`` over the ranks (the values themselves in a world of one)."""
-    if _world()[0] == 1:
-        return [float(v) for v in values]
-    buf = tensor(np.array(values, dtype=np.float64))
-    dist.all_reduce(buf)
-    return [float(v) for v in buf.numpy()]
-
-
 def exact_loss(model: GPT, ids: np.ndarray, block_size: int, batch_size: int = 32) -> float:
     """Mean next-id cross-entropy (nats) over ``ids``: consecutive windows of ``block_size`` inputs,
     each position predicting the id after it; every id but the first is predicted exactly once.
@@ -76,7 +60,7 @@ def exact_loss(model: GPT, ids: np.ndarray, block_size: int, batch_size: int = 3
     n = (len(ids) - 1) // block_size
     x = ids[:n * block_size].reshape(n, block_size).astype(np.int64)
     y = ids[1:n * block_size + 1].reshape(n, block_size).astype(np.int64)
-    world, rank = _world()
+    world, rank = world_and_rank()
     model.eval()
     total = 0.0
     with no_grad():
@@ -84,12 +68,12 @@ def exact_loss(model: GPT, ids: np.ndarray, block_size: int, batch_size: int = 3
             _, loss = model(tensor(x[i:i + batch_size]), tensor(y[i:i + batch_size]))
             total += float(loss.item()) * len(x[i:i + batch_size])
     model.train()
-    return _sum_over_ranks(total)[0] / n
+    return sum_over_ranks(total)[0] / n
 
 
 def run_char_gpt(config: dict, out_dir: Path, *, progress: bool = True) -> dict[str, Any]:
     data, train, smp = section(config, "data"), section(config, "train"), section(config, "sample")
-    world, rank = _world()
+    world, rank = world_and_rank()
     primary = rank == 0
     progress = progress and primary
     seed = int(train.get("seed", 0))
@@ -152,7 +136,7 @@ def run_char_gpt(config: dict, out_dir: Path, *, progress: bool = True) -> dict[
                                for xv, yv in (random_windows(val_ids, B, block, erng)
                                               for _ in range(int(train.get("eval_batches", 8))))])
             model.train()
-            mean_loss, est = (v / world for v in _sum_over_ranks(np.mean(running), est))
+            mean_loss, est = (v / world for v in sum_over_ranks(np.mean(running), est))
             logs = {"iter": it, "loss": float(mean_loss), "val_loss_estimate": float(est),
                     "lr": float(optimizer.param_groups[0]["lr"]),
                     "seconds": round(time.perf_counter() - t0, 1)}
