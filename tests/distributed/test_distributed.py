@@ -337,3 +337,34 @@ def _untrained_judge(tmp_path):
     path.parent.mkdir()
     save_checkpoint(path, build_model(cfg), meta={"config": cfg})
     return path
+
+
+def test_char_lstm_runner_under_mpiexec_takes_one_process_steps(mpiexec, shared_data, tmp_path):
+    """shakespeare-char-lstm (truncated BPTT, carried hidden states) under mpiexec -n 2: each rank
+    trains half of the 8 streams; the weights after one epoch equal one process' with all 8."""
+    from gradus.cli.main import main
+    from gradus.recipes.runners.language_model import char_lm_from_config
+    from gradus.train.checkpoint import load_checkpoint, read_checkpoint
+
+    sets = ["data.max_chars=6000", "data.batch_size=8", "data.bptt=16", "data.val_batch_size=4",
+            "model.hidden_size=16", "model.num_layers=1", "model.dropout=0.0", "sample.length=10"]
+    args = ["shakespeare-char-lstm", "--data", str(shared_data), "--epochs", "1"]
+    for s in sets:
+        args += ["--set", s]
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main(["train", *args, "--no-progress", "--out", str(one)]) == 0
+    proc, _ = _train(mpiexec, 2, [*args, "--distributed", "--out", str(two)], tmp_path)
+    assert proc.returncode == 0, _report(proc)
+    assert proc.stdout.count("val loss") == 1, "rank 0 alone prints"
+    models = []
+    for out in (one, two):
+        ckpt = out / "checkpoint.safetensors"
+        m = char_lm_from_config(read_checkpoint(ckpt).meta["config"])
+        load_checkpoint(ckpt, m)
+        models.append(m.state_dict())
+    for k in models[0]:
+        np.testing.assert_allclose(models[1][k].numpy(), models[0][k].numpy(), rtol=1e-4, atol=1e-5,
+                                   err_msg=k)
+    r1, r2 = (json.loads((o / "results.json").read_text())["results"] for o in (one, two))
+    assert r2["val_loss"] == pytest.approx(r1["val_loss"], rel=1e-4)
+    assert r2["train_loss"] == pytest.approx(r1["train_loss"], rel=1e-4) and r2["world_size"] == 2
