@@ -22,6 +22,13 @@ config inside holds both tokenizers as JSON, so a checkpoint translates on its o
 ``translations.txt`` (source / reference / beam output), ``bleu_by_length.json``, ``attention.png``
 (recurrent attention: target x source maps of three sentences; Transformer: every head of the last
 encoder self-, decoder self- and cross-attention layer for one sentence).
+
+**Data-parallel** (``mpiexec -n N gradus train transformer-translate``): every rank iterates the same
+length-bucketed global batches (one seed) and takes its row shard of each; its loss is the shard's
+token sum divided by (the global batch's target tokens / N), so the average DDP takes over the ranks
+is the global batch's token mean and N processes take one process' steps. The validation loss is
+split by batches and all-reduced; rank 0 alone decodes (validation BLEU, the test set), keeps the best
+weights and writes.
 """
 from __future__ import annotations
 
@@ -43,7 +50,7 @@ from ...tensor import Tensor
 from ...train.checkpoint import atomic_write_text, save_checkpoint
 from .. import RecipeError
 from .build import build_optimizer, build_scheduler
-from .common import section, update
+from .common import section, sum_over_ranks, update, world_and_rank
 
 __all__ = ["run_translate", "EncodedPairs", "corpus_bleu", "bleu_by_length", "translate_batch",
            "build_translator", "LENGTH_BUCKETS"]
@@ -96,9 +103,9 @@ def bleu_by_length(src: list[str], hyps: list[str], refs: list[str],
     return rows
 
 
-def _loss(logits: Tensor, target: np.ndarray, smoothing: float) -> Tensor:
+def _loss(logits: Tensor, target: np.ndarray, smoothing: float, reduction: str = "mean") -> Tensor:
     return cross_entropy(logits.reshape(-1, logits.shape[-1]), Tensor(target.reshape(-1)),
-                         ignore_index=PAD, label_smoothing=smoothing)
+                         ignore_index=PAD, label_smoothing=smoothing, reduction=reduction)
 
 
 def _batches(ds: EncodedPairs, batch_size: int, shuffle: bool, seed: Any = None):
@@ -130,14 +137,20 @@ def translate_batch(model: Seq2Seq, tgt_tok: Any, ds: EncodedPairs, batch_size: 
 
 
 def _val_loss(model: Seq2Seq, loader) -> float:
+    """Mean next-token loss over the target tokens of ``loader``; under ``mpiexec`` each rank takes
+    every N-th batch and the sums are all-reduced."""
+    world, rank = world_and_rank()
     model.eval()
     total, n = 0.0, 0
     with no_grad():
-        for (src, _, _), (tgt, _, _) in loader:
+        for j, ((src, _, _), (tgt, _, _)) in enumerate(loader):
+            if j % world != rank:
+                continue
             k = int((tgt[:, 1:] != PAD).sum())
             total += float(_loss(model(Tensor(src), Tensor(tgt[:, :-1])), tgt[:, 1:], 0.0).item()) * k
             n += k
     model.train()
+    total, n = sum_over_ranks(total, n)
     return total / max(n, 1)
 
 
@@ -235,9 +248,14 @@ def run_translate(config: dict, out_dir: Path, *, progress: bool = True) -> dict
     lower-cased forms, signatures and timing (BLEU by source length: ``bleu_by_length.json``)."""
     import gradus
 
+    from ... import distributed as dist
+
     data, train, dec = section(config, "data"), section(config, "train"), section(config, "decode")
     seed = int(train.get("seed", 0))
     root, pair = data.get("root"), tuple(data.get("language_pair", ("de", "en")))
+    world, rank = world_and_rank()
+    primary = rank == 0
+    progress = progress and primary
     say = print if progress else (lambda *a, **k: None)
     t_start = time.perf_counter()
     splits = {s: Multi30k(root, s, pair) for s in ("train", "val", "test2016")}
@@ -265,6 +283,8 @@ def run_translate(config: dict, out_dir: Path, *, progress: bool = True) -> dict
         raise RecipeError(f"[model] {e}") from None
     optimizer = build_optimizer(config, model)
     scheduler, interval = build_scheduler(config, optimizer)
+    # data-parallel: rank 0's weights everywhere, gradients averaged (the optimizer holds model's)
+    net = dist.DistributedDataParallel(model) if world > 1 else model
     clip = float(train.get("clip_grad_norm") or 0.0)
     smoothing = float(train.get("label_smoothing", 0.0))
     epochs = int(train.get("epochs", 1))
@@ -273,12 +293,16 @@ def run_translate(config: dict, out_dir: Path, *, progress: bool = True) -> dict
     say(f"  model  {_describe(model)} ({n_params:,} parameters)")
     say(f"  data   multi30k {pair[0]}->{pair[1]}: {len(sets['train']):,} train / {len(sets['val']):,} val / "
         f"{len(sets['test2016']):,} test pairs; BPE vocab {m['src_vocab']} / {m['tgt_vocab']}", flush=True)
+    if world > 1:
+        say(f"  dist   {world} processes (MPI): every global batch of {B} pairs split into {world} row "
+            "shards; loss = shard token sum / (global tokens / N)", flush=True)
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    train_loader = _batches(sets["train"], B, shuffle=True, seed=seed)
+    train_loader = _batches(sets["train"], B, shuffle=True, seed=seed)   # the same batches on every rank
     val_loader = _batches(sets["val"], 256, shuffle=False)
     log_path = out_dir / "metrics.jsonl"
-    log_path.write_text("")
+    if primary:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        log_path.write_text("")
     best = {"bleu": -1.0}
     history: list[dict[str, Any]] = []
     t0 = time.perf_counter()
@@ -287,17 +311,30 @@ def run_translate(config: dict, out_dir: Path, *, progress: bool = True) -> dict
         model.train()
         t_ep, running, tokens = time.perf_counter(), 0.0, 0
         for (src, _, _), (tgt, _, _) in train_loader:
-            logits = model(Tensor(src), Tensor(tgt[:, :-1]))
-            loss = _loss(logits, tgt[:, 1:], smoothing)
+            k = int((tgt[:, 1:] != PAD).sum())                        # the global batch's target tokens
+            if world == 1:
+                loss = _loss(model(Tensor(src), Tensor(tgt[:, :-1])), tgt[:, 1:], smoothing)
+                shown = float(loss.item())
+            else:
+                if len(src) < world:                                  # too few rows to share: skip
+                    continue
+                rows = np.array_split(np.arange(len(src)), world)[rank]
+                tg = tgt[rows]
+                # this shard's token sum over (global tokens / N): DDP's mean over the ranks is then
+                # the global batch's token mean, as in one process
+                logits = net(Tensor(src[rows]), Tensor(tg[:, :-1]))
+                loss = _loss(logits, tg[:, 1:], smoothing, "sum") * (world / k)
+                shown = sum_over_ranks(float(loss.item()))[0] / world
             update(loss, optimizer, model.parameters(), clip, scheduler if interval == "step" else None)
-            k = int((tgt[:, 1:] != PAD).sum())
-            running, tokens, step = running + float(loss.item()) * k, tokens + k, step + 1
+            running, tokens, step = running + shown * k, tokens + k, step + 1
             if progress and step % 50 == 0:
                 say(f"    epoch {epoch} step {step}: loss {running / tokens:.3f} "
                     f"({tokens / (time.perf_counter() - t_ep):,.0f} target tokens/s)", flush=True)
         if scheduler is not None and interval == "epoch":
             scheduler.step()
         val_loss = _val_loss(model, val_loader)
+        if not primary:                   # rank 0 decodes, keeps the best weights and writes
+            continue
         val_bleu, _ = corpus_bleu(translate_batch(model, tgt_tok, sets["val"]), sets["val"].tgt_text)
         logs = {"epoch": epoch, "step": step, "loss": running / max(tokens, 1), "val_loss": val_loss,
                 "val_ppl": float(np.exp(val_loss)), "val_bleu_greedy": round(val_bleu, 2),
@@ -314,6 +351,8 @@ def run_translate(config: dict, out_dir: Path, *, progress: bool = True) -> dict
             save_checkpoint(out_dir / "checkpoint.safetensors", model,
                             meta={"config": config, "epoch": epoch, "val_bleu_greedy": val_bleu})
     train_seconds = time.perf_counter() - t0
+    if not primary:
+        return {"epochs": epochs, "train_seconds": round(train_seconds, 1), "world_size": world}
     model.load_state_dict(best["state"])
     model.eval()
 
@@ -347,10 +386,13 @@ def run_translate(config: dict, out_dir: Path, *, progress: bool = True) -> dict
         "val_loss": history[-1]["val_loss"], "epochs": epochs, "parameters": n_params,
         "beam_size": beam_size, "alpha": alpha,
         "train_seconds": round(train_seconds, 1), "decode_seconds": round(decode_seconds, 1),
-        "total_seconds": round(time.perf_counter() - t_start, 1),
+        "total_seconds": round(time.perf_counter() - t_start, 1), "world_size": world,
     }
     say(f"test BLEU {bleu_beam:.2f} (beam {beam_size}), {bleu_greedy:.2f} (greedy); lower-cased "
         f"{bleu_beam_lc:.2f} / {bleu_greedy_lc:.2f}\n  {signature}\n  by source length: "
         + ", ".join(f"{r['lo']}-{r['hi']}: {r['bleu']:.1f} (n={r['n']})" for r in by_length)
         + f"\n  training {train_seconds:.0f} s, decoding {decode_seconds:.0f} s")
     return results
+
+
+run_translate.data_parallel = True    # `mpiexec -n N gradus train` may run it (the docstring)
