@@ -75,7 +75,8 @@ image = gradus.zeros(1, 1, 28, 28)
 for K, S, P in [(3, 1, 0), (3, 1, 1), (5, 1, 0), (5, 1, 2), (3, 2, 1), (5, 2, 0), (7, 3, 3)]:
     formula = (28 + 2 * P - K) // S + 1
     shape = F.conv2d(image, gradus.ones(1, 1, K, K), stride=S, padding=P).shape
-    print(f"K={K} S={S} P={P}:  floor((28 + 2*{P} - {K}) / {S}) + 1 = {formula:2d}   F.conv2d -> {tuple(shape)}")
+    print(f"K={K} S={S} P={P}:  floor((28 + 2*{P} - {K}) / {S}) + 1 = {formula:2d}   "
+          f"F.conv2d -> {tuple(shape)}")
 
 # %%
 # Zero padding and edge padding
