@@ -38,9 +38,10 @@ end of the page, lives in :source:`src/gradus/backend.py`.
 # --------------
 # Started without ``mpiexec``, a script is a world of one process: ``init_process_group()`` needs no
 # MPI, every collective is the identity, and ``DistributedDataParallel`` is the module it wraps. So
-# the same script runs on a laptop and on a cluster. ``DistributedSampler`` can be asked for any
-# rank's share directly: the epoch's order is one permutation (seeded, the same on every rank) and
-# rank :math:`r` takes every :math:`N`-th index starting at :math:`r`.
+# the same script runs on a laptop and on a cluster (``destroy_process_group()`` leaves the group).
+# ``DistributedSampler`` can be asked for any rank's share directly: the epoch's order is one
+# permutation (seeded, the same on every rank) and rank :math:`r` takes every :math:`N`-th index
+# starting at :math:`r`.
 import os
 
 import matplotlib.pyplot as plt
@@ -70,6 +71,7 @@ print("DistributedDataParallel wraps", type(ddp.module).__name__, "; its paramet
 for rank in range(2):
     shard = dist.DistributedSampler(range(10), num_replicas=2, rank=rank, shuffle=True, seed=0)
     print(f"DistributedSampler, 10 samples, rank {rank} of 2:", list(shard))
+dist.destroy_process_group()                                   # leave the group (the site runs all its pages in one process)
 
 # %%
 # Two shards average to the full batch

@@ -38,9 +38,9 @@ gradus는 이것을 PyTorch와 같은 이름으로, ``mpi4py`` 를 통해 MPI �
 # -----------
 # ``mpiexec`` 없이 실행한 스크립트는 프로세스가 하나뿐인 월드입니다. 이때 ``init_process_group()`` 은 MPI가
 # 필요 없고, 모든 집합 통신은 항등 연산이며, ``DistributedDataParallel`` 은 감싼 모듈 그대로입니다. 그래서 같은
-# 스크립트가 노트북에서도 클러스터에서도 돌아갑니다. ``DistributedSampler`` 에는 아무 랭크의 몫이나 직접 물어볼
-# 수 있습니다. 에포크의 순서는 순열 하나(시드가 같으므로 모든 랭크에서 같음)이고, 랭크 :math:`r` 은 :math:`r` 번째
-# 인덱스부터 :math:`N` 개마다 하나씩 가져갑니다.
+# 스크립트가 노트북에서도 클러스터에서도 돌아갑니다(그룹에서 나올 때는 ``destroy_process_group()``).
+# ``DistributedSampler`` 에는 아무 랭크의 몫이나 직접 물어볼 수 있습니다. 에포크의 순서는 순열 하나(시드가 같으므로
+# 모든 랭크에서 같음)이고, 랭크 :math:`r` 은 :math:`r` 번째 인덱스부터 :math:`N` 개마다 하나씩 가져갑니다.
 import os
 
 import matplotlib.pyplot as plt
@@ -70,6 +70,7 @@ print("DistributedDataParallel wraps", type(ddp.module).__name__, "; its paramet
 for rank in range(2):
     shard = dist.DistributedSampler(range(10), num_replicas=2, rank=rank, shuffle=True, seed=0)
     print(f"DistributedSampler, 10 samples, rank {rank} of 2:", list(shard))
+dist.destroy_process_group()                                   # 그룹에서 나옴 (사이트는 모든 페이지를 한 프로세스에서 실행)
 
 # %%
 # 두 샤드의 평균은 전체 배치와 같다
