@@ -157,8 +157,8 @@ def gradient_wrt_logits(loss_fn, z):
 
 
 pairs = {
-    "identity + MSE": (gradient_wrt_logits(lambda z: 0.5 * F.mse_loss(z, gradus.tensor(reals), reduction="sum"),
-                                           logits[:, 0]),
+    "identity + MSE": (gradient_wrt_logits(lambda z: 0.5 * F.mse_loss(z, gradus.tensor(reals),
+                                                                      reduction="sum"), logits[:, 0]),
                        logits[:, 0] - reals),
     "sigmoid + BCE": (gradient_wrt_logits(lambda z: F.binary_cross_entropy_with_logits(
                           z, gradus.tensor(bits), reduction="sum"), logits[:, 0]),
@@ -294,11 +294,12 @@ fig.tight_layout()
 # :math:`\mathbb E[f(z)^2] = \operatorname{Var}(z)/2`: hence **He (Kaiming) initialisation**
 # :math:`\operatorname{Var}(w) = 2/n_{in}` (``nn.init.kaiming_normal_(w, nonlinearity="relu")``). For
 # tanh near 0, :math:`f' \approx 1`, and the compromise between the two conditions is **Xavier
-# (Glorot)** :math:`\operatorname{Var}(w) = 2/(n_{in} + n_{out})` (``nn.init.xavier_normal_``). The default :math:`U(-1/\sqrt n, 1/\sqrt n)` has
-# :math:`\operatorname{Var}(w) = 1/(3n)`, so the ReLU factor is :math:`1/6` in variance per layer: the
-# slow decay of the third curve. For the sigmoid no variance works: :math:`\mathbb E[f'^2] \le 1/16`,
-# and the weights large enough to compensate saturate the units. The initialisers are in
-# :source:`src/gradus/nn/init.py`, with ``calculate_gain`` for each nonlinearity.
+# (Glorot)** :math:`\operatorname{Var}(w) = 2/(n_{in} + n_{out})` (``nn.init.xavier_normal_``). The
+# default :math:`U(-1/\sqrt n, 1/\sqrt n)` has :math:`\operatorname{Var}(w) = 1/(3n)`, so the ReLU
+# factor is :math:`1/6` in variance per layer: the slow decay of the third curve. For the sigmoid no
+# variance works: :math:`\mathbb E[f'^2] \le 1/16`, and the weights large enough to compensate
+# saturate the units. The initialisers are in :source:`src/gradus/nn/init.py`, with
+# ``calculate_gain`` for each nonlinearity.
 #
 # Does it matter for training?
 # ----------------------------
@@ -313,7 +314,7 @@ for name in ["sigmoid, default init", "ReLU, He init"]:
     opt = optim.SGD(net.parameters(), lr=0.02, momentum=0.9)
     batches = np.random.default_rng(0)
     curves[name] = []
-    for step in range(train_steps):
+    for _ in range(train_steps):
         idx = batches.integers(0, len(X_train), 64)
         loss = F.cross_entropy(net(gradus.tensor(X_train[idx])), gradus.tensor(y_train[idx]))
         opt.zero_grad()
@@ -338,8 +339,8 @@ fig.tight_layout()
 # %%
 # The sigmoid network sits at the loss of guessing, :math:`\log 10 \approx 2.30`, while the ReLU
 # network with He initialisation is already learning: its first layers receive a gradient, the
-# sigmoid network's do not. This is the wall that deep networks hit before the late 2000s. ReLU, careful initialisation (and later batch
-# normalisation and residual connections, in later chapters) are what made the deep MLP trainable:
-# ``gradus train mnist-dmlp``, Ciresan et al.'s 784-2500-2000-1500-1000-500-10 network with ReLU units
-# and elastic distortions, reaches a **test accuracy of 0.9919 after 10 epochs** (measured, as
-# recorded in ``benchmarks/RESULTS.md``, section 4).
+# sigmoid network's do not. This is the wall that deep networks hit before the late 2000s. ReLU,
+# careful initialisation (and later batch normalisation and residual connections, in later chapters)
+# are what made the deep MLP trainable: ``gradus train mnist-dmlp``, Ciresan et al.'s
+# 784-2500-2000-1500-1000-500-10 network with ReLU units and elastic distortions, reaches a **test
+# accuracy of 0.9919 after 10 epochs** (measured, as recorded in ``benchmarks/RESULTS.md``, section 4).

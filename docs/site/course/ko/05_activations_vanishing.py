@@ -154,8 +154,8 @@ def gradient_wrt_logits(loss_fn, z):
 
 
 pairs = {
-    "identity + MSE": (gradient_wrt_logits(lambda z: 0.5 * F.mse_loss(z, gradus.tensor(reals), reduction="sum"),
-                                           logits[:, 0]),
+    "identity + MSE": (gradient_wrt_logits(lambda z: 0.5 * F.mse_loss(z, gradus.tensor(reals),
+                                                                      reduction="sum"), logits[:, 0]),
                        logits[:, 0] - reals),
     "sigmoid + BCE": (gradient_wrt_logits(lambda z: F.binary_cross_entropy_with_logits(
                           z, gradus.tensor(bits), reduction="sum"), logits[:, 0]),
@@ -308,7 +308,7 @@ for name in ["sigmoid, default init", "ReLU, He init"]:
     opt = optim.SGD(net.parameters(), lr=0.02, momentum=0.9)
     batches = np.random.default_rng(0)
     curves[name] = []
-    for step in range(train_steps):
+    for _ in range(train_steps):
         idx = batches.integers(0, len(X_train), 64)
         loss = F.cross_entropy(net(gradus.tensor(X_train[idx])), gradus.tensor(y_train[idx]))
         opt.zero_grad()
