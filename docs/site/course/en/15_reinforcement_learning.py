@@ -56,10 +56,10 @@ Q-learning) and :source:`src/gradus/rl/dqn.py` (DQN); the environments come from
 # into arrays.
 import os
 
+import gymnasium
 import matplotlib.pyplot as plt
 import numpy as np
 
-import gradus
 from gradus import rl
 
 FAST = os.environ.get("GRADUS_DOCS_FAST") == "1"
@@ -72,7 +72,8 @@ lake = rl.make_env("FrozenLake-v1")                            # 4x4, slippery
 mdp = rl.MDP.from_env(lake)
 desc = [c.decode() for c in lake.unwrapped.desc.ravel()]        # S, F (frozen), H (hole), G (goal)
 print(f"{lake.spec.id}: {mdp.n_states} states, {mdp.n_actions} actions (0 left, 1 down, 2 right, 3 up)")
-print("gymnasium's table P[0][1] (start, 'down'):", [(round(p, 3), int(s2), r, d) for p, s2, r, d in lake.unwrapped.P[0][1]])
+print("gymnasium's table P[0][1] (start, 'down'):",
+      [(round(p, 3), int(s2), r, d) for p, s2, r, d in lake.unwrapped.P[0][1]])
 print("the same as arrays: P[0, 1, s'] nonzero at", np.flatnonzero(mdp.P[0, 1]), " R[0, 1] =", mdp.R[0, 1])
 
 
@@ -128,18 +129,20 @@ gamma = 0.99
 V_star, policy = rl.value_iteration(lake, gamma=gamma)
 V = np.zeros(mdp.n_states)
 gaps = []
-for k in range(400):
+for _ in range(400):
     V = mdp.q_from_v(V, gamma).max(axis=1)                      # one Bellman backup of every state
     gaps.append(np.abs(V - V_star).max())
 V_pi, policy_pi = rl.policy_iteration(lake, gamma=gamma)
 success = mdp.evaluate(policy, 1.0, horizon=lake.spec.max_episode_steps)[0]
 measured = rl.evaluate_policy(lake, policy, episodes=100 if FAST else 1000, seed=0)
-print(f"V*(start) = {V_star[0]:.4f}; after 50 backups max|V_k - V*| = {gaps[49]:.2e}, after 400 {gaps[399]:.1e}")
+print(f"V*(start) = {V_star[0]:.4f}; after 50 backups max|V_k - V*| = {gaps[49]:.2e}, "
+      f"after 400 {gaps[399]:.1e}")
 print("policy iteration gives the same policy:", bool((policy_pi == policy).all()),
       f"(max |V difference| {np.abs(V_pi - V_star).max():.1e})")
 reached = (measured > 0).mean()
+standard_error = np.sqrt(reached * (1 - reached) / len(measured))
 print(f"greedy policy: P(goal within {lake.spec.max_episode_steps} steps) = {success:.4f} exactly; measured "
-      f"{reached:.3f} +- {np.sqrt(reached * (1 - reached) / len(measured)):.3f} over {len(measured)} episodes")
+      f"{reached:.3f} +- {standard_error:.3f} over {len(measured)} episodes")
 
 lake_marks = {s: c for s, c in enumerate(desc) if c in "HG"}
 lake_moves = [(0, -1), (1, 0), (0, 1), (-1, 0)]                # left, down, right, up
@@ -185,9 +188,6 @@ fig.tight_layout()
 # with a constant step :math:`\alpha` written here from ``rl.rollout`` and ``rl.returns_to_go``, and
 # ``rl.td0`` with the same :math:`\alpha`. All start from :math:`V = 0`.
 
-import gymnasium
-
-
 class RandomWalk:
     """States 0..6, start 3; a fair coin moves left or right; 0 and 6 end the episode, reward 1 at 6."""
     observation_space = gymnasium.spaces.Discrete(7)
@@ -228,7 +228,8 @@ def constant_alpha_mc(walk, episodes, seed, alpha=0.1):
 
 
 estimators = {
-    "Monte Carlo, mean of returns": lambda n, seed: rl.mc_policy_evaluation(walk, [0] * 7, n, gamma=1.0, seed=seed),
+    "Monte Carlo, mean of returns": lambda n, seed: rl.mc_policy_evaluation(walk, [0] * 7, n, gamma=1.0,
+                                                                            seed=seed),
     "Monte Carlo, alpha=0.1": lambda n, seed: constant_alpha_mc(walk, n, seed, alpha=0.1),
     "TD(0), alpha=0.1": lambda n, seed: rl.td0(walk, [0] * 7, n, alpha=0.1, gamma=1.0, seed=seed),
 }
@@ -270,8 +271,10 @@ fig.tight_layout()
 #
 # .. math::
 #
-#     \text{SARSA:}\quad Q(s, a) \leftarrow Q(s, a) + \alpha \big[ r + \gamma Q(s', a') - Q(s, a) \big], \qquad
-#     \text{Q-learning:}\quad Q(s, a) \leftarrow Q(s, a) + \alpha \big[ r + \gamma \max_{a'} Q(s', a') - Q(s, a) \big]
+#     \text{SARSA:}\quad Q(s, a) \leftarrow Q(s, a) + \alpha \big[ r + \gamma Q(s', a') - Q(s, a) \big]
+#
+#     \text{Q-learning:}\quad Q(s, a) \leftarrow Q(s, a)
+#         + \alpha \big[ r + \gamma \max_{a'} Q(s', a') - Q(s, a) \big]
 #
 # SARSA uses :math:`a'`, the action its ε-greedy policy really takes next: it is **on-policy** and
 # learns the value of the policy *including its exploration*. Q-learning uses the best next action,
@@ -306,7 +309,8 @@ fig, axes = plt.subplots(2, 1, figsize=(8, 7.5), gridspec_kw={"height_ratios": [
 for i, (name, y) in enumerate(curves.items()):
     axes[0].plot(np.arange(1, episodes + 1), y, color=f"C{i}", alpha=0.25, lw=0.8)
     smooth = np.convolve(y, np.ones(10) / 10, mode="valid")
-    axes[0].plot(np.arange(10, episodes + 1), smooth, color=f"C{i}", lw=2, label=f"{name} (moving mean of 10)")
+    axes[0].plot(np.arange(10, episodes + 1), smooth, color=f"C{i}", lw=2,
+                 label=f"{name} (moving mean of 10)")
 axes[0].set_ylim(-100, 0)
 axes[0].set_xlabel("episode")
 axes[0].set_ylabel("online return per episode")
@@ -367,9 +371,11 @@ q_net, history = rl.dqn("CartPole-v1", steps, seed=0, learning_starts=250 if FAS
                         batch_size=32 if FAST else 128)
 greedy_returns = rl.play_episodes("CartPole-v1", rl.greedy_actor(q_net), episodes=10, seed=100)
 coin = np.random.default_rng(0)
-random_returns = rl.play_episodes("CartPole-v1", lambda obs: coin.integers(2, size=len(obs)), episodes=10, seed=100)
-print(f"{history.stopped_at} env steps, {len(history.losses)} updates, {len(history.episode_returns)} episodes "
-      f"({history.seconds:.1f} s); last 10 training returns {np.round(history.episode_returns[-10:]).astype(int)}")
+random_returns = rl.play_episodes("CartPole-v1", lambda obs: coin.integers(2, size=len(obs)), episodes=10,
+                                  seed=100)
+last_returns = np.round(history.episode_returns[-10:]).astype(int)
+print(f"{history.stopped_at} env steps, {len(history.losses)} updates, {len(history.episode_returns)} "
+      f"episodes ({history.seconds:.1f} s); last 10 training returns {last_returns}")
 print(f"greedy policy afterwards: mean return {greedy_returns.mean():.1f} over 10 episodes; random pushes "
       f"{random_returns.mean():.1f}; solved = 475 or more (at most 500)")
 

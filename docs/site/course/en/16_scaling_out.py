@@ -16,7 +16,9 @@ Why it is the same: with a global batch :math:`\mathcal B` of :math:`B` samples 
 .. math::
 
     \nabla_\theta \frac{1}{B} \sum_{i \in \mathcal B} \ell_i(\theta)
-    = \frac{1}{N} \sum_{r=0}^{N-1} \underbrace{\nabla_\theta \frac{1}{B/N} \sum_{i \in \mathcal B_r} \ell_i(\theta)}_{\text{rank } r\text{'s gradient } g_r}
+    = \frac{1}{N} \sum_{r=0}^{N-1} g_r, \qquad
+    g_r = \nabla_\theta \frac{1}{B/N} \sum_{i \in \mathcal B_r} \ell_i(\theta)
+    \quad \text{(rank } r\text{'s gradient)}
 
 an identity, exact up to rounding, *provided* the shards are equal in size and no layer mixes
 samples across the batch (batch normalisation does: each rank would normalise with its own shard's
@@ -71,7 +73,7 @@ print("DistributedDataParallel wraps", type(ddp.module).__name__, "; its paramet
 for rank in range(2):
     shard = dist.DistributedSampler(range(10), num_replicas=2, rank=rank, shuffle=True, seed=0)
     print(f"DistributedSampler, 10 samples, rank {rank} of 2:", list(shard))
-dist.destroy_process_group()                                   # leave the group (the site runs all its pages in one process)
+dist.destroy_process_group()                     # leave it (the site runs all its pages in one process)
 
 # %%
 # Two shards average to the full batch
@@ -157,16 +159,17 @@ for step in range(steps):
     loss.backward()
     opt_single.step()
     local = [gradients(replica, Xb[r::2], yb[r::2]) for r, replica in enumerate(replicas)]
-    for r, (replica, opt) in enumerate(zip(replicas, opts)):
+    for replica, opt in zip(replicas, opts):
         for p, g0, g1 in zip(replica.parameters(), *local):
             p.grad = gradus.tensor((g0 + g1) / 2)              # the all-reduced average, the same on both
         opt.step()
     losses.append(loss.item())
     drift.append(max(np.abs(a.detach().numpy() - b.detach().numpy()).max()
                      for a, b in zip(single.parameters(), replicas[0].parameters())))
+between_replicas = max(np.abs(a.detach().numpy() - b.detach().numpy()).max()
+                       for a, b in zip(replicas[0].parameters(), replicas[1].parameters()))
 print(f"{steps} steps: loss {losses[0]:.3f} -> {losses[-1]:.3f}; largest weight difference single vs "
-      f"replica 0: {max(drift):.1e}; replica 0 vs replica 1: "
-      f"{max(np.abs(a.detach().numpy() - b.detach().numpy()).max() for a, b in zip(*[r.parameters() for r in replicas])):.1e}")
+      f"replica 0: {max(drift):.1e}; replica 0 vs replica 1: {between_replicas:.1e}")
 
 fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.4))
 axes[0].plot(losses, label="one process, batch 128")
