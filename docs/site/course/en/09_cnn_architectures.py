@@ -108,9 +108,11 @@ for name, (build, size) in zoo.items():
     fc_params = sum(p.numel() for m in net.modules() if isinstance(m, nn.Linear)
                     for p in m.parameters(recurse=False))
     convs = [r for r in table.rows if r.type in ("Conv2d", "MaskedConv2d")]
+    # the main path: every conv outside the Inception modules, and each module's concatenated output
+    path = [r for r in table.rows if r.type == "Inception" or (r.type == "Conv2d" and "inception" not in r.path)]
     stats[name] = dict(total=table.total_params, conv=conv_params, fc=fc_params, n_conv=len(convs),
                        n_fc=sum(isinstance(m, nn.Linear) for m in net.modules()),
-                       channels=[r.output_shape[1] for r in convs], sides=[r.output_shape[2] for r in convs])
+                       channels=[r.output_shape[1] for r in path], sides=[r.output_shape[2] for r in path])
     del net
 
 print(f"{'model':<10} {'parameters':>12} {'conv layers':>12} {'fc layers':>10} {'in conv':>8} {'in fc':>8}")
@@ -129,12 +131,12 @@ axes[1].bar(names, [stats[n]["fc"] / stats[n]["total"] for n in names],
 axes[1].set_title("where the parameters are")
 axes[1].legend(fontsize=8, loc="lower right")
 for name in names:
-    if name != "LeNet-5":
+    if name not in ("LeNet-5", "ResNet-34"):                   # ResNet-34 follows ResNet-18's path
         axes[2].plot(stats[name]["sides"], stats[name]["channels"], "o-", markersize=3, label=name)
 axes[2].set_xscale("log", base=2)
 axes[2].set_yscale("log", base=2)
 axes[2].invert_xaxis()
-axes[2].set_xlabel("feature-map side at each conv layer (224x224 input)")
+axes[2].set_xlabel("feature-map side along the network (224x224 input)")
 axes[2].set_ylabel("channels")
 axes[2].set_title("maps shrink, channels grow")
 axes[2].legend(fontsize=8)
@@ -406,8 +408,8 @@ for ax in axes:
 fig.tight_layout()
 
 # %%
-# The heat lies on the strokes that tell this digit from the others (the closed loop of a 0, the
-# bar of a 7); the background gets none. C3 is LeNet-5's last map that still has a "where" (C5 is
+# The heat sits on a few places of the strokes, the ones whose C3 features speak most for the
+# predicted class; the background gets none. C3 is LeNet-5's last map that still has a "where" (C5 is
 # 1×1), so its 10×10 cells, each seeing a 14×14 patch of the padded digit, are the resolution
 # Grad-CAM can offer. The lesson of the page in one line: convolutions learn local templates, deeper
 # layers combine them, and the architectures above are different answers to one question, how to

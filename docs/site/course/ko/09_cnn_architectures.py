@@ -106,9 +106,11 @@ for name, (build, size) in zoo.items():
     fc_params = sum(p.numel() for m in net.modules() if isinstance(m, nn.Linear)
                     for p in m.parameters(recurse=False))
     convs = [r for r in table.rows if r.type in ("Conv2d", "MaskedConv2d")]
+    # 주 경로: 인셉션 모듈 밖의 모든 합성곱, 그리고 각 모듈의 이어 붙인 출력
+    path = [r for r in table.rows if r.type == "Inception" or (r.type == "Conv2d" and "inception" not in r.path)]
     stats[name] = dict(total=table.total_params, conv=conv_params, fc=fc_params, n_conv=len(convs),
                        n_fc=sum(isinstance(m, nn.Linear) for m in net.modules()),
-                       channels=[r.output_shape[1] for r in convs], sides=[r.output_shape[2] for r in convs])
+                       channels=[r.output_shape[1] for r in path], sides=[r.output_shape[2] for r in path])
     del net
 
 print(f"{'model':<10} {'parameters':>12} {'conv layers':>12} {'fc layers':>10} {'in conv':>8} {'in fc':>8}")
@@ -127,12 +129,12 @@ axes[1].bar(names, [stats[n]["fc"] / stats[n]["total"] for n in names],
 axes[1].set_title("where the parameters are")
 axes[1].legend(fontsize=8, loc="lower right")
 for name in names:
-    if name != "LeNet-5":
+    if name not in ("LeNet-5", "ResNet-34"):                   # ResNet-34 는 ResNet-18 과 같은 경로
         axes[2].plot(stats[name]["sides"], stats[name]["channels"], "o-", markersize=3, label=name)
 axes[2].set_xscale("log", base=2)
 axes[2].set_yscale("log", base=2)
 axes[2].invert_xaxis()
-axes[2].set_xlabel("feature-map side at each conv layer (224x224 input)")
+axes[2].set_xlabel("feature-map side along the network (224x224 input)")
 axes[2].set_ylabel("channels")
 axes[2].set_title("maps shrink, channels grow")
 axes[2].legend(fontsize=8)
@@ -400,7 +402,8 @@ for ax in axes:
 fig.tight_layout()
 
 # %%
-# 열(heat)은 그 숫자를 다른 숫자와 구별해 주는 획(0의 닫힌 고리, 7의 가로획) 위에 놓이고, 배경에는 없습니다.
+# 열(heat)은 획 위의 몇 군데, 곧 C3의 특징이 예측한 클래스를 가장 강하게 지지하는 곳에 모이고, 배경에는
+# 없습니다.
 # C3는 LeNet-5에서 아직 "어디"가 남아 있는 마지막 특징 맵이므로(C5는 1×1), 패딩된 숫자의 14×14 조각을 보는
 # 10×10 칸이 Grad-CAM이 줄 수 있는 해상도입니다. 이 페이지를 한 줄로 요약하면 이렇습니다. 합성곱은 국소적인
 # 틀을 배우고, 깊은 층은 그것들을 조합하며, 위의 구조들은 "이런 층을 많이 쌓고도 어떻게 학습시킬 것인가"라는
