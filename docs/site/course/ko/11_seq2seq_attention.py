@@ -137,6 +137,7 @@ for name, net in models.items():
 fig, ax = plt.subplots(figsize=(6, 3.6))
 for name, acc in by_length.items():
     ax.plot(range(2, max_len + 1), acc, "o-", label=name)
+ax.set_xticks(range(2, max_len + 1))
 ax.set_xlabel("digits in the string")
 ax.set_ylabel("strings reversed exactly")
 ax.set_ylim(-0.03, 1.03)
@@ -160,7 +161,7 @@ fig.tight_layout()
 
 net = models["attention (general)"]
 examples, _, example_len = reversal_batch(3, np.random.default_rng(2), lo=max_len, hi=max_len)
-fig, axes = plt.subplots(1, 3, figsize=(11, 3.9))
+fig, axes = plt.subplots(1, 3, figsize=(11, 4.3))
 for ax, s, n in zip(axes, examples, example_len):
     out = net.greedy(gradus.tensor(s[None]), max_len=max_len + 2)[0]
     weights = net.attention_weights[0, :len(out), :n + 1]                  # (출력 단계, 원문 위치)
