@@ -81,8 +81,7 @@ import gradus
 import gradus.functional as F
 from gradus import nn, optim
 from gradus.data.datasets import CIFAR10, load_mnist_arrays
-from gradus.models import (alexnet, googlenet, lenet5, lenet5_modern, resnet18, resnet34,
-                           resnet_cifar, vgg16)
+from gradus.models import alexnet, googlenet, lenet5, lenet5_modern, resnet18, resnet34, resnet_cifar, vgg16
 from gradus.models.googlenet import Inception
 from gradus.models.resnet import BasicBlock
 from gradus.viz.features import grad_cam
@@ -109,7 +108,8 @@ for name, (build, size) in zoo.items():
                     for p in m.parameters(recurse=False))
     convs = [r for r in table.rows if r.type in ("Conv2d", "MaskedConv2d")]
     # the main path: every conv outside the Inception modules, and each module's concatenated output
-    path = [r for r in table.rows if r.type == "Inception" or (r.type == "Conv2d" and "inception" not in r.path)]
+    path = [r for r in table.rows
+            if r.type == "Inception" or (r.type == "Conv2d" and "inception" not in r.path)]
     stats[name] = dict(total=table.total_params, conv=conv_params, fc=fc_params, n_conv=len(convs),
                        n_fc=sum(isinstance(m, nn.Linear) for m in net.modules()),
                        channels=[r.output_shape[1] for r in path], sides=[r.output_shape[2] for r in path])
@@ -305,7 +305,7 @@ gradus.manual_seed(0)
 lenet = lenet5_modern(pad_value=float((0 - 0.1307) / 0.3081))   # pad with the background value
 opt = optim.Adam(lenet.parameters(), lr=2e-3)
 rng = np.random.default_rng(0)
-for step in range(steps):
+for _ in range(steps):
     idx = rng.integers(0, len(Xtrain), batch)
     loss = F.cross_entropy(lenet(gradus.tensor(Xtrain[idx])), gradus.tensor(ytrain[idx]))
     opt.zero_grad()

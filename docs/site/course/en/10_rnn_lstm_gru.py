@@ -77,9 +77,18 @@ import gradus
 import gradus.functional as F
 from gradus import nn, optim
 from gradus.data.datasets import TinyShakespeare
-from gradus.models import (CharRNN, CharRNNConfig, DigitCaptioner, DigitCaptionerConfig, Seq2Seq,
-                           Seq2SeqConfig, SequenceClassifier, SequenceTagger, SequenceTaggerConfig,
-                           digit_name_targets)
+from gradus.models import (
+    CharRNN,
+    CharRNNConfig,
+    DigitCaptioner,
+    DigitCaptionerConfig,
+    Seq2Seq,
+    Seq2SeqConfig,
+    SequenceClassifier,
+    SequenceTagger,
+    SequenceTaggerConfig,
+    digit_name_targets,
+)
 from gradus.train import detach_state
 
 FAST = os.environ.get("GRADUS_DOCS_FAST") == "1"

@@ -31,9 +31,9 @@ CNN 구조: LeNet-5에서 ResNet까지
      - 잔차 학습: 블록마다 입력을 출력에 더함, 152층
      - 3.57% (2015년 1위)
 
-크기 계산은 대부분 두 식으로 해결됩니다. 필터 크기 :math:`K`, 패딩 :math:`P`, 보폭 :math:`S` 인 합성곱은 한 변이
-:math:`H` 픽셀인 입력을 :math:`H_{out}` 으로 바꾸고, 출력 채널마다 :math:`K\times K\times C_{in}` 필터 하나와
-편향 하나를 가집니다.
+크기 계산은 대부분 두 식으로 해결됩니다. 필터 크기 :math:`K`, 패딩 :math:`P`, 보폭 :math:`S` 인 합성곱은
+한 변이 :math:`H` 픽셀인 입력을 :math:`H_{out}` 으로 바꾸고, 출력 채널마다 :math:`K\times K\times C_{in}`
+필터 하나와 편향 하나를 가집니다.
 
 .. math::
 
@@ -79,8 +79,7 @@ import gradus
 import gradus.functional as F
 from gradus import nn, optim
 from gradus.data.datasets import CIFAR10, load_mnist_arrays
-from gradus.models import (alexnet, googlenet, lenet5, lenet5_modern, resnet18, resnet34,
-                           resnet_cifar, vgg16)
+from gradus.models import alexnet, googlenet, lenet5, lenet5_modern, resnet18, resnet34, resnet_cifar, vgg16
 from gradus.models.googlenet import Inception
 from gradus.models.resnet import BasicBlock
 from gradus.viz.features import grad_cam
@@ -107,7 +106,8 @@ for name, (build, size) in zoo.items():
                     for p in m.parameters(recurse=False))
     convs = [r for r in table.rows if r.type in ("Conv2d", "MaskedConv2d")]
     # 주 경로: 인셉션 모듈 밖의 모든 합성곱, 그리고 각 모듈의 이어 붙인 출력
-    path = [r for r in table.rows if r.type == "Inception" or (r.type == "Conv2d" and "inception" not in r.path)]
+    path = [r for r in table.rows
+            if r.type == "Inception" or (r.type == "Conv2d" and "inception" not in r.path)]
     stats[name] = dict(total=table.total_params, conv=conv_params, fc=fc_params, n_conv=len(convs),
                        n_fc=sum(isinstance(m, nn.Linear) for m in net.modules()),
                        channels=[r.output_shape[1] for r in path], sides=[r.output_shape[2] for r in path])
@@ -300,7 +300,7 @@ gradus.manual_seed(0)
 lenet = lenet5_modern(pad_value=float((0 - 0.1307) / 0.3081))   # 배경 값으로 패딩
 opt = optim.Adam(lenet.parameters(), lr=2e-3)
 rng = np.random.default_rng(0)
-for step in range(steps):
+for _ in range(steps):
     idx = rng.integers(0, len(Xtrain), batch)
     loss = F.cross_entropy(lenet(gradus.tensor(Xtrain[idx])), gradus.tensor(ytrain[idx]))
     opt.zero_grad()
