@@ -5,9 +5,9 @@ r"""
 **판별 모델** 은 :math:`p(y \mid \mathbf x)` 를 배웁니다. 이미지가 주어지면 어떤 숫자인지 답하는 모델입니다.
 **생성 모델** 은 데이터 자체의 분포 :math:`p(\mathbf x)` (또는 :math:`p(\mathbf x, y)`)를 배웁니다. 그
 분포에서 *새로운 표본을 뽑을* 수 있을 만큼, 어떤 입력이 얼마나 그럴듯한지 말할 수 있을 만큼, 또는 입력 뒤에
-숨은 몇 가지 원인(**잠재 벡터** :math:`\mathbf z`)을 찾을 수 있을 만큼 잘 배우는 것이 목표입니다. 이 페이지에서는
-네 가지 생성 모델을 다룹니다. 각각은 ":math:`p(\mathbf x)` 를 식으로 쓸 수 없을 때 어떻게 그 모델을 학습시킬
-것인가"라는 질문에 서로 다르게 답합니다.
+숨은 몇 가지 원인(**잠재 벡터** :math:`\mathbf z`)을 찾을 수 있을 만큼 잘 배우는 것이 목표입니다. 이
+페이지에서는 네 가지 생성 모델을 다룹니다. 각각은 ":math:`p(\mathbf x)` 를 식으로 쓸 수 없을 때 어떻게 그
+모델을 학습시킬 것인가"라는 질문에 서로 다르게 답합니다.
 
 **생성적 적대 신경망 (GAN)** (Goodfellow et al. 2014)은 :math:`p(\mathbf x)` 를 아예 쓰지 않습니다.
 **생성자** :math:`G` 는 잡음 :math:`\mathbf z \sim \mathcal N(0, I)` 를 표본 :math:`G(\mathbf z)` 로 바꾸고,
@@ -21,25 +21,26 @@ r"""
 :math:`G` 가 고정되어 있을 때 최적의 판별자는 :math:`D^*(\mathbf x) = p_{\text{data}}(\mathbf x) /
 (p_{\text{data}}(\mathbf x) + p_G(\mathbf x))` 이고, 이 판별자를 상대로 한 게임은 :math:`p_G =
 p_{\text{data}}` 일 때 이깁니다. 이때 모든 곳에서 :math:`D^* = 1/2` 입니다. 실제로는 :math:`G` 가
-:math:`\log(1 - D(G(\mathbf z)))` 를 최소화하지 않습니다. 이 함수는 :math:`G` 가 서툴 때(:math:`D(G(\mathbf z))
-\approx 0`) 바로 그곳에서 평평하기 때문입니다. 대신 :math:`\log D(G(\mathbf z))` 를 최대화합니다. 이것이
-**비포화(non-saturating)** 손실로, 고정점은 같으면서 학습 초기에 경사가 큽니다. **심층 합성곱 GAN (DCGAN)**
-(Radford et al. 2016)은 두 경기자를 합성곱으로 만듭니다. :math:`D` 에는 스트라이드 합성곱, :math:`G` 에는 전치
-합성곱을 쓰고, 배치 정규화를 넣으며, 풀링과 완전 연결 은닉층은 쓰지 않습니다.
+:math:`\log(1 - D(G(\mathbf z)))` 를 최소화하지 않습니다. 이 함수는 :math:`G` 가 서툴 때
+(:math:`D(G(\mathbf z)) \approx 0`) 바로 그곳에서 평평하기 때문입니다. 대신
+:math:`\log D(G(\mathbf z))` 를 최대화합니다. 이것이 **비포화(non-saturating)** 손실로, 고정점은
+같으면서 학습 초기에 경사가 큽니다. **심층 합성곱 GAN (DCGAN)** (Radford et al. 2016)은 두 경기자를
+합성곱으로 만듭니다. :math:`D` 에는 스트라이드 합성곱, :math:`G` 에는 전치 합성곱을 쓰고, 배치 정규화를
+넣으며, 풀링과 완전 연결 은닉층은 쓰지 않습니다.
 
 **오토인코더 (자기 부호화기)** 는 대신 부호(code)를 배웁니다. 인코더 :math:`\mathbf h = f(\mathbf x)` 는
-:math:`\mathbf x` 보다 적은 수의 숫자를 만들고, 디코더 :math:`\hat{\mathbf x} = g(\mathbf h)` 는 이를 되돌리며,
-**재구성 오차** 가 작아지도록 학습합니다(:math:`[0, 1]` 범위의 픽셀이면 이진 교차 엔트로피, 단위는 나트).
-**잡음 제거 오토인코더** (Vincent et al. 2008)는 훼손된 :math:`\tilde{\mathbf x}` 를 보고 깨끗한
+:math:`\mathbf x` 보다 적은 수의 숫자를 만들고, 디코더 :math:`\hat{\mathbf x} = g(\mathbf h)` 는 이를
+되돌리며, **재구성 오차** 가 작아지도록 학습합니다(:math:`[0, 1]` 범위의 픽셀이면 이진 교차 엔트로피, 단위는
+나트). **잡음 제거 오토인코더** (Vincent et al. 2008)는 훼손된 :math:`\tilde{\mathbf x}` 를 보고 깨끗한
 :math:`\mathbf x` 를 재구성해야 하므로 입력을 그대로 베끼는 것으로는 풀 수 없습니다.
 
 **변분 오토인코더 (VAE)** (Kingma & Welling 2014)는 부호를 확률적으로 만듭니다. 인코더
-:math:`q(\mathbf z \mid \mathbf x) = \mathcal N(\boldsymbol\mu, \mathrm{diag}\,\boldsymbol\sigma^2)`, 사전 분포
-:math:`p(\mathbf z) = \mathcal N(0, I)`, 디코더 :math:`p(\mathbf x \mid \mathbf z)` 로 이루어지고, **증거 하한
-(ELBO)** 을 최대화합니다. 쿨백-라이블러 발산 항은 닫힌 형태로 계산하고, 기댓값은 **재매개변수화 기법**
-:math:`\mathbf z = \boldsymbol\mu + \boldsymbol\sigma \odot \boldsymbol\epsilon`,
-:math:`\boldsymbol\epsilon \sim \mathcal N(0, I)` 로 추정합니다. 이렇게 하면 경사가 샘플링을 거쳐 흐를 수
-있습니다.
+:math:`q(\mathbf z \mid \mathbf x) = \mathcal N(\boldsymbol\mu, \mathrm{diag}\,\boldsymbol\sigma^2)`,
+사전 분포 :math:`p(\mathbf z) = \mathcal N(0, I)`, 디코더 :math:`p(\mathbf x \mid \mathbf z)` 로
+이루어지고, **증거 하한 (ELBO)** 을 최대화합니다. 쿨백-라이블러 발산 항은 닫힌 형태로 계산하고,
+기댓값은 **재매개변수화 기법** :math:`\mathbf z = \boldsymbol\mu + \boldsymbol\sigma \odot
+\boldsymbol\epsilon`, :math:`\boldsymbol\epsilon \sim \mathcal N(0, I)` 로 추정합니다. 이렇게 하면
+경사가 샘플링을 거쳐 흐를 수 있습니다.
 
 .. math::
 
@@ -121,8 +122,9 @@ axes[0].set_title("the shaded region: where G starts (D rejects its samples)", f
 fig.tight_layout()
 
 # %%
-# :math:`D(G(\mathbf z)) \approx 0` 에서 포화 손실의 기울기는 :math:`-D \approx 0` 입니다. 생성자는 신호가 가장
-# 필요한 바로 그때 아무 신호도 받지 못합니다. 비포화 손실의 기울기는 그곳에서 :math:`-(1 - D) \approx -1` 입니다.
+# :math:`D(G(\mathbf z)) \approx 0` 에서 포화 손실의 기울기는 :math:`-D \approx 0` 입니다. 생성자는 신호가
+# 가장 필요한 바로 그때 아무 신호도 받지 못합니다. 비포화 손실의 기울기는 그곳에서 :math:`-(1 - D) \approx -1`
+# 입니다.
 #
 # 실제 신경망에서도 확인해 봅시다. 먼저 판별자가 이기게 둔 뒤(학습하지 않은 G를 상대로 D만 몇 스텝 학습),
 # 각 손실에서 G의 가중치에 도달하는 경사의 크기를 잽니다. ``gan_step`` 은 게임 한 판을 온전히 진행합니다.
@@ -187,11 +189,11 @@ for ax, (points, title) in zip(axes, [(real, "data"), (start, "G before training
 fig.tight_layout()
 
 # %%
-# D가 확신에 차 있으면 포화 손실이 G에 주는 경사는 비포화 손실보다 몇 배나 작습니다(출력된 노름). 그다음 게임을
-# 진행하면 비포화 생성자는 D가 먼저 앞서 나간 상황에서 회복하고, 손실은 균형점 쪽으로 움직입니다. 균형점에서는
-# :math:`D \approx 1/2` 이고 D의 손실은 :math:`2 \ln 2` 입니다. 오른쪽 그림은 이만큼의 게임으로 G가 어디까지
-# 왔는지 보여 줍니다. 8개의 덩어리에 모두 닿았는지, 덩어리 사이에 아직 얼마나 많은 표본을 두는지 보십시오.
-# 생성자가 덩어리 몇 개에만 머문다면 GAN의 고전적인 실패인 **모드 붕괴** 가 일어난 것입니다.
+# D가 확신에 차 있으면 포화 손실이 G에 주는 경사는 비포화 손실보다 몇 배나 작습니다(출력된 노름). 그다음
+# 게임을 진행하면 비포화 생성자는 D가 먼저 앞서 나간 상황에서 회복하고, 손실은 균형점 쪽으로 움직입니다.
+# 균형점에서는 :math:`D \approx 1/2` 이고 D의 손실은 :math:`2 \ln 2` 입니다. 오른쪽 그림은 이만큼의 게임으로
+# G가 어디까지 왔는지 보여 줍니다. 8개의 덩어리에 모두 닿았는지, 덩어리 사이에 아직 얼마나 많은 표본을 두는지
+# 보십시오. 생성자가 덩어리 몇 개에만 머문다면 GAN의 고전적인 실패인 **모드 붕괴** 가 일어난 것입니다.
 #
 # MNIST의 DCGAN
 # -------------
@@ -223,8 +225,8 @@ for name, model in [("G", dcgan.generator), ("D", dcgan.discriminator)]:
 #   30%, 0이 1.6%).
 # - ``gradus train mnist-dcgan`` (10 에포크, ngf = ndf = 32): 인셉션 점수 **6.84**, 논문의 ngf = ndf = 64에
 #   G 가중치의 지수 이동 평균을 쓰면(8 에포크) **7.01** 입니다. 목표는 9.0이었고 **도달하지 못했습니다**. 획은
-#   선명하지만 숫자가 아닌 모양이 많습니다. 같은 구조를 PyTorch로 학습시켜도 1 에포크 뒤 점수가 같았으므로(4.96
-#   대 4.98), 격차의 원인은 프레임워크가 아니라 모델과 학습 방식입니다.
+#   선명하지만 숫자가 아닌 모양이 많습니다. 같은 구조를 PyTorch로 학습시켜도 1 에포크 뒤 점수가
+#   같았으므로(4.96 대 4.98), 격차의 원인은 프레임워크가 아니라 모델과 학습 방식입니다.
 #
 # MNIST로 학습하는 오토인코더와 VAE
 # ---------------------------------
@@ -334,7 +336,7 @@ tiny = RBM(n_visible=6, n_hidden=4, init_std=1.0, generator=np.random.default_rn
 v = gradus.tensor(np.array([[1, 0, 1, 1, 0, 0]], dtype=np.float32))
 all_h = gradus.tensor(np.array([[(k >> j) & 1 for j in range(4)] for k in range(16)], dtype=np.float32))
 with gradus.no_grad():
-    energies = tiny.energy(v.expand(16, 6), all_h).numpy().astype(np.float64)    # 16개의 모든 h에 대한 E(v, h)
+    energies = tiny.energy(v.expand(16, 6), all_h).numpy().astype(np.float64)    # h 16개 모두의 E(v, h)
     print(f"-log sum_h exp(-E(v, h)) = {-np.log(np.exp(-energies).sum()):.6f}, "
           f"free_energy(v) = {tiny.free_energy(v).item():.6f}")
 
@@ -382,8 +384,9 @@ fig.tight_layout()
 
 # %%
 # 필터는 획과 얼룩을 검출하게 됩니다. 은닉 유닛 하나하나가 어떤 픽셀에는 찬성하고 어떤 픽셀에는 반대하는
-# 셈입니다. 또 모델은 실제 숫자에 같은 양의 잉크를 가진 무작위 이미지보다 훨씬 낮은 자유 에너지(더 높은 확률)를
-# 줍니다. 잡음에서 출발한 깁스 체인은 숫자 비슷한 모양으로 흘러가지만, 짧게 학습한 모델에서는 아직 거칩니다.
-# 레시피 ``gradus train mnist-rbm`` (784 x 500, 체인 100개의 지속적 CD, 학습 숫자 60,000개로 10 에포크)은
-# 테스트 재구성 오차가 학습 전 0.0860에서 픽셀당 **0.0142** 로 내려갑니다(``benchmarks/RESULTS.md``). 그
-# 1,000단계 깁스 표본은 선명한 숫자이지만 4, 7, 9에 치우치는데, 체인이 모드 사이를 느리게 오가기 때문입니다.
+# 셈입니다. 또 모델은 실제 숫자에 같은 양의 잉크를 가진 무작위 이미지보다 훨씬 낮은 자유 에너지(더 높은
+# 확률)를 줍니다. 잡음에서 출발한 깁스 체인은 숫자 비슷한 모양으로 흘러가지만, 짧게 학습한 모델에서는 아직
+# 거칩니다. 레시피 ``gradus train mnist-rbm`` (784 x 500, 체인 100개의 지속적 CD, 학습 숫자 60,000개로
+# 10 에포크)은 테스트 재구성 오차가 학습 전 0.0860에서 픽셀당 **0.0142** 로 내려갑니다
+# (``benchmarks/RESULTS.md``). 그 1,000단계 깁스 표본은 선명한 숫자이지만 4, 7, 9에 치우치는데, 체인이 모드
+# 사이를 느리게 오가기 때문입니다.
