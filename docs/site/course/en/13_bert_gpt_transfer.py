@@ -55,9 +55,9 @@ only the :math:`k` most likely tokens and **top-p** (nucleus) sampling the small
 probability reaches :math:`p`.
 
 The code: BERT and its pre-training / classification heads are in :source:`src/gradus/models/bert.py`;
-the MLM corruption and the NSP pairs in :source:`src/gradus/data/mlm.py`; the WordPiece tokenizer
-(``train_wordpiece``) in :source:`src/gradus/data/tokenize.py`; sentence embeddings from pretrained
-weights in :source:`src/gradus/models/sentence_encoder.py`; GPT, its presets and ``generate`` in
+the MLM corruption and the NSP pairs in :source:`src/gradus/data/mlm.py`; the subword tokenizers
+(``train_wordpiece``, ``train_bpe``) in :source:`src/gradus/data/tokenize.py`; sentence embeddings from
+pretrained weights in :source:`src/gradus/models/sentence_encoder.py`; GPT, its presets and ``generate`` in
 :source:`src/gradus/models/gpt.py`, with the sampling rule ``sample_next`` in
 :source:`src/gradus/models/char_rnn.py`; the rotation pretext task in
 :source:`src/gradus/models/rotation.py`. The pre-training recipes are
@@ -68,9 +68,13 @@ weights in :source:`src/gradus/models/sentence_encoder.py`; GPT, its presets and
 # BERT's input: sentence pairs from real text
 # -------------------------------------------
 # The corpus is Tiny Shakespeare. A *document* is one speech (the lines after the speaker's name), a
-# *sentence* one line of it, as in the recipe ``bert-pretrain``. A lower-cased WordPiece vocabulary is
-# trained on it with BERT's special tokens first, and ``NextSentencePairs`` packs the pairs
-# ``[CLS] A [SEP] B [SEP]`` with their segment ids and NSP labels (0 = IsNext, 1 = NotNext).
+# *sentence* one line of it, as in the recipe ``bert-pretrain``. BERT cuts words into WordPiece
+# subwords (``train_wordpiece``, which the recipe uses). This page trains a byte-pair-encoding
+# vocabulary of the same kind instead (``train_bpe``): the WordPiece trainer of the ``tokenizers``
+# library does not give the same vocabulary twice on the same text, and the two language versions of
+# this page must draw the same pictures. Either way the text is lower-cased and BERT's special tokens
+# come first. ``NextSentencePairs`` then packs the pairs ``[CLS] A [SEP] B [SEP]`` with their segment
+# ids and NSP labels (0 = IsNext, 1 = NotNext).
 import os
 
 import matplotlib.pyplot as plt
@@ -78,7 +82,7 @@ import numpy as np
 
 import gradus
 from gradus import optim
-from gradus.data import train_wordpiece
+from gradus.data import train_bpe
 from gradus.data.datasets import TinyShakespeare, load_mnist_arrays
 from gradus.data.mlm import IGNORE_INDEX, NextSentencePairs, mask_tokens
 from gradus.models.bert import PRESETS as BERT_PRESETS
@@ -99,14 +103,13 @@ for speech in text.split("\n\n"):                      # a speech: the speaker's
 
 SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 PAD, UNK, CLS, SEP, MASK = range(len(SPECIALS))
-tokenizer = train_wordpiece((s for d in documents for s in d), vocab_size=2000, specials=SPECIALS,
-                            lowercase=True)
+tokenizer = train_bpe((s for d in documents for s in d), vocab_size=2000, specials=SPECIALS, lowercase=True)
 V = tokenizer.get_vocab_size()
 doc_ids = [[e.ids for e in tokenizer.encode_batch(d, add_special_tokens=False)] for d in documents]
 pairs = NextSentencePairs(doc_ids, max_length=32, cls_token_id=CLS, sep_token_id=SEP,
                           pad_token_id=PAD).sample(generator=np.random.default_rng(0))
 n_pairs, T_max = pairs.input_ids.shape
-print(f"{len(documents)} speeches, {sum(map(len, documents))} lines, WordPiece vocabulary of {V}")
+print(f"{len(documents)} speeches, {sum(map(len, documents))} lines, subword vocabulary of {V}")
 print(f"{n_pairs} sentence pairs of <= {T_max} tokens, "
       f"IsNext share {np.mean(pairs.next_sentence_label == 0):.3f}")
 
@@ -131,7 +134,7 @@ for name, share in shares.items():
     print(f"  of the selected: {name:<13} {share:.4f}")
 
 lengths = pairs.attention_mask.sum(1)
-show = int(np.flatnonzero((lengths <= 16) & (selected.sum(1) >= 2))[0])   # a short pair with 2+ targets
+show = int(np.flatnonzero((lengths <= 13) & (selected.sum(1) >= 2))[0])   # a short pair with 2+ targets
 n = int(lengths[show])
 tokens = [tokenizer.id_to_token(int(i)) for i in pairs.input_ids[show, :n]]
 corrupted = [tokenizer.id_to_token(int(i)) for i in inputs[show, :n]]
@@ -271,10 +274,6 @@ if model_dir is not None:
     image = ax.imshow(similarity, cmap="viridis", vmin=-0.1, vmax=1)
     ax.set_xticks(range(len(sentences)), [f"{i + 1}" for i in range(len(sentences))])
     ax.set_yticks(range(len(sentences)), [f"{i + 1}. {s}" for i, s in enumerate(sentences)], fontsize=8)
-    for i in range(len(sentences)):
-        for j in range(len(sentences)):
-            ax.text(j, i, f"{similarity[i, j]:.2f}", ha="center", va="center", fontsize=7,
-                    color="black" if similarity[i, j] > 0.5 else "white")
     fig.colorbar(image, ax=ax, shrink=0.8)
     ax.set_title("cosine similarity of all-MiniLM-L6-v2 embeddings (gradus)", fontsize=9)
     fig.tight_layout()
@@ -316,7 +315,7 @@ gpt = GPT(GPTConfig(vocab_size=shakespeare.vocab_size, block_size=32, n_layer=2,
 opt = optim.AdamW(gpt.parameters(), lr=3e-3, weight_decay=0.0)
 rng = np.random.default_rng(0)
 losses = []
-for _ in range(6 if FAST else 800):
+for _ in range(4 if FAST else 800):
     X, Y = shakespeare.get_batch(rng.integers(0, len(shakespeare), 32))
     _, loss = gpt(gradus.tensor(X), gradus.tensor(Y))
     opt.zero_grad()
@@ -332,7 +331,7 @@ Yv = held_out[starts[:, None] + np.arange(1, 33)]                         # the 
 with gradus.no_grad():
     val_loss = gpt(gradus.tensor(Xv), gradus.tensor(Yv))[1].item()
 print(f"GPT with {gpt.num_parameters():,} parameters; ln 65 = {np.log(65):.3f}")
-print(f"training loss: step 1 {losses[0]:.3f}, last 5 steps {np.mean(losses[-5:]):.3f}; "
+print(f"training loss: step 1 {losses[0]:.3f}, last 4 steps {np.mean(losses[-4:]):.3f}; "
       f"validation loss {val_loss:.3f} nats/char")
 
 fig, ax = plt.subplots(figsize=(6, 3))
@@ -424,7 +423,7 @@ ax.set_ylabel("p(next char)")
 ax.legend(fontsize=7)
 fig.tight_layout()
 
-n_new = 12 if FAST else 200
+n_new = 8 if FAST else 200
 for name, kwargs in {"greedy (temperature 0)": dict(temperature=0.0), **settings}.items():
     sample = gpt.generate(gradus.tensor(start[None]), n_new, generator=np.random.default_rng(0), **kwargs)
     print(f"--- {name} ---")

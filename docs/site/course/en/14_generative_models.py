@@ -169,7 +169,7 @@ for non_saturating in (False, True):
     print(f"  gradient norm reaching G, {kind}: {norm:.5f}")
 opt_g.zero_grad()
 
-steps = 100 if FAST else 2000
+steps = 100 if FAST else 1500
 history = []
 for _ in range(steps):
     d_loss, g_loss = gan_step(G, D, opt_g, opt_d, gradus.tensor(ring(128)), gradus.randn(128, 8))
@@ -247,7 +247,7 @@ for name, model in [("G", dcgan.generator), ("D", dcgan.discriminator)]:
 X_all, y_all = load_mnist_arrays(train=False, flatten=False)     # (10000, 1, 28, 28) in [0, 1]
 X_fit = X_all[: 2000 if FAST else 9000]
 X_show, y_show = X_all[9000:], y_all[9000:]
-epochs = 1 if FAST else 10
+epochs = 1 if FAST else 8
 batch = 100
 
 

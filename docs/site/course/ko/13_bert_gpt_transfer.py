@@ -55,7 +55,7 @@ BERT, GPT, 그리고 전이 학습
 샘플링은 확률의 합이 :math:`p` 에 이르는 가장 작은 집합만 남깁니다.
 
 코드: BERT와 사전 학습/분류 헤드는 :source:`src/gradus/models/bert.py`, MLM 훼손과 NSP 문장 쌍은
-:source:`src/gradus/data/mlm.py`, 워드피스 토크나이저(``train_wordpiece``)는
+:source:`src/gradus/data/mlm.py`, 서브워드 토크나이저(``train_wordpiece``, ``train_bpe``)는
 :source:`src/gradus/data/tokenize.py`, 사전 학습된 가중치로 만드는 문장 임베딩은
 :source:`src/gradus/models/sentence_encoder.py` 에 있습니다. GPT와 그 프리셋, ``generate`` 는
 :source:`src/gradus/models/gpt.py` 에, 샘플링 규칙 ``sample_next`` 는 :source:`src/gradus/models/char_rnn.py`
@@ -67,9 +67,12 @@ BERT, GPT, 그리고 전이 학습
 # BERT의 입력: 실제 텍스트에서 만든 문장 쌍
 # -----------------------------------------
 # 말뭉치는 Tiny Shakespeare입니다. 레시피 ``bert-pretrain`` 과 마찬가지로 *문서* 하나는 대사 하나(화자 이름
-# 다음에 오는 줄들)이고, *문장* 하나는 그 대사의 한 줄입니다. 이 말뭉치로 BERT의 특수 토큰을 맨 앞에 둔 소문자
-# 워드피스 어휘를 학습하고, ``NextSentencePairs`` 가 ``[CLS] A [SEP] B [SEP]`` 쌍을 세그먼트 번호와 NSP
-# 레이블(0 = IsNext, 1 = NotNext)과 함께 만들어 줍니다.
+# 다음에 오는 줄들)이고, *문장* 하나는 그 대사의 한 줄입니다. BERT는 단어를 워드피스 서브워드로 자릅니다
+# (레시피가 쓰는 ``train_wordpiece``). 이 페이지는 대신 같은 종류의 BPE 어휘를 학습합니다(``train_bpe``).
+# ``tokenizers`` 라이브러리의 워드피스 학습기는 같은 텍스트에서도 실행할 때마다 다른 어휘를 만드는데, 이
+# 페이지의 두 언어판은 똑같은 그림을 그려야 하기 때문입니다. 어느 쪽이든 텍스트는 소문자로 바꾸고 BERT의
+# 특수 토큰을 맨 앞에 둡니다. 그다음 ``NextSentencePairs`` 가 ``[CLS] A [SEP] B [SEP]`` 쌍을 세그먼트
+# 번호와 NSP 레이블(0 = IsNext, 1 = NotNext)과 함께 만들어 줍니다.
 import os
 
 import matplotlib.pyplot as plt
@@ -77,7 +80,7 @@ import numpy as np
 
 import gradus
 from gradus import optim
-from gradus.data import train_wordpiece
+from gradus.data import train_bpe
 from gradus.data.datasets import TinyShakespeare, load_mnist_arrays
 from gradus.data.mlm import IGNORE_INDEX, NextSentencePairs, mask_tokens
 from gradus.models.bert import PRESETS as BERT_PRESETS
@@ -98,14 +101,13 @@ for speech in text.split("\n\n"):                      # 대사 하나: 화자 �
 
 SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 PAD, UNK, CLS, SEP, MASK = range(len(SPECIALS))
-tokenizer = train_wordpiece((s for d in documents for s in d), vocab_size=2000, specials=SPECIALS,
-                            lowercase=True)
+tokenizer = train_bpe((s for d in documents for s in d), vocab_size=2000, specials=SPECIALS, lowercase=True)
 V = tokenizer.get_vocab_size()
 doc_ids = [[e.ids for e in tokenizer.encode_batch(d, add_special_tokens=False)] for d in documents]
 pairs = NextSentencePairs(doc_ids, max_length=32, cls_token_id=CLS, sep_token_id=SEP,
                           pad_token_id=PAD).sample(generator=np.random.default_rng(0))
 n_pairs, T_max = pairs.input_ids.shape
-print(f"{len(documents)} speeches, {sum(map(len, documents))} lines, WordPiece vocabulary of {V}")
+print(f"{len(documents)} speeches, {sum(map(len, documents))} lines, subword vocabulary of {V}")
 print(f"{n_pairs} sentence pairs of <= {T_max} tokens, "
       f"IsNext share {np.mean(pairs.next_sentence_label == 0):.3f}")
 
@@ -129,7 +131,7 @@ for name, share in shares.items():
     print(f"  of the selected: {name:<13} {share:.4f}")
 
 lengths = pairs.attention_mask.sum(1)
-show = int(np.flatnonzero((lengths <= 16) & (selected.sum(1) >= 2))[0])   # 정답이 2개 이상인 짧은 쌍
+show = int(np.flatnonzero((lengths <= 13) & (selected.sum(1) >= 2))[0])   # 정답이 2개 이상인 짧은 쌍
 n = int(lengths[show])
 tokens = [tokenizer.id_to_token(int(i)) for i in pairs.input_ids[show, :n]]
 corrupted = [tokenizer.id_to_token(int(i)) for i in inputs[show, :n]]
@@ -268,10 +270,6 @@ if model_dir is not None:
     image = ax.imshow(similarity, cmap="viridis", vmin=-0.1, vmax=1)
     ax.set_xticks(range(len(sentences)), [f"{i + 1}" for i in range(len(sentences))])
     ax.set_yticks(range(len(sentences)), [f"{i + 1}. {s}" for i, s in enumerate(sentences)], fontsize=8)
-    for i in range(len(sentences)):
-        for j in range(len(sentences)):
-            ax.text(j, i, f"{similarity[i, j]:.2f}", ha="center", va="center", fontsize=7,
-                    color="black" if similarity[i, j] > 0.5 else "white")
     fig.colorbar(image, ax=ax, shrink=0.8)
     ax.set_title("cosine similarity of all-MiniLM-L6-v2 embeddings (gradus)", fontsize=9)
     fig.tight_layout()
@@ -310,7 +308,7 @@ gpt = GPT(GPTConfig(vocab_size=shakespeare.vocab_size, block_size=32, n_layer=2,
 opt = optim.AdamW(gpt.parameters(), lr=3e-3, weight_decay=0.0)
 rng = np.random.default_rng(0)
 losses = []
-for _ in range(6 if FAST else 800):
+for _ in range(4 if FAST else 800):
     X, Y = shakespeare.get_batch(rng.integers(0, len(shakespeare), 32))
     _, loss = gpt(gradus.tensor(X), gradus.tensor(Y))
     opt.zero_grad()
@@ -326,7 +324,7 @@ Yv = held_out[starts[:, None] + np.arange(1, 33)]                         # 다�
 with gradus.no_grad():
     val_loss = gpt(gradus.tensor(Xv), gradus.tensor(Yv))[1].item()
 print(f"GPT with {gpt.num_parameters():,} parameters; ln 65 = {np.log(65):.3f}")
-print(f"training loss: step 1 {losses[0]:.3f}, last 5 steps {np.mean(losses[-5:]):.3f}; "
+print(f"training loss: step 1 {losses[0]:.3f}, last 4 steps {np.mean(losses[-4:]):.3f}; "
       f"validation loss {val_loss:.3f} nats/char")
 
 fig, ax = plt.subplots(figsize=(6, 3))
@@ -417,7 +415,7 @@ ax.set_ylabel("p(next char)")
 ax.legend(fontsize=7)
 fig.tight_layout()
 
-n_new = 12 if FAST else 200
+n_new = 8 if FAST else 200
 for name, kwargs in {"greedy (temperature 0)": dict(temperature=0.0), **settings}.items():
     sample = gpt.generate(gradus.tensor(start[None]), n_new, generator=np.random.default_rng(0), **kwargs)
     print(f"--- {name} ---")
