@@ -105,7 +105,9 @@ def site(tmp_path_factory):
                PYTHONHASHSEED="0")
     # pages that train on real data read it where a user's shell says (GRADUS_DATA); here: the CI's copy
     env.setdefault("GRADUS_DATA", os.environ.get("GRADUS_TEST_DATA") or str(REPO.parent / "shared" / "data"))
-    cmd = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html", "-q", str(src), str(out)]
+    # -j 2: the pages run two at a time (sphinx-gallery's "parallel", through joblib), one per core
+    cmd = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-j", "2", "-b", "html", "-q", str(src),
+           str(out)]
     t0 = time.perf_counter()
     try:
         r = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)

@@ -76,6 +76,9 @@ sphinx_gallery_conf = {
     # the notebook needs gradus importable: `pip install -e ".[train]"` in a gradus checkout
     "first_notebook_cell": "# needs gradus: pip install -e \".[train]\" in a gradus checkout\n%matplotlib inline",
     "write_computation_times": True,
+    # run the pages in parallel processes (joblib) when sphinx-build is given -j N: sixteen pages in
+    # two languages are most of the build's time, and each runs alone in its own process anyway
+    "parallel": True,
 }
 
 # Formulas: MathJax 3 is loaded by the reader's browser (the only remote file a page asks for; the
