@@ -214,5 +214,12 @@ def train_wordpiece(
 ) -> Any:
     """Train a WordPiece tokenizer (BERT's subwords, ``##`` continuation prefix) with Hugging Face
     ``tokenizers``; same arguments and return value as :func:`train_bpe` (``decode`` joins the
-    continuations back into words; only the ``"whitespace"`` pre-tokenizer)."""
+    continuations back into words; only the ``"whitespace"`` pre-tokenizer).
+
+    Not reproducible across processes: ``tokenizers``' WordPiece trainer numbers the ``##`` pieces in
+    the iteration order of a randomly seeded hash map, and merge ties are broken by those ids, so the
+    same texts can give a slightly different vocabulary in another run (huggingface/tokenizers issue
+    #1794; measured here: 25,075-25,083 tokens for the same 100,000 characters in four runs). Save
+    the trained tokenizer with the model (the BERT recipes do) and reuse it; :func:`train_bpe` is
+    reproducible."""
     return _train("wordpiece", texts, vocab_size, specials, min_frequency, lowercase, pre_tokenizer)
