@@ -245,40 +245,71 @@ def test_mnist_recipes_under_mpiexec(mpiexec, shared_data, tmp_path, recipe):
     assert meta["world_size"] == 2 and meta["step"] > 0
 
 
+def _one_and_two_processes(mpiexec, recipe, sets, cwd, *extra):
+    """``gradus train RECIPE --set ...`` in this process (world of one) and under ``mpiexec -n 2
+    --distributed``; the two output folders (asserting the launch succeeded)."""
+    from gradus.cli.main import main
+
+    args = [recipe, *extra, *[a for s in sets for a in ("--set", s)]]
+    one, two = cwd / "one", cwd / "two"
+    assert main(["train", *args, "--no-progress", "--out", str(one)]) == 0
+    proc, _ = _train(mpiexec, 2, [*args, "--distributed", "--out", str(two)], cwd)
+    assert proc.returncode == 0, _report(proc)
+    return one, two, proc
+
+
+def _states(outs, build):
+    """The state dicts of the checkpoints in ``outs``, each loaded into ``build(config)``."""
+    from gradus.train.checkpoint import load_checkpoint, read_checkpoint
+
+    states = []
+    for out in outs:
+        ckpt = out / "checkpoint.safetensors"
+        model = build(read_checkpoint(ckpt).meta["config"])
+        load_checkpoint(ckpt, model)
+        states.append(model.state_dict())
+    assert states[0].keys() == states[1].keys()
+    return states
+
+
+def _assert_same_weights(states, skip=None):
+    """Every tensor of the two state dicts equal to 1e-5 (``skip(key, array)``: the part to compare)."""
+    for k in states[0]:
+        a, b = states[0][k].numpy(), states[1][k].numpy()
+        if skip is not None:
+            a, b = skip(k, a), skip(k, b)
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5, err_msg=k)
+
+
+def _logs(outs):
+    return [[json.loads(x) for x in (o / "metrics.jsonl").read_text().splitlines()] for o in outs]
+
+
+def _results(out):
+    return json.loads((out / "results.json").read_text())["results"]
+
+
 def test_char_gpt_runner_under_mpiexec_takes_one_process_steps(mpiexec, shared_data, tmp_path):
     """A custom runner marked ``data_parallel`` (shakespeare-char-gpt): 2 processes with global batch 8
     end with the weights of 1 process with batch 8 (no dropout: the only per-rank randomness), the same
     exact validation loss, one results.json, and rank 0 alone prints."""
-    from gradus.cli.main import main
     from gradus.models.gpt import GPT, GPTConfig
-    from gradus.train.checkpoint import load_checkpoint, read_checkpoint
+    from gradus.train.checkpoint import read_checkpoint
 
     sets = ["train.max_iters=6", "train.eval_interval=3", "data.max_chars=20000", "data.batch_size=8",
             "scheduler.warmup_steps=2", "model.n_layer=1", "model.n_embd=32", "model.n_head=2",
             "model.block_size=16", "model.dropout=0.0", "sample.length=20"]
-    args = ["shakespeare-char-gpt", "--data", str(shared_data)]
-    for s in sets:
-        args += ["--set", s]
-    one, two = tmp_path / "one", tmp_path / "two"
-    assert main(["train", *args, "--no-progress", "--out", str(one)]) == 0
-    proc, _ = _train(mpiexec, 2, [*args, "--distributed", "--out", str(two)], tmp_path)
-    assert proc.returncode == 0, _report(proc)
+    one, two, proc = _one_and_two_processes(mpiexec, "shakespeare-char-gpt", sets, tmp_path,
+                                            "--data", str(shared_data))
     assert proc.stdout.count("results val_loss") == 1, "rank 0 alone prints the results"
-    models = []
-    for out in (one, two):
-        ckpt = out / "checkpoint.safetensors"
-        m = GPT(GPTConfig(**{k: v for k, v in read_checkpoint(ckpt).meta["config"]["model"].items()
-                             if k != "factory"}))
-        load_checkpoint(ckpt, m)
-        models.append(m)
+    _assert_same_weights(_states((one, two), lambda c: GPT(GPTConfig(
+        **{k: v for k, v in c["model"].items() if k != "factory"}))))
     assert read_checkpoint(two / "checkpoint.safetensors").meta["world_size"] == 2
-    for (name, a), (_, b) in zip(models[0].state_dict().items(), models[1].state_dict().items()):
-        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
-    r1, r2 = (json.loads((o / "results.json").read_text())["results"] for o in (one, two))
+    r1, r2 = _results(one), _results(two)
     assert r2["val_loss"] == pytest.approx(r1["val_loss"], rel=1e-4) and r2["world_size"] == 2
-    h1, h2 = ([json.loads(x) for x in (o / "metrics.jsonl").read_text().splitlines()] for o in (one, two))
+    h1, h2 = _logs((one, two))
     assert [h["iter"] for h in h2] == [3, 6]
-    for a, b in zip(h1, h2):
+    for a, b in zip(h1, h2, strict=True):
         assert b["loss"] == pytest.approx(a["loss"], rel=1e-4)
         assert b["val_loss_estimate"] == pytest.approx(a["val_loss_estimate"], rel=1e-4)
 
@@ -293,37 +324,24 @@ def test_a_custom_runner_not_marked_data_parallel_is_refused_under_mpiexec(mpiex
 def test_dcgan_runner_under_mpiexec_takes_one_process_steps(mpiexec, shared_data, tmp_path):
     """mnist-dcgan under mpiexec -n 2 (DDP players with SyncBatchNorm, global batch 8 split 2 x 4) ends
     with the weights of one process with batch 8: G, D and G's EMA; the same losses; rank 0 judges."""
-    from gradus.cli.main import main
     from gradus.recipes.runners.gan import gan_from_config
-    from gradus.train.checkpoint import load_checkpoint, read_checkpoint
 
     judge = _untrained_judge(tmp_path)
     sets = ["data.subset=64", "data.test_subset=20", f"eval.classifier={json.dumps(str(judge))}",
             "eval.samples=20", "train.batch_size=8", "model.g_channels=4", "model.d_channels=4",
             "model.fc_hidden=16"]
-    args = ["mnist-dcgan", "--data", str(shared_data), "--epochs", "2"]
-    for s in sets:
-        args += ["--set", s]
-    one, two = tmp_path / "one", tmp_path / "two"
-    assert main(["train", *args, "--no-progress", "--out", str(one)]) == 0
-    proc, _ = _train(mpiexec, 2, [*args, "--distributed", "--out", str(two)], tmp_path)
-    assert proc.returncode == 0, _report(proc)
+    one, two, proc = _one_and_two_processes(mpiexec, "mnist-dcgan", sets, tmp_path,
+                                            "--data", str(shared_data), "--epochs", "2")
     assert proc.stdout.count("results ") == 1, "rank 0 alone prints the results"
-    gans = []
-    for out in (one, two):
-        ckpt = out / "checkpoint.safetensors"
-        gan = gan_from_config(read_checkpoint(ckpt).meta["config"])
-        load_checkpoint(ckpt, gan)
-        gans.append(gan.state_dict())
-    assert gans[0].keys() == gans[1].keys() and any(k.startswith("generator_ema.") for k in gans[0])
-    for k in gans[0]:
-        np.testing.assert_allclose(gans[1][k].numpy(), gans[0][k].numpy(), rtol=1e-4, atol=1e-5, err_msg=k)
-    h1, h2 = ([json.loads(x) for x in (o / "metrics.jsonl").read_text().splitlines()] for o in (one, two))
+    states = _states((one, two), gan_from_config)
+    assert any(k.startswith("generator_ema.") for k in states[0])
+    _assert_same_weights(states)
+    h1, h2 = _logs((one, two))
     for a, b in zip(h1, h2, strict=True):
         assert b["d_loss"] == pytest.approx(a["d_loss"], rel=1e-4)
         assert b["g_loss"] == pytest.approx(a["g_loss"], rel=1e-4)
         assert b["inception_score"] == pytest.approx(a["inception_score"], rel=1e-3)
-    assert json.loads((two / "results.json").read_text())["results"]["world_size"] == 2
+    assert _results(two)["world_size"] == 2
 
 
 def _untrained_judge(tmp_path):
@@ -342,30 +360,15 @@ def _untrained_judge(tmp_path):
 def test_char_lstm_runner_under_mpiexec_takes_one_process_steps(mpiexec, shared_data, tmp_path):
     """shakespeare-char-lstm (truncated BPTT, carried hidden states) under mpiexec -n 2: each rank
     trains half of the 8 streams; the weights after one epoch equal one process' with all 8."""
-    from gradus.cli.main import main
     from gradus.recipes.runners.language_model import char_lm_from_config
-    from gradus.train.checkpoint import load_checkpoint, read_checkpoint
 
     sets = ["data.max_chars=6000", "data.batch_size=8", "data.bptt=16", "data.val_batch_size=4",
             "model.hidden_size=16", "model.num_layers=1", "model.dropout=0.0", "sample.length=10"]
-    args = ["shakespeare-char-lstm", "--data", str(shared_data), "--epochs", "1"]
-    for s in sets:
-        args += ["--set", s]
-    one, two = tmp_path / "one", tmp_path / "two"
-    assert main(["train", *args, "--no-progress", "--out", str(one)]) == 0
-    proc, _ = _train(mpiexec, 2, [*args, "--distributed", "--out", str(two)], tmp_path)
-    assert proc.returncode == 0, _report(proc)
+    one, two, proc = _one_and_two_processes(mpiexec, "shakespeare-char-lstm", sets, tmp_path,
+                                            "--data", str(shared_data), "--epochs", "1")
     assert proc.stdout.count("val loss") == 1, "rank 0 alone prints"
-    models = []
-    for out in (one, two):
-        ckpt = out / "checkpoint.safetensors"
-        m = char_lm_from_config(read_checkpoint(ckpt).meta["config"])
-        load_checkpoint(ckpt, m)
-        models.append(m.state_dict())
-    for k in models[0]:
-        np.testing.assert_allclose(models[1][k].numpy(), models[0][k].numpy(), rtol=1e-4, atol=1e-5,
-                                   err_msg=k)
-    r1, r2 = (json.loads((o / "results.json").read_text())["results"] for o in (one, two))
+    _assert_same_weights(_states((one, two), char_lm_from_config))
+    r1, r2 = _results(one), _results(two)
     assert r2["val_loss"] == pytest.approx(r1["val_loss"], rel=1e-4)
     assert r2["train_loss"] == pytest.approx(r1["train_loss"], rel=1e-4) and r2["world_size"] == 2
 
@@ -374,36 +377,24 @@ def test_transformer_translate_runner_under_mpiexec_takes_one_process_steps(mpie
     """transformer-translate under mpiexec -n 2: row shards of the same bucketed global batches, each
     loss a shard token sum / (global tokens / 2): the weights after an epoch equal one process'; the
     validation loss (split by batches, all-reduced) agrees; rank 0 alone decodes and writes."""
-    from gradus.cli.main import main
     from gradus.recipes.runners.translate import build_translator
-    from gradus.train.checkpoint import load_checkpoint, read_checkpoint
 
-    small = ["data.max_train_pairs=120", "data.max_eval_pairs=8", "data.batch_size=32",
-             "data.src_vocab_size=200", "data.tgt_vocab_size=200", "model.d_model=16", "model.nhead=2",
-             "model.num_encoder_layers=1", "model.num_decoder_layers=1", "model.dim_feedforward=32",
-             "model.dropout=0.0", "scheduler.d_model=16", "scheduler.warmup_steps=4", "decode.beam_size=1"]
-    args = ["transformer-translate", "--data", str(shared_data), "--epochs", "1"]
-    args += [a for s in small for a in ("--set", s)]
-    one, two = tmp_path / "one", tmp_path / "two"
-    assert main(["train", *args, "--no-progress", "--out", str(one)]) == 0
-    proc, _ = _train(mpiexec, 2, [*args, "--distributed", "--out", str(two)], tmp_path)
-    assert proc.returncode == 0, _report(proc)
-    assert proc.stdout.count("results ") == 1, "rank 0 alone prints the results"
-    states = []
-    for out in (one, two):
-        ckpt = out / "checkpoint.safetensors"
-        model = build_translator(read_checkpoint(ckpt).meta["config"]["model"])
-        load_checkpoint(ckpt, model)
-        states.append(model.state_dict())
     d = 16
-    for k in states[0]:
-        a, b = states[0][k].numpy(), states[1][k].numpy()
-        if k.endswith("in_proj_bias"):
-            # the key bias: its true gradient is 0 (it shifts every score of a query by the same
-            # q . b_k, which softmax ignores), so Adam turns float rounding noise into full-size steps
-            a, b = np.delete(a, np.s_[d:2 * d]), np.delete(b, np.s_[d:2 * d])
-        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5, err_msg=k)
-    h1, h2 = ([json.loads(x) for x in (o / "metrics.jsonl").read_text().splitlines()] for o in (one, two))
+    sets = ["data.max_train_pairs=120", "data.max_eval_pairs=8", "data.batch_size=32",
+            "data.src_vocab_size=200", "data.tgt_vocab_size=200", f"model.d_model={d}", "model.nhead=2",
+            "model.num_encoder_layers=1", "model.num_decoder_layers=1", "model.dim_feedforward=32",
+            "model.dropout=0.0", f"scheduler.d_model={d}", "scheduler.warmup_steps=4", "decode.beam_size=1"]
+    one, two, proc = _one_and_two_processes(mpiexec, "transformer-translate", sets, tmp_path,
+                                            "--data", str(shared_data), "--epochs", "1")
+    assert proc.stdout.count("results ") == 1, "rank 0 alone prints the results"
+
+    def without_key_bias(k, a):
+        # the key bias: its true gradient is 0 (it shifts every score of a query by the same q . b_k,
+        # which softmax ignores), so Adam turns float rounding noise into full-size steps
+        return np.delete(a, np.s_[d:2 * d]) if k.endswith("in_proj_bias") else a
+
+    _assert_same_weights(_states((one, two), lambda c: build_translator(c["model"])), without_key_bias)
+    h1, h2 = _logs((one, two))
     assert h2[0]["val_loss"] == pytest.approx(h1[0]["val_loss"], rel=1e-4)
     assert h2[0]["loss"] == pytest.approx(h1[0]["loss"], rel=1e-4)
-    assert json.loads((two / "results.json").read_text())["results"]["world_size"] == 2
+    assert _results(two)["world_size"] == 2
