@@ -1,4 +1,4 @@
-"""``Function``: one op = one ``forward`` on raw arrays + one ``backward`` on Tensors.
+"""``Function``: one op = one ``forward`` on raw arrays + one ``backward`` on Tensors::
 
     class Exp(Function):
         @staticmethod

@@ -36,7 +36,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
     ======================================  ==============================================
     sample element                          batch element
     ======================================  ==============================================
-    gradus Tensor / ndarray, shape S        Tensor (B, *S), same dtype
+    gradus Tensor / ndarray, shape S        Tensor ``(B, *S)``, same dtype
     NumPy scalar                            Tensor (B,), same dtype
     ``bool`` / ``int`` / ``float``          Tensor (B,) bool / int64 / float32
     ``str`` / ``bytes``                     list of B values, unchanged

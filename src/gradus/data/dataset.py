@@ -239,7 +239,7 @@ class ConcatDataset(Dataset[T_co]):
 def random_split(
     dataset: Dataset[T_co], lengths: Sequence[int | float], generator: Any = None
 ) -> list[Subset[T_co]]:
-    """Split ``dataset`` into non-overlapping random ``Subset``s of the given lengths.
+    """Split ``dataset`` into non-overlapping random subsets (``Subset``) of the given lengths.
 
     ``lengths`` are either integers summing to ``len(dataset)`` or fractions summing to 1; as in
     PyTorch, fractional sizes are floored and the remainder is handed out round-robin.

@@ -158,7 +158,7 @@ def hardswish(input, inplace: bool = False) -> Tensor:  # noqa: A002
 
 
 def hardshrink(input, lambd: float = 0.5) -> Tensor:  # noqa: A002
-    """y = x if |x| > lambd else 0."""
+    """``y = x if |x| > lambd else 0``."""
     x = _float(input, "hardshrink")
     keep = (xp_of(x.data).abs(x.data) > lambd).astype(x.dtype)
     return _MaskedLinear.apply(x, keep, None)
@@ -177,7 +177,7 @@ def softshrink(input, lambd: float = 0.5) -> Tensor:  # noqa: A002
 # smooth activations
 # ---------------------------------------------------------------------------------------------
 def sigmoid(input) -> Tensor:  # noqa: A002
-    """y = 1 / (1 + exp(-x)) (stable for large |x|)."""
+    """``y = 1 / (1 + exp(-x))`` (stable for large ``|x|``)."""
     return ew.sigmoid(input)
 
 
@@ -385,12 +385,12 @@ class LogSigmoid(Function):
 
 
 def logsigmoid(input) -> Tensor:  # noqa: A002
-    """y = log(1 / (1 + exp(-x))), stable for large |x|."""
+    """``y = log(1 / (1 + exp(-x)))``, stable for large ``|x|``."""
     return LogSigmoid.apply(_float(input, "logsigmoid"))
 
 
 def softsign(input) -> Tensor:  # noqa: A002
-    """y = x / (1 + |x|)."""
+    """``y = x / (1 + |x|)``."""
     x = _float(input, "softsign")
     return x / (ew.abs(x) + 1)
 

@@ -49,7 +49,7 @@ class Embedding(Function):
 
 def embedding(input, weight, padding_idx: int | None = None, max_norm: float | None = None,  # noqa: A002
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
-    """Look up rows of ``weight`` (V, D) with integer ``input`` (any shape) -> (*input.shape, D).
+    """Look up rows of ``weight`` (V, D) with integer ``input`` (any shape) -> ``(*input.shape, D)``.
 
     ``max_norm``: rows looked up are first renormalised in place to norm <= max_norm (PyTorch).
     """

@@ -123,7 +123,7 @@ def _linear_composed(input, weight, bias=None) -> Tensor:  # noqa: A002
 def bilinear(input1, input2, weight, bias=None) -> Tensor:
     """y_k = x1^T W_k x2 + b_k.
 
-    Shapes: input1 (*, in1), input2 (*, in2), weight (out, in1, in2), bias (out,) -> (*, out).
+    Shapes: input1 ``(*, in1)``, input2 ``(*, in2)``, weight (out, in1, in2), bias (out,) -> ``(*, out)``.
     """
     if weight.ndim != 3:
         raise ShapeError(f"bilinear: weight must be 3-D (out, in1, in2), got shape {tuple(weight.shape)}")

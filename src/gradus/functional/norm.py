@@ -173,7 +173,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:  # noqa: A002
     """Normalise over the trailing dims ``normalized_shape`` of each sample (Ba et al. 2016).
 
-    Shapes: input (*, *normalized_shape), weight / bias ``normalized_shape``.
+    Shapes: input ``(*, *normalized_shape)``, weight / bias ``normalized_shape``.
     """
     x = input
     ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
@@ -190,7 +190,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> Tensor:  # noqa: A002
     """Normalise each sample over groups of ``C / num_groups`` channels (Wu & He 2018).
 
-    Shapes: input (N, C, *), weight / bias (C,).
+    Shapes: input ``(N, C, *)``, weight / bias (C,).
     """
     x = input
     if x.ndim < 2:
@@ -259,9 +259,9 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
 
 
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002
-    """y = x / max(||x||_p, eps) along ``dim`` (same shape as x), PyTorch's norms:
+    """``y = x / max(||x||_p, eps)`` along ``dim`` (same shape as x), PyTorch's norms:
     ``p = 0``: the number of nonzero entries (a step function: it contributes no gradient, as in
-    PyTorch); ``p = inf``: max |x|; ``p = -inf``: min |x|; otherwise (sum |x|^p)^(1/p).
+    PyTorch); ``p = inf``: ``max |x|``; ``p = -inf``: ``min |x|``; otherwise ``(sum |x|^p)^(1/p)``.
 
         >>> import gradus
         >>> import gradus.functional as F

@@ -1,7 +1,7 @@
 """Max unpooling: ``max_unpool1d``, ``max_unpool2d``, ``max_unpool3d`` (PyTorch's names, arguments and
 output-size rule), the partial inverse of ``max_pool{1,2,3}d(..., return_indices=True)``.
 
-y = zeros(N, C, *output_size) with y[n, c].flat[indices[n, c, ...]] = x[n, c, ...]: every value goes
+``y = zeros(N, C, *output_size)`` with ``y[n, c].flat[indices[n, c, ...]] = x[n, c, ...]``: every value goes
 back to the position of the maximum it came from (indices are flat positions within each (n, c)
 plane / volume, gradus' and PyTorch's max-pool convention), everything else is 0. It is a scatter
 by assignment (``ScatterFlat`` with ``unique=True``): when an index repeats (overlapping pooling

@@ -331,7 +331,7 @@ def make_geom_nd(size, kernel, stride, dilation, lo, hi, ceil_mode=False, out=No
 
 
 def pad_array_nd(x, g: GeomN, value=0.0, role: str | None = PADDED):
-    """x (N, C, *size) padded on the spatial dims as ``g`` says (no copy without padding); with a
+    """x ``(N, C, *size)`` padded on the spatial dims as ``g`` says (no copy without padding); with a
     ``role`` the result is that scratch buffer (the reuse rule above)."""
     if not (any(g.lo) or any(g.hi)):
         return x
@@ -349,7 +349,7 @@ def pad_array_nd(x, g: GeomN, value=0.0, role: str | None = PADDED):
 
 def window_view_nd(xpad, g: GeomN):
     """The receptive fields of the padded input as a strided view in the im2col layout
-    (C, *k, N, *out): element [c, *u, n, *i] = xpad[n, c, *(i*s + u*d)]."""
+    ``(C, *k, N, *out)``: element ``[c, *u, n, *i] = xpad[n, c, *(i*s + u*d)]``."""
     sn, sc, *ss = xpad.strides
     n, c = xpad.shape[:2]
     as_strided = xp_of(xpad).lib.stride_tricks.as_strided
@@ -359,7 +359,7 @@ def window_view_nd(xpad, g: GeomN):
 
 
 def im2col_nd_array(x, g: GeomN, out=None):
-    """x (N, C, *size) -> cols (C, *k, N, *out), C-contiguous (written into ``out`` if given)."""
+    """x ``(N, C, *size)`` -> cols ``(C, *k, N, *out)``, C-contiguous (written into ``out`` if given)."""
     v = window_view_nd(pad_array_nd(x, g), g)
     if out is None:
         return v.copy()
@@ -369,7 +369,7 @@ def im2col_nd_array(x, g: GeomN, out=None):
 
 def window_taps(g: GeomN):
     """(t, slices) for each kernel offset in window order (t = the flat offset in the kernel): the
-    slices of the padded input (N, C, *padded) holding that tap of every window (prod(out) elements).
+    slices of the padded input ``(N, C, *padded)`` holding that tap of every window (prod(out) elements).
     A loop over the prod(k) kernel offsets only; each step is one strided view of the whole batch."""
     for t, u in enumerate(np.ndindex(*g.k)):
         yield t, (slice(None), slice(None)) + tuple(
@@ -377,7 +377,7 @@ def window_taps(g: GeomN):
 
 
 def col2im_nd_array(cols, g: GeomN, n: int, c: int):
-    """The adjoint of ``im2col_nd_array``: cols (C*KK, N*L) -> x (N, C, *size), C-contiguous, a new
+    """The adjoint of ``im2col_nd_array``: cols (C*KK, N*L) -> x ``(N, C, *size)``, C-contiguous, a new
     array. Every column is added back into its receptive field, one strided slice-add per kernel offset
     (accumulated in (C, N, ...) order, which reads ``cols`` contiguously)."""
     xp = xp_of(cols)
@@ -399,7 +399,7 @@ def nc_swap_copy(a):
 
 
 class Im2colNd(Function):
-    """cols = im2col(x): x (N, C, *size) -> (C*KK, N*L);  gx = col2im(gcols). ``Col2imNd`` is its
+    """cols = im2col(x): x ``(N, C, *size)`` -> (C*KK, N*L);  gx = col2im(gcols). ``Col2imNd`` is its
     adjoint: each is the other's backward, so both are differentiable to any order."""
 
     @staticmethod
@@ -413,7 +413,7 @@ class Im2colNd(Function):
 
 
 class Col2imNd(Function):
-    """x = col2im(cols): (C*KK, N*L) -> (N, C, *size), overlapping windows summed; gcols = im2col(gx)."""
+    """x = col2im(cols): (C*KK, N*L) -> ``(N, C, *size)``, overlapping windows summed; gcols = im2col(gx)."""
 
     @staticmethod
     def forward(ctx, cols, g, n, c):
@@ -453,7 +453,7 @@ def check_fits(op, spatial, padded, kernel, dilation, geom_out):
 
 
 def check_conv_args(op, x, W, b, groups, nd, transposed=False):
-    """Shapes: input (N, C, *spatial) (or unbatched (C, *spatial)), weight, bias, groups."""
+    """Shapes: input ``(N, C, *spatial)`` (or unbatched ``(C, *spatial)``), weight, bias, groups."""
     if W.ndim != nd + 2:
         raise ShapeError(f"{op}: weight must have {nd + 2} dims, got shape {tuple(W.shape)}")
     if x.ndim not in (nd + 1, nd + 2):

@@ -180,6 +180,8 @@ class ConvAutoencoder(_Autoencoder):
         encoder: n x [Conv2d(3x3, stride 2, pad 1) -> ReLU]  (size halves)  -> flatten -> Linear -> code
         decoder: Linear -> ReLU -> unflatten -> n x [ConvTranspose2d(3x3, stride 2, pad 1,
                  output_padding 1)  (size doubles exactly)  -> ReLU, none after the last]
+
+    Keyword ``overrides`` replace fields of ``config`` (an ``AutoencoderConfig``).
     """
 
     def __init__(self, config: AutoencoderConfig | None = None, **overrides):
@@ -263,7 +265,7 @@ class VAE(nn.Module):
         return mu + (0.5 * logvar).exp() * eps
 
     def decode_logits(self, z):
-        """The Bernoulli logits of p(x | z), (B, *input_shape)."""
+        """The Bernoulli logits of p(x | z), ``(B, *input_shape)``."""
         return self.decoder(z)
 
     def decode(self, z):
@@ -292,7 +294,7 @@ class VAE(nn.Module):
             return self.decode(self.encode(x)[0])
 
     def sample(self, n: int, generator=None):
-        """``n`` images decode(z), z ~ N(0, I) from ``generator``; no graph. (n, *input_shape)."""
+        """``n`` images decode(z), z ~ N(0, I) from ``generator``; no graph. ``(n, *input_shape)``."""
         p = next(self.parameters())
         with no_grad():
             return self.decode(randn(n, self.latent_dim, generator=generator, dtype=p.dtype, device=p.device))

@@ -12,7 +12,7 @@
 The lectures' "one-to-many" arrangement (Show and Tell, Vinyals et al. 2015, on a toy scale): one
 input, a sequence out.  The words are the English names of the digits, "zero" .. "nine", spelt over a
 letter vocabulary with ``<pad>`` = 0, ``<sos>`` = 1, ``<eos>`` = 2 (``VOCAB``: 3 specials + the 15
-letters that occur in the names, 18 tokens).
+letters that occur in the names, 18 tokens). The model::
 
     v   = ReLU(W_v CNN(x) + b_v)                      image feature (B, F); CNN: [conv 3x3 -> ReLU ->
                                                       max-pool 2] x 2, 28 -> 14 -> 7

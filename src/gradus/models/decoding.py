@@ -4,7 +4,7 @@ Greedy: every row takes its arg-max token until it has emitted <eos> (or ``max_l
 
 Hypotheses are extended one token at a time; at every step the ``beam_size`` best open hypotheses by
 total log-probability are kept, a hypothesis that emits <eos> is set aside as finished, and the result
-is the finished one (or, if none finished within ``max_len``, the open one) maximising
+is the finished one (or, if none finished within ``max_len``, the open one) maximising::
 
     log p(y | x) / lp(y),    lp(y) = ((5 + |y|) / 6)^alpha         (Wu et al. 2016, GNMT)
 

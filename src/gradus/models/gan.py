@@ -19,7 +19,7 @@ For a fixed G the best discriminator is D*(x) = p_data(x) / (p_data(x) + p_G(x))
 V = -log 4 + 2 JS(p_data || p_G): the generator's best answer is p_G = p_data, where D* = 1/2
 everywhere (Goodfellow et al. 2014, theorem 1). In logits, log D = log sigmoid(l) and
 log(1 - D) = log sigmoid(-l), so both players' losses are binary cross-entropies with logits
-(stable for any logit; no sigmoid is ever taken and then logged):
+(stable for any logit; no sigmoid is ever taken and then logged)::
 
     discriminator_loss = BCE(l_real, 1) + BCE(l_fake, 0) = -V(D, G)        (D ascends V)
     generator_loss     = -BCE(l_fake, 0) = E[log(1 - D(G(z)))]              (saturating: G descends V)
@@ -147,7 +147,7 @@ class _Generator(nn.Module):
 
 
 class MLPGenerator(_Generator):
-    """z (B, nz) -> [Linear -> LeakyReLU] per ``g_hidden`` width -> Linear -> tanh -> (B, *data_shape)."""
+    """z (B, nz) -> [Linear -> LeakyReLU] per ``g_hidden`` width -> Linear -> tanh -> ``(B, *data_shape)``."""
 
     def __init__(self, config: GANConfig | None = None, **overrides):
         super().__init__()
@@ -166,7 +166,8 @@ class MLPGenerator(_Generator):
 
 
 class MLPDiscriminator(nn.Module):
-    """x (B, *data_shape) -> flatten -> [Linear -> LeakyReLU] per ``d_hidden`` width -> Linear -> (B,) logits.
+    """x ``(B, *data_shape)`` -> flatten -> [Linear -> LeakyReLU] per ``d_hidden`` width -> Linear
+    -> (B,) logits.
 
     No sigmoid: the losses take logits (``discriminator_loss``, ``generator_loss``).
 
@@ -317,7 +318,7 @@ def gan_step(G: nn.Module, D: nn.Module, opt_g, opt_d, real, z, non_saturating: 
 
     G(z) is computed once and serves both steps. Both networks are put in training mode (batch norm
     uses and updates batch statistics; D sees real and generated samples in separate batches, as in
-    Radford et al.'s code) and stay in it. ``real`` (B, *data_shape), ``z`` (B', latent_dim).
+    Radford et al.'s code) and stay in it. ``real`` ``(B, *data_shape)``, ``z`` (B', latent_dim).
     """
     G.train()
     D.train()
@@ -392,7 +393,7 @@ class GAN(nn.Module):
             ema.update_parameters(self.generator)
 
     def forward(self, z):
-        """G(z) of the trained generator: (B, latent_dim) -> (B, *data_shape)."""
+        """G(z) of the trained generator: (B, latent_dim) -> ``(B, *data_shape)``."""
         return self.generator(z)
 
     def sample(self, n: int, generator=None):

@@ -20,7 +20,7 @@
 and p(v, h) = exp(-E(v, h)) / Z. "Restricted": no visible-visible or hidden-hidden weights, so each
 layer is conditionally independent given the other,
 
-    p(h_j = 1 | v) = sigmoid(c_j + W_j. v)        p(v_i = 1 | h) = sigmoid(b_i + W_.i^T h)
+    p(h_j = 1 | v) = sigmoid(c_j + W_j. v)        p(v_i = 1 | h) = sigmoid(b_i + ``W_.i^T`` h)
 
 and the hidden units sum out in closed form: p(v) = exp(-F(v)) / Z with the *free energy*
 
@@ -171,7 +171,7 @@ class RBM(nn.Module):
 
     def log_partition(self):
         """log Z, exactly, by enumerating the smaller layer's 2^min(V, H) states (a scalar Tensor, with
-        a graph): over h when H <= V, log Z = logsumexp_h [h . c + sum_i softplus(b_i + W_.i^T h)];
+        a graph): over h when H <= V, log Z = logsumexp_h [h . c + sum_i softplus(b_i + ``W_.i^T`` h)];
         otherwise logsumexp_v [-F(v)]. For small models only (min(V, H) <= 20)."""
         n = min(self.n_visible, self.n_hidden)
         if n > _MAX_ENUMERATED:

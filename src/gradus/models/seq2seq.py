@@ -12,7 +12,7 @@ Encoder: embedding -> GRU (``num_layers``, optionally bidirectional) over the so
 s_1..s_S (B, S, H) and the final state h_S.  A bidirectional encoder's outputs [fwd; bwd] (B, S, 2H)
 are projected back to H (``enc_proj``) and the decoder starts from tanh(W_b [h_fwd; h_bwd]) (the
 bridge of Bahdanau et al.).
-Decoder, step t (input y_{t-1}, state h_{t-1}):
+Decoder, step t (input y_{t-1}, state h_{t-1})::
 
     h_t = GRU(embed(y_{t-1}) [; c] [; o_{t-1}], h_{t-1})
     no attention:   o_t = h_t, and the context is fixed: the decoder starts from c = h_S (the single
@@ -26,7 +26,7 @@ Decoder, step t (input y_{t-1}, state h_{t-1}):
 
 ``forward(src, tgt_in)`` runs teacher forcing and returns the scores (B, T, V) (the output layer is one
 GEMM over all steps); ``greedy`` and ``beam`` decode (beam: width k, length penalty
-((5 + |y|) / 6)^alpha of Wu et al. 2016; width 1 = greedy).  ``attention_weights`` of the last decode
+``((5 + |y|) / 6)^alpha`` of Wu et al. 2016; width 1 = greedy).  ``attention_weights`` of the last decode
 (B, T, S) are kept for heat-maps.
 """
 from __future__ import annotations

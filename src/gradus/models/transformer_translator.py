@@ -25,7 +25,7 @@ paper's post-LN; ``True`` puts LayerNorm at each sublayer's input (pre-LN: train
 more easily). ``nn.Transformer`` ends each stack with a LayerNorm, as PyTorch's does.
 
 Decoding: ``greedy(src)`` (batched arg-max) and ``beam(src)`` (one sentence, length penalty
-((5 + |y|) / 6)^alpha, Wu et al. 2016) with the same interface as ``Seq2Seq`` so the translation
+``((5 + |y|) / 6)^alpha``, Wu et al. 2016) with the same interface as ``Seq2Seq`` so the translation
 runner drives both; every step re-runs the decoder on the whole prefix (no key/value cache: a sentence
 is ~30 pieces). ``attention_maps(src, tgt)`` returns every layer's per-head attention weights:
 encoder self-attention, decoder self-attention and cross-attention.

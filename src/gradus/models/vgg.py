@@ -157,6 +157,8 @@ def vgg_tiny(num_classes: int = 10, in_channels: int = 1, **overrides) -> VGG:
 
         [conv3x3 16, BN, ReLU], maxpool, [conv3x3 32, BN, ReLU], maxpool   (N, 32, 7, 7) for 28x28
         -> Linear 1568->128, ReLU, Dropout(0.25), Linear 128->128, ReLU, Dropout, Linear 128->num_classes
+
+    Keyword ``overrides`` replace fields of its ``VGGConfig``.
     """
     cfg = VGGConfig(cfg=[16, "M", 32, "M"], batch_norm=True, num_classes=num_classes,
                     in_channels=in_channels, pool_size=7, hidden=128, dropout=0.25)

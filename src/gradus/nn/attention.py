@@ -50,9 +50,9 @@ class MultiheadAttention(Module):
     Parameters (names as PyTorch, so a torch ``state_dict`` loads): ``in_proj_weight`` (3E, E) packing
     W_q, W_k, W_v when kdim = vdim = E, else ``q_proj_weight`` (E, E), ``k_proj_weight`` (E, kdim),
     ``v_proj_weight`` (E, vdim); ``in_proj_bias`` (3E,); ``out_proj`` an ``nn.Linear(E, E)``
-    (``out_proj.weight``, ``out_proj.bias``). Initialisation as PyTorch: xavier_uniform_ on the
+    (``out_proj.weight``, ``out_proj.bias``). Initialisation as PyTorch: ``xavier_uniform_`` on the
     in-projection (on the packed (3E, E) matrix), zeros for both biases, out_proj.weight as any
-    Linear, xavier_normal_ for bias_k/bias_v.
+    Linear, ``xavier_normal_`` for bias_k/bias_v.
 
     Shapes (forward): query (L, N, E), key (S, N, kdim), value (S, N, vdim) (batch first with
     ``batch_first=True``; unbatched (L, E) also accepted) -> output (L, N, E) and weights (N, L, S)

@@ -23,7 +23,7 @@ __all__ = ["Embedding"]
 
 
 class Embedding(Module):
-    """``weight`` (num_embeddings, embedding_dim) ~ N(0, 1); input (*) integer -> (*, embedding_dim).
+    """``weight`` (num_embeddings, embedding_dim) ~ N(0, 1); input ``(*)`` integer -> ``(*, embedding_dim)``.
 
     ``padding_idx``: that row is zero-initialised and receives no gradient.
     """

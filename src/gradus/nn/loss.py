@@ -42,14 +42,14 @@ class MSELoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """Mean absolute error: |y_hat - y|, reduced."""
+    """Mean absolute error: ``|y_hat - y|``, reduced."""
 
     def forward(self, input, target):  # noqa: A002
         return L.l1_loss(input, target, reduction=self.reduction)
 
 
 class SmoothL1Loss(_Loss):
-    """Quadratic for |d| < beta, linear beyond (Fast R-CNN)."""
+    """Quadratic for ``|d| < beta``, linear beyond (Fast R-CNN)."""
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
         super().__init__(size_average, reduce, reduction)
@@ -60,7 +60,7 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
-    """Quadratic for |d| < delta, delta-scaled linear beyond (robust regression)."""
+    """Quadratic for ``|d| < delta``, delta-scaled linear beyond (robust regression)."""
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0):
         super().__init__(reduction=reduction)

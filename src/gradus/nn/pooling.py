@@ -165,7 +165,7 @@ class AdaptiveAvgPool1d(_AdaptivePool):
 
 
 class AdaptiveAvgPool2d(_AdaptivePool):
-    """(N, C, H, W) -> (N, C, *output_size) (None keeps that input size); ``AdaptiveAvgPool2d(1)`` is
+    """(N, C, H, W) -> ``(N, C, *output_size)`` (None keeps that input size); ``AdaptiveAvgPool2d(1)`` is
     global average pooling."""
 
     def __init__(self, output_size):
@@ -176,7 +176,7 @@ class AdaptiveAvgPool2d(_AdaptivePool):
 
 
 class AdaptiveAvgPool3d(_AdaptivePool):
-    """(N, C, D, H, W) -> (N, C, *output_size): mean over adaptive bins on each axis."""
+    """(N, C, D, H, W) -> ``(N, C, *output_size)``: mean over adaptive bins on each axis."""
 
     def __init__(self, output_size):
         super().__init__(output_size)
@@ -193,7 +193,7 @@ class AdaptiveMaxPool1d(_AdaptivePool):
 
 
 class AdaptiveMaxPool2d(_AdaptivePool):
-    """(N, C, H, W) -> (N, C, *output_size): max over adaptive bins (+ plane indices)."""
+    """(N, C, H, W) -> ``(N, C, *output_size)``: max over adaptive bins (+ plane indices)."""
 
     def forward(self, input):  # noqa: A002
         return Fp.adaptive_max_pool2d(input, self.output_size, self.return_indices)

@@ -322,7 +322,7 @@ class TransformerDecoder(Module):
 class Transformer(Module):
     """Encoder-decoder Transformer: ``encoder`` (a ``TransformerEncoder`` with a final LayerNorm
     ``encoder.norm``) and ``decoder`` (likewise, ``decoder.norm``); every parameter with more than one
-    dimension is re-initialised with xavier_uniform_ (PyTorch's ``_reset_parameters``).
+    dimension is re-initialised with ``xavier_uniform_`` (PyTorch's ``_reset_parameters``).
 
     ``out = model(src, tgt, ...)``: src (S, N, E), tgt (T, N, E) (batch first with batch_first;
     unbatched 2-D) -> (T, N, E). It does not embed tokens, add positions or project to a vocabulary:

@@ -62,7 +62,7 @@ def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:  #
 
 def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:  # noqa: A002
     """(..., n) -> planes of zeros whose diagonal ``offset`` holds the last dim: the output has one
-    dim more; dims dim1 and dim2 (of the output) have size n + |offset|, the others are input's
+    dim more; dims dim1 and dim2 (of the output) have size ``n + |offset|``, the others are input's
     leading dims in order."""
     nd = input.ndim + 1
     a1, a2 = _dim(dim1, nd, "diag_embed"), _dim(dim2, nd, "diag_embed")
@@ -75,7 +75,7 @@ def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor
 
 
 def diag(input, diagonal: int = 0) -> Tensor:  # noqa: A002
-    """1-D (n,) -> the (n + |k|, n + |k|) matrix with input on diagonal k; 2-D -> its diagonal k."""
+    """1-D (n,) -> the ``(n + |k|, n + |k|)`` matrix with input on diagonal k; 2-D -> its diagonal k."""
     if input.ndim == 1:
         return diag_embed(input, diagonal, 0, 1)
     if input.ndim == 2:

@@ -309,7 +309,7 @@ class CopySign(Function):
 
 
 def copysign(input, other) -> Tensor:  # noqa: A002 (PyTorch's argument name)
-    """Elementwise |input| with the sign of ``other`` (including the sign of -0.0). Broadcasts;
+    """Elementwise ``|input|`` with the sign of ``other`` (including the sign of -0.0). Broadcasts;
     integer operands become the default float, as in PyTorch."""
     a, b = _binary_operands(input, other, "copysign")
     if a.data.dtype.kind in "iub" and b.data.dtype.kind in "iub":

@@ -501,8 +501,8 @@ class CountNonzeroNorm(Function):
 
 
 def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
-    """Vector p-norm (sum |x|^p)^(1/p) over ``dim`` (all elements if None), for any real p:
-    2 / ``"fro"`` (the default), 1, +-inf (max / min of |x|, the gradient shared among ties),
+    """Vector p-norm ``(sum |x|^p)^(1/p)`` over ``dim`` (all elements if None), for any real p:
+    2 / ``"fro"`` (the default), 1, +-inf (max / min of ``|x|``, the gradient shared among ties),
     0 (the number of nonzeros, gradient 0) and any other number; floating point input only.
     Gradients are PyTorch's, including its choices at zeros (0 where the norm is 0 for p >= 1)."""
     from .elementwise import abs as _abs

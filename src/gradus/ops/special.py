@@ -188,7 +188,7 @@ def acosh(input) -> Tensor:  # noqa: A002
 
 
 def atanh(input) -> Tensor:  # noqa: A002
-    """Elementwise inverse hyperbolic tangent (|x| <= 1; +-inf at +-1, NaN beyond). Any shape."""
+    """Elementwise inverse hyperbolic tangent (``|x| <= 1``; +-inf at +-1, NaN beyond). Any shape."""
     return Atanh.apply(_float_input(input, "atanh"))
 
 

@@ -235,8 +235,8 @@ class Vectorizer:
         tokenizer: text -> list of tokens; default :func:`tokenize`.
 
     Attributes (after ``fit``):
-        vocabulary_: dict term -> column, ordered by total count (descending), then alphabetically.
-        idf_: ``(n_features,)`` float32 (``"tfidf"`` only).
+        ``vocabulary_``: dict term -> column, ordered by total count (descending), then alphabetically.
+        ``idf_``: ``(n_features,)`` float32 (``"tfidf"`` only).
 
     The matrix is dense; memory is ``n_texts * n_features * 4`` bytes, so cap ``max_features`` for
     big corpora.

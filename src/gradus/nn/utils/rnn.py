@@ -14,7 +14,7 @@
     ((3, 3, 2), tensor([3, 1, 2]))
 
 A ``PackedSequence`` stores the steps of a batch *sorted by decreasing length*, time-major:
-``data`` (sum of lengths, *) holds step 0 of every sequence, then step 1 of those still running,
+``data`` ``(sum of lengths, *)`` holds step 0 of every sequence, then step 1 of those still running,
 ...; ``batch_sizes[t]`` says how many run at step t. ``sorted_indices`` maps sorted position ->
 original batch index (None when the caller promised sorted input, ``enforce_sorted=True``) and
 ``unsorted_indices`` is its inverse. Packing and unpacking are one gather / one scatter each, so
@@ -70,7 +70,8 @@ def flat_index(batch_sizes: np.ndarray, B: int, order: np.ndarray) -> np.ndarray
 
 def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.0,
                  padding_side: str = "right") -> Tensor:
-    """Stack tensors of shapes (L_i, *) into (L_max, B, *) (``batch_first``: (B, L_max, *)), padded."""
+    """Stack tensors of shapes ``(L_i, *)`` into ``(L_max, B, *)`` (``batch_first``: ``(B, L_max, *)``),
+    padded."""
     seqs = [s if isinstance(s, Tensor) else Tensor(s) for s in sequences]
     if not seqs:
         raise ValueError("pad_sequence: received an empty list of sequences")
@@ -94,7 +95,7 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
 
 def pack_padded_sequence(input, lengths, batch_first: bool = False,  # noqa: A002
                          enforce_sorted: bool = True) -> PackedSequence:
-    """Pack a padded batch (T, B, *) (``batch_first``: (B, T, *)) of sequences of ``lengths``.
+    """Pack a padded batch ``(T, B, *)`` (``batch_first``: ``(B, T, *)``) of sequences of ``lengths``.
 
     With ``enforce_sorted=True`` the lengths must be in decreasing order; otherwise the batch is sorted
     here and ``sorted_indices`` / ``unsorted_indices`` record the permutation."""
@@ -144,7 +145,8 @@ def padded_sorted(sequence: PackedSequence, total_length: int | None = None) -> 
 
 def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, padding_value: float = 0.0,
                         total_length: int | None = None) -> tuple[Tensor, Tensor]:
-    """The inverse of ``pack_padded_sequence``: (padded (T, B, *) in the original batch order, lengths)."""
+    """The inverse of ``pack_padded_sequence``: (padded ``(T, B, *)`` in the original batch order,
+    lengths)."""
     if not isinstance(sequence, PackedSequence):
         raise TypeError(f"pad_packed_sequence: expected a PackedSequence, got {type(sequence).__name__}")
     x, lengths = padded_sorted(sequence, total_length)
