@@ -18,7 +18,8 @@ traceback; an unexpected (internal) error shows its full traceback with ``--debu
 ``GRADUS_DEBUG=1``).
 
 Under ``mpiexec -n N`` (N > 1, detected from the launcher's environment; ``--distributed`` insists)
-``gradus train`` runs the supervised recipes data-parallel (docs/distributed.md). Rank 0 prints and
+``gradus train`` runs the supervised recipes and the custom runners marked ``data_parallel`` (the GPT,
+char-RNN, GAN and translation recipes) data-parallel (docs/distributed.md). Rank 0 prints and
 writes; an error on any rank is reported with its rank and ends every rank (``MPI_Abort``) with
 the exit code above, never a hang.
 """
