@@ -210,6 +210,7 @@ def _init_distributed(insist: bool) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from ..recipes import DEFAULT_RECIPE, SUPERVISED, load_recipe, target_reached, validate
     from ..recipes.runners import default_out_dir, run_recipe
+    from ..recipes.runners.common import world_and_rank
     from ..train.checkpoint import read_checkpoint
 
     overrides = list(args.overrides)
@@ -251,7 +252,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                          f"use a multiple of {world}, e.g. --set data.batch_size={fit}")
     results = run_recipe(config, out_dir, progress=not args.no_progress, resume=args.resume,
                          extra_callbacks=_fault_injection())
-    if config["recipe"].get("runner", "supervised") != "supervised" and _rank() == 0:
+    if config["recipe"].get("runner", "supervised") != "supervised" and world_and_rank()[1] == 0:
         from ..recipes.runners import print_target
 
         print("results " + "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
@@ -493,13 +494,6 @@ def _runs_data_parallel(runner: str) -> bool:
     from ..recipes import import_object
 
     return bool(getattr(import_object(runner, "recipe.runner"), "data_parallel", False))
-
-
-def _rank() -> int:
-    """This process' rank (0 outside mpiexec)."""
-    from .. import distributed as dist
-
-    return dist.get_rank() if dist.is_initialized() else 0
 
 
 def _world_size() -> int:

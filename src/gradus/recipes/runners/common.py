@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import describe_target, target_reached
+from .. import RecipeError, describe_target, target_reached
 
 __all__ = ["section", "say", "pyplot", "predict_fn", "dataset_inputs", "dataset_targets", "jsonable",
            "count_params", "mnist_arrays", "print_target"]
@@ -41,6 +41,18 @@ def world_and_rank() -> tuple[int, int]:
     if dist.is_initialized() and dist.get_world_size() > 1:
         return dist.get_world_size(), dist.get_rank()
     return 1, 0
+
+
+def rank_shard(batch_size: int, what: str) -> tuple[int, int]:
+    """``(rows, first)``: this rank's share of a global batch of ``batch_size`` rows split evenly over
+    the ranks (rows ``first .. first + rows``; the whole batch in a world of one). ``what`` names the
+    setting in the error when the batch does not split, e.g. ``"mnist-dcgan: train.batch_size"``."""
+    world, rank = world_and_rank()
+    if batch_size % world:
+        raise RecipeError(f"{what}={batch_size} is the global batch, split over {world} processes: use a "
+                          f"multiple of {world}")
+    rows = batch_size // world
+    return rows, rank * rows
 
 
 def sum_over_ranks(*values: float) -> list[float]:

@@ -18,7 +18,7 @@ from typing import Any
 from ...train.callbacks import Callback
 from ...train.checkpoint import atomic_write_text
 from .. import SUPERVISED, RecipeError, describe_target, import_object, target_reached
-from .common import jsonable
+from .common import jsonable, world_and_rank
 from .supervised import run_supervised
 
 __all__ = ["run_recipe", "default_out_dir"]
@@ -52,9 +52,7 @@ def run_recipe(config: Mapping[str, Any], out_dir: str | Path, *, progress: bool
     if not isinstance(results, Mapping):
         raise TypeError(f"runner {runner!r} returned {type(results).__name__}, expected a dict of metrics")
     results = dict(results)
-    from ... import distributed as dist
-
-    if dist.is_initialized() and dist.get_rank() != 0:
+    if world_and_rank()[1] != 0:
         return results                   # data-parallel: rank 0 writes (every rank has the same results)
     atomic_write_text(Path(out_dir) / "results.json", json.dumps(
         {"recipe": config["recipe"]["name"], "results": jsonable(results),

@@ -34,7 +34,7 @@ from ... import manual_seed, no_grad, tensor
 from ...models.gan import GAN, GANConfig, gan_step
 from ...train.checkpoint import load_checkpoint, save_checkpoint
 from .. import RecipeError, optimizer_class
-from .common import jsonable, mnist_arrays, pyplot, say, section, sum_over_ranks, world_and_rank
+from .common import jsonable, mnist_arrays, pyplot, rank_shard, say, section, sum_over_ranks, world_and_rank
 from .generative import save_image_grid
 
 __all__ = ["run_gan", "gan_from_config", "classifier_scores", "inception_score", "load_judge"]
@@ -125,10 +125,7 @@ def run_gan(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
     world, rank = world_and_rank()
     primary = rank == 0
     progress = progress and primary
-    if batch_size % world:
-        raise RecipeError(f"{config['recipe']['name']}: train.batch_size={batch_size} is the global batch, "
-                          f"split over {world} processes: use a multiple of {world}")
-    b, lo = batch_size // world, rank * (batch_size // world)    # this rank's rows of each global batch
+    b, lo = rank_shard(batch_size, f"{config['recipe']['name']}: train.batch_size")   # my rows of each batch
     manual_seed(seed)
     X, _, X_test, _ = mnist_arrays(data, data.get("subset"), data.get("test_subset"), seed)
     X = (X.astype(np.float32) * 2 - 1).reshape(-1, 1, 28, 28)             # [0, 1] -> [-1, 1]

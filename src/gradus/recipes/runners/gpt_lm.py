@@ -32,7 +32,7 @@ from ...data.datasets import TinyShakespeare
 from ...models.gpt import GPT, GPTConfig
 from ...train.checkpoint import atomic_write_text, save_checkpoint
 from .. import optimizer_class, scheduler_factory
-from .common import say, section, sum_over_ranks, update, world_and_rank
+from .common import rank_shard, say, section, sum_over_ranks, update, world_and_rank
 
 __all__ = ["run_char_gpt", "char_gpt_from_config", "random_windows", "exact_loss"]
 
@@ -92,10 +92,7 @@ def run_char_gpt(config: dict, out_dir: Path, *, progress: bool = True) -> dict[
     B = int(data.get("batch_size", 32))
     iters, eval_every = int(train.get("max_iters", 3000)), int(train.get("eval_interval", 250))
 
-    if B % world:
-        raise ValueError(f"shakespeare-char-gpt: data.batch_size={B} is the global batch, split over {world} "
-                         f"processes: use a multiple of {world}")
-    b, lo = B // world, rank * (B // world)                  # this rank's rows of every global batch
+    b, lo = rank_shard(B, f"{config['recipe']['name']}: data.batch_size")   # my rows of each global batch
     manual_seed(seed)
     model = char_gpt_from_config(config)
     # rank 0's weights everywhere, gradients averaged; the optimizer holds the plain model's Parameters

@@ -30,7 +30,7 @@ from ...tensor import Tensor
 from ...train import CSVLogger, JSONLLogger, ModelCheckpoint, ProgressBar, Trainer
 from ...train.checkpoint import atomic_write_text
 from .build import build_optimizer, build_scheduler
-from .common import section, world_and_rank
+from .common import rank_shard, section, world_and_rank
 
 __all__ = ["run_char_lm", "lm_loss", "stream_dataset", "char_lm_from_config"]
 
@@ -106,10 +106,8 @@ def run_char_lm(config: dict, out_dir: Path, *, progress: bool = True) -> dict[s
     val_ds = stream_dataset(val_ids, val_B, bptt)
     B_all, val_B_all = B, val_B
     if world > 1:     # this rank's streams: rows whose stream index (row % B) is in [lo, lo + B/N)
-        if B % world:
-            raise ValueError(f"{config['recipe']['name']}: data.batch_size={B} (the number of streams) is "
-                             f"the global batch, split over {world} processes: use a multiple of {world}")
-        train_ds, B = _rank_streams(train_ds, B, world, rank), B // world
+        per, _ = rank_shard(B, f"{config['recipe']['name']}: data.batch_size (the number of streams)")
+        train_ds, B = _rank_streams(train_ds, B, world, rank), per
         if val_B % world == 0:
             val_ds, val_B = _rank_streams(val_ds, val_B, world, rank), val_B // world
     callbacks = []
