@@ -114,6 +114,15 @@ def test_denoising_flag_corrupts_in_training_only_and_targets_the_clean_input():
     assert loss == pytest.approx(want, rel=1e-5)
     assert not np.allclose(ae(x, generator=np.random.default_rng(5)).numpy(), plain(x).numpy())
 
+    # a corruption drawn by the caller (a global batch's, sliced per process): no second draw
+    assert ae.loss(x, corrupted=x_tilde).item() == pytest.approx(want, rel=1e-5)
+    g = np.random.default_rng(9)
+    ae.loss(x, generator=g, corrupted=x_tilde)
+    assert g.random() == np.random.default_rng(9).random(), "corrupted= must not draw from the generator"
+    with pytest.raises(ShapeError, match=r"Autoencoder.loss: corrupted has shape \(3, 1, 8, 8\) but x has "
+                                         r"\(6, 1, 8, 8\)"):
+        ae.loss(x, corrupted=x_tilde[:3])
+
 
 # ----------------------------------------------------------------------------- overfitting
 def _fit(model, x, steps, lr, seed=0):

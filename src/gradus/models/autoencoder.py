@@ -143,11 +143,14 @@ class _Autoencoder(nn.Module):
         a = self.decode_logits(h)
         return sigmoid(a) if self.config.loss == "bce" else a
 
+    def _check(self, x, what: str = "inputs"):
+        if tuple(x.shape[1:]) != self.config.input_shape:
+            raise ShapeError(f"{type(self).__name__}: expected {what} of shape "
+                             f"(B, *{self.config.input_shape}), got {tuple(x.shape)}")
+
     def _input(self, x, generator):
         cfg = self.config
-        if tuple(x.shape[1:]) != cfg.input_shape:
-            raise ShapeError(f"{type(self).__name__}: expected inputs of shape (B, *{cfg.input_shape}), "
-                             f"got {tuple(x.shape)}")
+        self._check(x)
         if self.training and cfg.denoising:
             return corrupt(x, cfg.noise_std, cfg.drop_prob, generator)
         return x
@@ -156,9 +159,20 @@ class _Autoencoder(nn.Module):
         """The reconstruction of x (of a corrupted x in training mode when ``denoising``), x's shape."""
         return self.decode(self.encode(self._input(x, generator)))
 
-    def loss(self, x, generator=None):
-        """The reconstruction loss against the clean x: per-example sum (module docstring), batch mean."""
-        logits = self.decode_logits(self.encode(self._input(x, generator)))
+    def loss(self, x, generator=None, corrupted=None):
+        """The reconstruction loss against the clean x: per-example sum (module docstring), batch mean.
+
+        ``corrupted``: the input to encode instead of x (not corrupted again), e.g. ``corrupt(x, ...)``
+        drawn by the caller for a whole global batch of which this process takes its rows; x's shape."""
+        if corrupted is None:
+            inp = self._input(x, generator)
+        else:
+            self._check(x)
+            if tuple(corrupted.shape) != tuple(x.shape):
+                raise ShapeError(f"{type(self).__name__}.loss: corrupted has shape {tuple(corrupted.shape)}"
+                                 f" but x has {tuple(x.shape)}: pass the corrupted version of the same batch")
+            inp = corrupted
+        logits = self.decode_logits(self.encode(inp))
         return _per_example(logits, x, self.config.loss).mean()
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ...nn import Module
 from .. import RecipeError, describe_target, target_reached
 
 __all__ = ["section", "say", "pyplot", "predict_fn", "dataset_inputs", "dataset_targets", "jsonable",
@@ -53,6 +54,35 @@ def rank_shard(batch_size: int, what: str) -> tuple[int, int]:
                           f"multiple of {world}")
     rows = batch_size // world
     return rows, rank * rows
+
+
+def batch_rows(n: int) -> tuple[int, int, float]:
+    """``(lo, hi, scale)`` for a global batch of ``n`` rows whose size need not split evenly (the last
+    batch of an epoch): this rank's rows ``lo .. hi`` (as even as possible, rank order) and the factor
+    that turns the mean loss of those rows into this rank's share of the global-batch mean once
+    ``DistributedDataParallel`` averages the gradients over the ranks: ``scale = (hi - lo) * N / n``
+    (1 for an even split; ``(0, n, 1.0)`` in a world of one)."""
+    world, rank = world_and_rank()
+    lo, hi = rank * n // world, (rank + 1) * n // world
+    return lo, hi, (hi - lo) * world / n
+
+
+class LossModule(Module):
+    """A module whose forward is the method ``method`` of ``model`` that returns a loss
+    (``model.loss``, ``model.contrastive_divergence``...): ``DistributedDataParallel(LossModule(model,
+    "loss"))`` then sees the loss's graph in its forward, as DDP needs, for the models trained on a loss
+    of their input alone (autoencoders, the VAE, the RBM). ``model`` is its only submodule."""
+
+    def __init__(self, model: Any, method: str = "loss") -> None:
+        super().__init__()
+        self.model = model
+        self.method = method
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.model, self.method)(*args, **kwargs)
+
+    def extra_repr(self) -> str:
+        return f"forward = model.{self.method}"
 
 
 def sum_over_ranks(*values: float) -> list[float]:

@@ -12,6 +12,12 @@ loss of the input alone, ``model.loss(x)``, not on labels), and writes to ``out_
 - images (when matplotlib is there): reconstructions, the codes of the test set in 2-D coloured by
   label, a latent interpolation grid; for the VAE samples from the prior; for the RBM its filters,
   Gibbs samples and the reconstruction-error curve.
+
+Under ``mpiexec -n N gradus train`` the four train data-parallel (``LossModule`` in
+``DistributedDataParallel``): each rank takes its rows of every global batch. The autoencoders and the
+VAE draw the randomness of the whole global batch (corruption, eps) alike on every rank, so N processes
+take the steps of one; the RBM's Gibbs chains run on each rank's own random stream (its persistent
+chains split over the ranks). Rank 0 alone evaluates, logs, draws and writes.
 """
 from __future__ import annotations
 
@@ -23,10 +29,21 @@ from typing import Any
 
 import numpy as np
 
-from ... import manual_seed, no_grad, tensor
+from ... import manual_seed, no_grad, randn, tensor
 from ...train.checkpoint import save_checkpoint
 from .. import RecipeError, optimizer_class
-from .common import jsonable, mnist_arrays, pyplot, say, section
+from .common import (
+    LossModule,
+    batch_rows,
+    jsonable,
+    mnist_arrays,
+    pyplot,
+    rank_shard,
+    say,
+    section,
+    sum_over_ranks,
+    world_and_rank,
+)
 
 __all__ = ["run_autoencoder", "run_vae", "run_rbm", "generative_model_from_config", "save_image_grid",
            "sample_images", "binarize"]
@@ -90,17 +107,45 @@ def _images(X: np.ndarray) -> Any:
     return tensor(X.reshape((-1,) + IMAGE))
 
 
-def _train_epoch(model: Any, opt: Any, X: np.ndarray, batch_size: int, rng: np.random.Generator) -> float:
-    """One shuffled pass over X minimising ``model.loss(x)``; the example-weighted mean loss."""
+def _loss_net(model: Any, method: str = "loss") -> Any:
+    """``LossModule(model, method)``, wrapped in ``DistributedDataParallel`` under mpiexec."""
+    from ... import distributed as dist
+
+    net = LossModule(model, method)
+    return dist.DistributedDataParallel(net) if world_and_rank()[0] > 1 else net
+
+
+def _train_epoch(model: Any, net: Any, opt: Any, X: np.ndarray, batch_size: int, rng: np.random.Generator,
+                 draw=None, as_input=None, **loss_kwargs: Any) -> float:
+    """One shuffled pass over X minimising ``net(x, **loss_kwargs)`` (:func:`_loss_net`: the model's
+    loss); the example-weighted mean loss.
+
+    Under mpiexec every rank shuffles alike (one seed), takes its rows of each global batch
+    (:func:`~.common.batch_rows`) and scales its loss so that DDP's average of the gradients is the
+    gradient of the global batch's mean. ``draw(xg)`` returns the randomness of the whole global batch
+    ``xg`` as keyword arguments of the loss with ``len(xg)`` rows each (the denoising corruption, the
+    VAE's eps): every rank draws them alike and takes its rows, so N processes take one process' steps.
+    ``as_input``: rows of X -> the model's input (default: images (B, 1, 28, 28)).
+    """
+    as_input = as_input or _images
     model.train()
     total = 0.0
     for idx in _batches(len(X), batch_size, rng):
-        loss = model.loss(_images(X[idx]))
+        lo, hi, scale = batch_rows(len(idx))
+        rows = hi - lo
+        if rows == 0:   # fewer rows than ranks (a tiny last batch): one row at weight 0 keeps it in step
+            lo, hi = 0, 1
+        if draw is None:
+            x, extra = as_input(X[idx[lo:hi]]), {}
+        else:
+            xg = as_input(X[idx])
+            x, extra = xg[lo:hi], {k: v[lo:hi] for k, v in draw(xg).items()}
+        loss = net(x, **extra, **loss_kwargs)
         opt.zero_grad()
-        loss.backward()
+        (loss if scale == 1 else loss * scale).backward()
         opt.step()
-        total += float(loss.item()) * len(idx)
-    return total / len(X)
+        total += float(loss.item()) * rows
+    return sum_over_ranks(total)[0] / len(X)
 
 
 def _map_batches(fn, X: np.ndarray, batch_size: int = 1000) -> np.ndarray:
@@ -116,6 +161,12 @@ def _eval_in_batches(fn, X: np.ndarray, batch_size: int = 1000):
         total = total + np.asarray(fn(xb), dtype=np.float64) * len(xb)
     out = total / max(len(X), 1)
     return float(out) if np.ndim(out) == 0 else out
+
+
+def _say_world(progress: bool, batch_size: int) -> None:
+    world = world_and_rank()[0]
+    if world > 1:
+        say(progress, f"  dist   {world} processes (MPI): global batch {batch_size}, split over the ranks")
 
 
 def _log(out_dir: Path, logs: dict) -> None:
@@ -193,12 +244,14 @@ def _scatter_codes(codes: np.ndarray, labels: np.ndarray, path: Path, title: str
 def _interpolation_grid(encode, decode, X: np.ndarray, y: np.ndarray, path: Path, steps: int = 10,
                         title: str = "") -> Path | None:
     """Rows of ``steps`` images decoded from (1 - t) z_a + t z_b between the codes of two test digits
-    of different classes (0 -> 1, 2 -> 3, ...)."""
+    of different classes (0 -> 1, 2 -> 3, ...; the pairs the test set has). None without any pair."""
     pairs = []
     for a_cls in range(0, 10, 2):
-        ia = int(np.flatnonzero(y == a_cls)[0])
-        ib = int(np.flatnonzero(y == a_cls + 1)[0])
-        pairs.append((ia, ib))
+        ia, ib = np.flatnonzero(y == a_cls), np.flatnonzero(y == a_cls + 1)
+        if len(ia) and len(ib):   # (a small test subset may lack a class)
+            pairs.append((int(ia[0]), int(ib[0])))
+    if not pairs:
+        return None
     t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
     rows = []
     with no_grad():
@@ -249,16 +302,24 @@ def run_autoencoder(config: dict, out_dir: Path, *, progress: bool = True) -> di
     train = section(config, "train")
     seed = int(train.get("seed", 0))
     epochs, batch_size = int(train.get("epochs", 10)), int(train.get("batch_size", 128))
-    manual_seed(seed)
+    world, rank = world_and_rank()
+    progress = progress and rank == 0
+    manual_seed(seed)     # the same on every rank: the global batches' corruption is drawn alike
     X, _, X_test, y_test, _ = _mnist(config, seed)
     model = generative_model_from_config(config)
     opt = _optimizer(config, model)
+    net = _loss_net(model)
     cfg = model.config
     nparams = sum(p.numel() for p in model.parameters())
     say(progress, f"  model  {type(model).__name__} latent {cfg.latent_dim} ({nparams:,} parameters)"
         + (f", denoising (mask p={cfg.drop_prob}, noise std {cfg.noise_std})" if cfg.denoising else ""))
     say(progress, f"  data   MNIST {len(X):,} train / {len(X_test):,} test images")
+    _say_world(progress, batch_size)
     rng = np.random.default_rng(seed)
+    draw = None
+    if cfg.denoising:   # the corruption of the whole global batch (each rank encodes its rows of it)
+        def draw(xg):
+            return {"corrupted": corrupt(xg, cfg.noise_std, cfg.drop_prob)}
     t0 = time.perf_counter()
 
     def test_losses():
@@ -272,7 +333,9 @@ def run_autoencoder(config: dict, out_dir: Path, *, progress: bool = True) -> di
 
     for epoch in range(1, epochs + 1):
         t_ep = time.perf_counter()
-        train_loss = _train_epoch(model, opt, X, batch_size, rng)
+        train_loss = _train_epoch(model, net, opt, X, batch_size, rng, draw)
+        if rank:
+            continue   # rank 0 evaluates, logs and writes
         bce, mse = test_losses()
         logs = {"epoch": epoch, "loss": train_loss, "test_bce": bce, "test_mse": mse,
                 "seconds": round(time.perf_counter() - t_ep, 1)}
@@ -280,9 +343,11 @@ def run_autoencoder(config: dict, out_dir: Path, *, progress: bool = True) -> di
         say(progress, f"  epoch {epoch}/{epochs}: train loss {logs['loss']:.2f}, test BCE {bce:.2f} "
             f"nats/image, test MSE {mse:.5f}/pixel, {logs['seconds']:.0f} s")
     train_seconds = time.perf_counter() - t0
+    if rank:
+        return {"epochs": epochs, "train_seconds": round(train_seconds, 1), "world_size": world}
     model.eval()
     results = {"test_bce": bce, "test_mse": mse, "epochs": epochs, "parameters": nparams,
-               "latent_dim": cfg.latent_dim, "train_seconds": round(train_seconds, 1)}
+               "latent_dim": cfg.latent_dim, "train_seconds": round(train_seconds, 1), "world_size": world}
     g = np.random.default_rng(seed + 1)
     show = X_test[:10]
     with no_grad():
@@ -324,16 +389,23 @@ def run_vae(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
     train = section(config, "train")
     seed = int(train.get("seed", 0))
     epochs, batch_size = int(train.get("epochs", 20)), int(train.get("batch_size", 128))
-    manual_seed(seed)
+    world, rank = world_and_rank()
+    progress = progress and rank == 0
+    manual_seed(seed)     # the same on every rank: the global batches' eps are drawn alike
     X, _, X_test, y_test, _ = _mnist(config, seed)
     rng = np.random.default_rng(seed)
     Xb_test = binarize(X_test, np.random.default_rng(12345))           # the same test binarisation always
     model = generative_model_from_config(config)
     opt = _optimizer(config, model)
+    net = _loss_net(model)
+
+    def draw(xg):   # eps ~ N(0, I) of the whole global batch (each rank takes its rows)
+        return {"eps": randn(len(xg), model.latent_dim, dtype=xg.dtype)}
     nparams = sum(p.numel() for p in model.parameters())
     say(progress, f"  model  VAE hidden {model.config.hidden} latent {model.latent_dim} "
         f"({nparams:,} parameters)")
     say(progress, f"  data   MNIST {len(X):,} train / {len(X_test):,} test images, dynamically binarised")
+    _say_world(progress, batch_size)
     def test_elbo():
         model.eval()
         g = np.random.default_rng(seed + 7)
@@ -349,7 +421,9 @@ def run_vae(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
     t0 = time.perf_counter()
     for epoch in range(1, epochs + 1):
         t_ep = time.perf_counter()
-        train_loss = _train_epoch(model, opt, binarize(X, rng), batch_size, rng)
+        train_loss = _train_epoch(model, net, opt, binarize(X, rng), batch_size, rng, draw)
+        if rank:
+            continue   # rank 0 evaluates, logs and writes
         elbo, rec, kl = test_elbo()
         logs = {"epoch": epoch, "train_elbo": -train_loss, "test_elbo": elbo, "test_reconstruction": rec,
                 "test_kl": kl, "seconds": round(time.perf_counter() - t_ep, 1)}
@@ -357,10 +431,12 @@ def run_vae(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
         say(progress, f"  epoch {epoch}/{epochs}: train ELBO {logs['train_elbo']:.2f}, test ELBO {elbo:.2f} "
             f"nats/image (reconstruction {rec:.2f} + KL {kl:.2f}), {logs['seconds']:.0f} s")
     train_seconds = time.perf_counter() - t0
+    if rank:
+        return {"epochs": epochs, "train_seconds": round(train_seconds, 1), "world_size": world}
     model.eval()
     results = {"test_elbo": elbo, "test_reconstruction": rec, "test_kl": kl, "epochs": epochs,
                "latent_dim": model.latent_dim, "parameters": nparams,
-               "train_seconds": round(train_seconds, 1)}
+               "train_seconds": round(train_seconds, 1), "world_size": world}
     save_image_grid(sample_images(model, 100, seed), out_dir / "samples.png",
                     title=f"VAE: 100 samples decode(z), z ~ N(0, I) (latent {model.latent_dim})")
     show = Xb_test[:10]
@@ -392,17 +468,25 @@ def run_rbm(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
     seed = int(train.get("seed", 0))
     epochs, batch_size = int(train.get("epochs", 10)), int(train.get("batch_size", 64))
     k, persistent = int(train.get("k", 1)), bool(train.get("persistent", False))
+    world, rank = world_and_rank()
+    progress = progress and rank == 0
     manual_seed(seed)
     X, _, X_test, _, _ = _mnist(config, seed)
     Xb, Xb_test = binarize(X), binarize(X_test)
     model = generative_model_from_config(config)
     model.init_visible_bias_(tensor(Xb))
     opt = _optimizer(config, model)
-    g = np.random.default_rng(seed)
-    chains = model.init_chains(int(train.get("chains", 100)), generator=g) if persistent else None
+    net = _loss_net(model, "contrastive_divergence")
+    # Gibbs sampling: under mpiexec each rank its own stream and its share of the persistent chains
+    g = np.random.default_rng(seed if world == 1 else [seed, rank])
+    n_chains = int(train.get("chains", 100))
+    if persistent and world > 1:
+        n_chains = rank_shard(n_chains, f"{config['recipe']['name']}: train.chains")[0]
+    chains = model.init_chains(n_chains, generator=g) if persistent else None
     say(progress, f"  model  RBM {model.n_visible} visible x {model.n_hidden} hidden, "
         f"{'PCD' if persistent else 'CD'}-{k}")
     say(progress, f"  data   MNIST {len(X):,} train / {len(X_test):,} test images, binarised at 0.5")
+    _say_world(progress, batch_size)
     rng = np.random.default_rng(seed)
     xt = tensor(Xb_test)
     errors = [model.reconstruction_error(xt)]
@@ -410,11 +494,10 @@ def run_rbm(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
     t0 = time.perf_counter()
     for epoch in range(1, epochs + 1):
         t_ep = time.perf_counter()
-        for idx in _batches(len(Xb), batch_size, rng):
-            loss = model.contrastive_divergence(tensor(Xb[idx]), k=k, persistent=chains, generator=g)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+        _train_epoch(model, net, opt, Xb, batch_size, rng, as_input=tensor, k=k, persistent=chains,
+                     generator=g)
+        if rank:
+            continue   # rank 0 evaluates, logs and writes
         errors.append(model.reconstruction_error(xt))
         with no_grad():
             gap = float((model.free_energy(tensor(Xb_test[:1000])).mean()
@@ -425,10 +508,13 @@ def run_rbm(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
         say(progress, f"  epoch {epoch}/{epochs}: test reconstruction error {errors[-1]:.4f}/pixel, "
             f"free energy test - train {gap:+.2f}, {logs['seconds']:.0f} s")
     train_seconds = time.perf_counter() - t0
+    if rank:
+        return {"epochs": epochs, "train_seconds": round(train_seconds, 1), "world_size": world}
     results = {"test_reconstruction_error": errors[-1], "initial_reconstruction_error": errors[0],
                "reconstruction_error_fell": bool(errors[-1] < errors[0]),
                "epochs_error_rose": int(sum(b > a for a, b in zip(errors[:-1], errors[1:]))),
-               "epochs": epochs, "k": k, "persistent": persistent, "train_seconds": round(train_seconds, 1)}
+               "epochs": epochs, "k": k, "persistent": persistent, "train_seconds": round(train_seconds, 1),
+               "world_size": world}
     W = model.W.detach().numpy()
     lo, hi = W[:100].min(axis=1, keepdims=True), W[:100].max(axis=1, keepdims=True)
     save_image_grid((W[:100] - lo) / np.maximum(hi - lo, 1e-12), out_dir / "filters.png",
@@ -448,3 +534,7 @@ def run_rbm(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
     say(progress, f"test reconstruction error {errors[0]:.4f} -> {errors[-1]:.4f}/pixel; training "
         f"{train_seconds:.0f} s")
     return _finish(out_dir, model, config, results)
+
+
+for _run in (run_autoencoder, run_vae, run_rbm):
+    _run.data_parallel = True    # `mpiexec -n N gradus train` may run them (the module docstring)
