@@ -444,3 +444,31 @@ def test_rbm_chains_must_split_over_the_ranks(mpiexec, shared_data, tmp_path):
                                   "--set", "train.chains=5", "--out", str(tmp_path / "run")], tmp_path)
     assert proc.returncode == 2, _report(proc)
     assert "mnist-rbm: train.chains=5" in proc.stderr and "use a multiple of 2" in proc.stderr
+
+
+def test_selfsup_runner_under_mpiexec_takes_one_process_steps(mpiexec, shared_data, tmp_path):
+    """mnist-selfsup-transfer under mpiexec -n 2: the pretext training in DDP with SyncBatchNorm (601
+    images in batches of 128: a last batch of 89 rows split 44 + 45) ends with one process' weights;
+    the four fine-tunings, shared out over the ranks, give one process' accuracies."""
+    from gradus.recipes.runners.selfsup import rotation_net_from_config
+
+    sets = ["data.subset=601", "data.test_subset=200", "pretrain.epochs=2", "finetune.epochs=2",
+            "finetune.labels_per_class=5", "finetune.seeds=[0, 1]", "model.channels=[4, 8]"]
+    one, two, proc = _one_and_two_processes(mpiexec, "mnist-selfsup-transfer", sets, tmp_path,
+                                            "--data", str(shared_data))
+    assert proc.stdout.count("results ") == 1, "rank 0 alone prints the results"
+    states = []
+    for out in (one, two):   # the pretext network (the fine-tuned ones are not saved)
+        (out / "checkpoint.safetensors").unlink(missing_ok=True)
+        (out / "pretext.safetensors").rename(out / "checkpoint.safetensors")
+    states = _states((one, two), rotation_net_from_config)
+    assert any("running_var" in k for k in states[0]), "batch norm statistics compared too"
+    _assert_same_weights(states)
+    h1, h2 = _logs((one, two))
+    assert len(h1) == len(h2) == 4
+    for a, b in zip(h1, h2, strict=True):
+        for k in ("loss", "test_rotation_accuracy", "pretrained", "random"):
+            if k in a:
+                assert b[k] == pytest.approx(a[k], rel=1e-4), k
+    r1, r2 = _results(one), _results(two)
+    assert r2["transfer_gain"] == pytest.approx(r1["transfer_gain"], abs=1e-9) and r2["world_size"] == 2

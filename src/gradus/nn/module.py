@@ -602,7 +602,11 @@ def _annotate_error(module: Module, e: BaseException) -> None:
     leaf = d["_gradus_leaf"]
     path = d["_gradus_path"]
     where = f"{module._get_name()}.{path} ({leaf._get_name()})" if path else leaf._get_name()
-    e.args = (f"{where}: {d['_gradus_msg']}",)
+    msg = d["_gradus_msg"]
+    own = leaf._get_name() + ": "
+    if msg.startswith(own):   # the module named itself already: not "Linear: Linear: ..."
+        msg = msg[len(own):]
+    e.args = (f"{where}: {msg}",)
 
 
 # -- full backward hooks -----------------------------------------------------------------------------

@@ -67,11 +67,12 @@ def batch_rows(n: int) -> tuple[int, int, float]:
     return lo, hi, (hi - lo) * world / n
 
 
-class LossModule(Module):
-    """A module whose forward is the method ``method`` of ``model`` that returns a loss
-    (``model.loss``, ``model.contrastive_divergence``...): ``DistributedDataParallel(LossModule(model,
-    "loss"))`` then sees the loss's graph in its forward, as DDP needs, for the models trained on a loss
-    of their input alone (autoencoders, the VAE, the RBM). ``model`` is its only submodule."""
+class MethodModule(Module):
+    """A module whose forward is the method ``method`` of ``model`` (``model.loss``,
+    ``model.contrastive_divergence``, ``model.rotation_logits``...): ``DistributedDataParallel(
+    MethodModule(model, "loss"))`` then sees that method's graph in its forward, as DDP needs, for the
+    models trained through a method rather than their forward (autoencoders, the VAE, the RBM, a
+    pretext head). ``model`` is its only submodule."""
 
     def __init__(self, model: Any, method: str = "loss") -> None:
         super().__init__()

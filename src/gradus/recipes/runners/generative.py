@@ -13,7 +13,7 @@ loss of the input alone, ``model.loss(x)``, not on labels), and writes to ``out_
   label, a latent interpolation grid; for the VAE samples from the prior; for the RBM its filters,
   Gibbs samples and the reconstruction-error curve.
 
-Under ``mpiexec -n N gradus train`` the four train data-parallel (``LossModule`` in
+Under ``mpiexec -n N gradus train`` the four train data-parallel (``MethodModule`` in
 ``DistributedDataParallel``): each rank takes its rows of every global batch. The autoencoders and the
 VAE draw the randomness of the whole global batch (corruption, eps) alike on every rank, so N processes
 take the steps of one; the RBM's Gibbs chains run on each rank's own random stream (its persistent
@@ -33,7 +33,7 @@ from ... import manual_seed, no_grad, randn, tensor
 from ...train.checkpoint import save_checkpoint
 from .. import RecipeError, optimizer_class
 from .common import (
-    LossModule,
+    MethodModule,
     batch_rows,
     jsonable,
     mnist_arrays,
@@ -108,10 +108,10 @@ def _images(X: np.ndarray) -> Any:
 
 
 def _loss_net(model: Any, method: str = "loss") -> Any:
-    """``LossModule(model, method)``, wrapped in ``DistributedDataParallel`` under mpiexec."""
+    """``MethodModule(model, method)``, wrapped in ``DistributedDataParallel`` under mpiexec."""
     from ... import distributed as dist
 
-    net = LossModule(model, method)
+    net = MethodModule(model, method)
     return dist.DistributedDataParallel(net) if world_and_rank()[0] > 1 else net
 
 

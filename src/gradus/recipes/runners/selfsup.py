@@ -10,6 +10,9 @@ fine-tuning with few labels, against the same network started from random weight
    epochs and batches. Both are tested on the full test set.
 3. Results: test accuracy mean and std over the seeds for both starts, the gain (pre-trained minus
    random, the target), whether the pre-trained start won for every seed; a bar chart.
+
+Under ``mpiexec -n N gradus train`` the pretext training is data-parallel (DDP, SyncBatchNorm: one
+process' steps) and the 2 x seeds fine-tunings are shared out over the ranks; rank 0 writes.
 """
 
 from __future__ import annotations
@@ -25,7 +28,16 @@ from ...functional import cross_entropy
 from ...models.rotation import RotationNet, RotationNetConfig
 from ...train.checkpoint import save_checkpoint
 from .. import optimizer_class
-from .common import mnist_arrays, pyplot, say, section
+from .common import (
+    MethodModule,
+    batch_rows,
+    mnist_arrays,
+    pyplot,
+    say,
+    section,
+    sum_over_ranks,
+    world_and_rank,
+)
 
 __all__ = ["run_selfsup_transfer", "rotation_net_from_config", "few_labels"]
 
@@ -70,9 +82,24 @@ def _optimizer(cfg: dict, model):
 
 
 def _pretrain(model, X: np.ndarray, X_test: np.ndarray, cfg: dict, seed: int, progress: bool, out_dir: Path):
+    """The pretext task: minimise the rotation cross-entropy; the test rotation accuracy.
+
+    Under mpiexec the network's batch norms become ``SyncBatchNorm`` and its ``rotation_logits`` run in
+    ``DistributedDataParallel``: every rank draws the same shuffles and turns (one seed) and trains on
+    its rows of each global batch (:func:`~.common.batch_rows`), so N processes take one process'
+    steps; rank 0 alone evaluates and logs."""
+    from ... import distributed as dist
+
+    world, rank = world_and_rank()
     rng = np.random.default_rng(seed)
     opt = _optimizer(cfg, model)
     epochs, bs = int(cfg.get("epochs", 5)), int(cfg.get("batch_size", 128))
+    model.classifier.requires_grad_(False)   # unused by the pretext task (and DDP wants every gradient)
+    if world > 1:   # global-batch statistics: the same steps as one process
+        dist.SyncBatchNorm.convert_sync_batchnorm(model)
+        logits_of = dist.DistributedDataParallel(MethodModule(model, "rotation_logits"))
+    else:
+        logits_of = model.rotation_logits
     r_test = np.random.default_rng(seed + 99).integers(0, 4, len(X_test))
     Xr_test = np.stack([np.rot90(x, k, axes=(1, 2)) for x, k in zip(X_test, r_test)])
     acc = 0.0
@@ -82,13 +109,18 @@ def _pretrain(model, X: np.ndarray, X_test: np.ndarray, cfg: dict, seed: int, pr
         model.train()
         for i in range(0, len(X), bs):
             xb = X[order[i : i + bs]]
-            r = rng.integers(0, 4, len(xb))
-            xr = np.stack([np.rot90(x, k, axes=(1, 2)) for x, k in zip(xb, r)])  # one turn per image
-            loss = cross_entropy(model.rotation_logits(tensor(xr)), tensor(r))
+            r = rng.integers(0, 4, len(xb))          # the turns of the whole global batch
+            lo, hi, scale = batch_rows(len(xb))
+            xb, r_mine = xb[lo:hi], r[lo:hi]
+            xr = np.stack([np.rot90(x, k, axes=(1, 2)) for x, k in zip(xb, r_mine)])  # one turn per image
+            loss = cross_entropy(logits_of(tensor(xr)), tensor(r_mine))
             opt.zero_grad()
-            loss.backward()
+            (loss if scale == 1 else loss * scale).backward()
             opt.step()
-            total, steps = total + float(loss.item()), steps + 1
+            total, steps = total + float(loss.item()) * scale / world, steps + 1
+        total = sum_over_ranks(total)[0]   # the sum over the steps of each global batch's mean loss
+        if rank:
+            continue   # rank 0 evaluates and logs
         acc = _accuracy(model, Xr_test, r_test, model.rotation_logits)
         logs = {
             "stage": "pretext",
@@ -104,6 +136,7 @@ def _pretrain(model, X: np.ndarray, X_test: np.ndarray, cfg: dict, seed: int, pr
             f"  pretext epoch {epoch}/{epochs}: rotation loss {logs['loss']:.3f}, test rotation "
             f"accuracy {acc:.4f}, {logs['seconds']:.0f} s",
         )
+    model.classifier.requires_grad_(True)
     return acc
 
 
@@ -128,6 +161,8 @@ def run_selfsup_transfer(config: dict, out_dir: Path, *, progress: bool = True) 
     seed = int(section(config, "train").get("seed", 0))
     seeds = [int(s) for s in fine.get("seeds", [0, 1, 2])]
     per_class = int(fine.get("labels_per_class", 100))
+    world, rank = world_and_rank()
+    progress = progress and rank == 0
     manual_seed(seed)
     X, y, X_test, y_test = mnist_arrays(data, data.get("subset"), data.get("test_subset"), seed)
     X = ((X.astype(np.float32) - MNIST_MEAN) / MNIST_STD).reshape(-1, 1, 28, 28)
@@ -147,36 +182,37 @@ def run_selfsup_transfer(config: dict, out_dir: Path, *, progress: bool = True) 
     rot_acc = _pretrain(net, X, X_test, pre, seed, progress, out_dir)
     pretrain_seconds = time.perf_counter() - t0
     pretrained = {k: v.detach().clone() for k, v in net.state_dict().items()}
-    save_checkpoint(out_dir / "pretext.safetensors", net, meta={"config": config})
-    accs = {"pretrained": [], "random": []}
+    if rank == 0:
+        save_checkpoint(out_dir / "pretext.safetensors", net, meta={"config": config})
+    # the fine-tunings are independent jobs, each seeded on its own: under mpiexec rank r runs the
+    # jobs j with j % N == r and the accuracies are summed over the ranks (the same numbers as one process)
+    jobs = [(s, start) for s in seeds for start in ("pretrained", "random")]
+    acc_of = np.zeros(len(jobs))
     t1 = time.perf_counter()
-    for s in seeds:
+    for j, (s, start) in enumerate(jobs):
+        if j % world != rank:
+            continue
         idx = few_labels(y, per_class, s)
-        for start in ("pretrained", "random"):
-            manual_seed(1000 + s)
-            model = rotation_net_from_config(config)
-            if start == "pretrained":
-                model.load_state_dict(pretrained)
-                model.reset_classifier()
-            _finetune(model, X[idx], y[idx], fine, s)
-            accs[start].append(_accuracy(model, X_test, y_test))
+        manual_seed(1000 + s)
+        model = rotation_net_from_config(config)
+        if start == "pretrained":
+            model.load_state_dict(pretrained)
+            model.reset_classifier()
+        _finetune(model, X[idx], y[idx], fine, s)
+        acc_of[j] = _accuracy(model, X_test, y_test)
+    acc_of = np.array(sum_over_ranks(*acc_of))
+    accs = {start: [float(a) for a, (_, st) in zip(acc_of, jobs) if st == start]
+            for start in ("pretrained", "random")}
+    for k, s in enumerate(seeds):
         say(
             progress,
-            f"  seed {s}: {len(idx)} labels -> test accuracy pre-trained {accs['pretrained'][-1]:.4f}, "
-            f"random start {accs['random'][-1]:.4f}",
+            f"  seed {s}: {per_class * 10} labels -> test accuracy pre-trained {accs['pretrained'][k]:.4f}, "
+            f"random start {accs['random'][k]:.4f}",
         )
-        with open(out_dir / "metrics.jsonl", "a") as f:
-            f.write(
-                json.dumps(
-                    {
-                        "stage": "transfer",
-                        "seed": s,
-                        "pretrained": accs["pretrained"][-1],
-                        "random": accs["random"][-1],
-                    }
-                )
-                + "\n"
-            )
+        if rank == 0:
+            with open(out_dir / "metrics.jsonl", "a") as f:
+                f.write(json.dumps({"stage": "transfer", "seed": s, "pretrained": accs["pretrained"][k],
+                                    "random": accs["random"][k]}) + "\n")
     finetune_seconds = time.perf_counter() - t1
     p, r = np.array(accs["pretrained"]), np.array(accs["random"])
     results = {
@@ -191,8 +227,9 @@ def run_selfsup_transfer(config: dict, out_dir: Path, *, progress: bool = True) 
         "seeds": len(seeds),
         "pretrain_seconds": round(pretrain_seconds, 1),
         "finetune_seconds": round(finetune_seconds, 1),
+        "world_size": world,
     }
-    plt = pyplot()
+    plt = pyplot() if rank == 0 else None
     if plt is not None:
         fig, ax = plt.subplots(figsize=(4.5, 3.4))
         means, stds = (
@@ -222,3 +259,6 @@ def run_selfsup_transfer(config: dict, out_dir: Path, *, progress: bool = True) 
         f"pretext {pretrain_seconds:.0f} s, fine-tuning {finetune_seconds:.0f} s",
     )
     return results
+
+
+run_selfsup_transfer.data_parallel = True    # `mpiexec -n N gradus train` may run it (the module docstring)
