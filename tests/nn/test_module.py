@@ -66,6 +66,17 @@ def test_shared_parameters_counted_once():
     assert list(net.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
 
 
+def test_an_error_that_names_its_module_is_not_prefixed_twice():
+    class Picky(nn.Module):
+        def forward(self, x):
+            raise ValueError("Picky: x must be positive")
+
+    with pytest.raises(ValueError, match=r"^Picky: x must be positive$"):
+        Picky()(gradus.zeros(1))
+    with pytest.raises(ValueError, match=r"^Sequential\.1 \(Picky\): x must be positive$"):
+        nn.Sequential(nn.Identity(), Picky())(gradus.zeros(1))
+
+
 def test_linear_shape_error_names_path_and_counts():
     net = nn.Sequential(nn.Linear(784, 100), nn.ReLU(), nn.Linear(10, 10))
     with pytest.raises(ShapeError) as e:
