@@ -472,3 +472,66 @@ def test_selfsup_runner_under_mpiexec_takes_one_process_steps(mpiexec, shared_da
                 assert b[k] == pytest.approx(a[k], rel=1e-4), k
     r1, r2 = _results(one), _results(two)
     assert r2["transfer_gain"] == pytest.approx(r1["transfer_gain"], abs=1e-9) and r2["world_size"] == 2
+
+
+def _wordpiece_file(tmp_path, shared_data):
+    """A small WordPiece tokenizer.json with BERT's specials (rank 0's would differ between the two runs:
+    the trainer is not reproducible across processes, so both runs read this one)."""
+    from gradus.data import train_wordpiece
+    from gradus.recipes.runners.bert import SPECIALS
+
+    text = (shared_data / "tinyshakespeare" / "input.txt").read_text()[:40000]
+    tok = train_wordpiece(text.splitlines(), vocab_size=400, specials=SPECIALS, lowercase=True)
+    path = tmp_path / "tokenizer.json"
+    tok.save(str(path))
+    return path
+
+
+BERT_TINY = ["model.hidden_size=16", "model.num_hidden_layers=1", "model.num_attention_heads=2",
+             "model.intermediate_size=32", "model.hidden_dropout_prob=0.0",
+             "model.attention_probs_dropout_prob=0.0", "data.shakespeare_max_chars=30000",
+             "pretrain.eval_pairs=64", "pretrain.max_length=32", "pretrain.warmup_steps=2",
+             "pretrain.batch_size=9", "pretrain.steps=6", "pretrain.eval_interval=3"]
+
+
+def test_bert_pretrain_runner_under_mpiexec_takes_one_process_steps(mpiexec, shared_data, tmp_path):
+    """bert-pretrain under mpiexec -n 2 (global batches of 9 pairs split 4 + 5, each rank's MLM and NSP
+    sums over the global counts / 2; no dropout): one process' weights and losses; rank 0 alone
+    evaluates, prints and writes; the tokenizer is the one given (tokenizer.file)."""
+    from gradus.models.bert import BertConfig, BertForPreTraining
+    from gradus.train.checkpoint import read_checkpoint
+
+    tok = _wordpiece_file(tmp_path, shared_data)
+    sets = [*BERT_TINY, f"tokenizer.file={json.dumps(str(tok))}"]
+    one, two, proc = _one_and_two_processes(mpiexec, "bert-pretrain", sets, tmp_path, "--data",
+                                            str(shared_data))
+    assert proc.stdout.count("results ") == 1, "rank 0 alone prints the results"
+
+    def build(config, _one=one):
+        return BertForPreTraining(BertConfig(**read_checkpoint(_one / "checkpoint.safetensors").meta["bert_config"]))
+
+    _assert_same_weights(_states((one, two), build))
+    h1, h2 = _logs((one, two))
+    assert [h["step"] for h in h2] == [3, 6]
+    for a, b in zip(h1, h2, strict=True):
+        for k in ("mlm_loss", "nsp_loss", "heldout_loss"):
+            assert b[k] == pytest.approx(a[k], rel=1e-4), k
+    r1, r2 = _results(one), _results(two)
+    assert r2["heldout_mlm_accuracy"] == r1["heldout_mlm_accuracy"] and r2["world_size"] == 2
+
+
+def test_bert_finetune_runner_under_mpiexec_shares_out_the_seeds(mpiexec, shared_data, tmp_path):
+    """bert-finetune under mpiexec -n 2: the pre-training in DDP, then the four fine-tunings (2 seeds x
+    2 starts) shared out over the ranks: one process' accuracies and F1s."""
+    tok = _wordpiece_file(tmp_path, shared_data)
+    sets = [*BERT_TINY, f"tokenizer.file={json.dumps(str(tok))}", "finetune.epochs=1",
+            "finetune.labels_per_class=4", "finetune.max_length=32", "finetune.seeds=[0, 1]"]
+    one, two, proc = _one_and_two_processes(mpiexec, "bert-finetune", sets, tmp_path, "--data",
+                                            str(shared_data))
+    assert proc.stdout.count("results ") == 1, "rank 0 alone prints the results"
+    h1, h2 = _logs((one, two))
+    assert [h["seed"] for h in h2] == [0, 1]
+    for a, b in zip(h1, h2, strict=True):
+        for k in ("pretrained_accuracy", "random_accuracy", "pretrained_spam_f1", "random_spam_f1"):
+            assert b[k] == pytest.approx(a[k], abs=1e-9), k
+    assert _results(two)["world_size"] == 2

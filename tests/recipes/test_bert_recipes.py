@@ -132,3 +132,19 @@ def test_bert_finetune_pretrains_itself_without_a_checkpoint(shared_data, tmp_pa
     assert (out / "pretrain" / "checkpoint.safetensors").is_file()
     assert [h["stage"] for h in hist] == ["finetune"] and r["seeds"] == 1
     assert "pretrain_heldout_mlm_accuracy" in r and r["pretrained_accuracy_std"] == 0.0
+
+
+def test_bert_pretrain_reads_a_saved_tokenizer(pretrained, shared_data, tmp_path, capsys):
+    """tokenizer.file: the saved tokenizer.json is used as is (the WordPiece trainer is not reproducible
+    across processes); a missing file is a recipe error that says what to give."""
+    out, r, _ = pretrained
+    r2, _ = _train("bert-pretrain", tmp_path / "again", shared_data, *TINY, "pretrain.steps=10",
+                   "pretrain.eval_interval=10", f"tokenizer.file='{out / 'tokenizer.json'}'")
+    assert r2["vocab_size"] == r["vocab_size"]
+    assert (tmp_path / "again" / "tokenizer.json").read_text() == (out / "tokenizer.json").read_text()
+    from gradus.cli.main import main
+
+    capsys.readouterr()
+    assert main(["train", "bert-pretrain", "--out", str(tmp_path / "bad"), "--no-progress", "--data",
+                 str(shared_data), "--set", f"tokenizer.file='{tmp_path / 'missing.json'}'"]) == 2
+    assert "tokenizer.file: cannot read" in capsys.readouterr().err

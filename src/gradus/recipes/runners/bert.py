@@ -38,6 +38,11 @@ non-test part; a :class:`~gradus.models.bert.BertForSequenceClassification` whos
 pre-trained encoder and one from random weights (the same seed, architecture, optimizer, epochs and
 batches) are trained on ``[CLS] message [SEP]``, then tested on the whole test split. Reported:
 test accuracy and spam F1, mean ± std over the seeds for both starts, and the gain (the target).
+
+**Under mpiexec** (``mpiexec -n N gradus train bert-pretrain``): rank 0 trains the tokenizer and
+broadcasts it; every rank draws the same global batch of pairs and masks and trains on its rows in
+``DistributedDataParallel`` (its losses summed over its rows and divided by the global counts / N: one
+process' steps when dropout is off); the fine-tunings are shared out over the ranks. Rank 0 writes.
 """
 from __future__ import annotations
 
@@ -51,6 +56,7 @@ from typing import Any
 
 import numpy as np
 
+from ... import distributed as dist
 from ... import manual_seed, no_grad, tensor
 from ...data.datasets import SMSSpam, TinyShakespeare
 from ...data.mlm import IGNORE_INDEX, NextSentencePairs, mask_tokens
@@ -62,7 +68,16 @@ from ...models.bert import BertConfig, BertForPreTraining, BertForSequenceClassi
 from ...train.checkpoint import read_checkpoint, save_checkpoint
 from ...train.metrics import confusion_matrix, precision_recall_f1
 from .. import RecipeError, optimizer_class, scheduler_factory
-from .common import say, section, update
+from .common import (
+    MethodModule,
+    batch_rows,
+    broadcast_text,
+    say,
+    section,
+    sum_over_ranks,
+    update,
+    world_and_rank,
+)
 from .selfsup import few_labels
 
 __all__ = ["run_bert_pretrain", "run_bert_finetune", "SPECIALS", "split_sentences", "sms_split",
@@ -150,12 +165,14 @@ def _pair_batch(sampler: NextSentencePairs, B: int, vocab_size: int, p: float, r
 
 
 def pretraining_losses(model: BertForPreTraining, x, token_type_ids, attention_mask, labels,
-                       next_sentence_label):
+                       next_sentence_label, mlm_count: float | None = None, nsp_count: float | None = None):
     """``(loss, mlm_loss, nsp_loss, mlm_correct, nsp_correct)`` of one batch (NumPy arrays in).
 
     Equal to ``model(x, attention_mask, token_type_ids, labels, next_sentence_label)``'s losses, but
     the MLM head (H -> H -> V) runs only on the N selected positions: h_L (B, T, H) -> (N, H) rows ->
     (N, V) logits. ``mlm_correct`` / ``nsp_correct``: how many argmax predictions are right.
+    ``mlm_count`` / ``nsp_count``: divide the summed losses by these instead of this batch's own N and
+    B (a rank's rows of a global batch: the global counts / the number of ranks).
     """
     h, pooled = model.bert(tensor(x), tensor(attention_mask), tensor(token_type_ids))
     H = h.shape[-1]
@@ -163,8 +180,12 @@ def pretraining_losses(model: BertForPreTraining, x, token_type_ids, attention_m
     target = labels.ravel()[flat]
     logits = model.cls.predictions(h.reshape(-1, H)[tensor(flat)])        # (N, V)
     nsp_logits = model.cls.seq_relationship(pooled)                       # (B, 2)
-    mlm = cross_entropy(logits, tensor(target))
-    nsp = cross_entropy(nsp_logits, tensor(next_sentence_label))
+    if mlm_count is None:
+        mlm = cross_entropy(logits, tensor(target))
+        nsp = cross_entropy(nsp_logits, tensor(next_sentence_label))
+    else:
+        mlm = cross_entropy(logits, tensor(target), reduction="sum") / mlm_count
+        nsp = cross_entropy(nsp_logits, tensor(next_sentence_label), reduction="sum") / nsp_count
     mlm_correct = int((logits.data.argmax(-1) == target).sum())
     nsp_correct = int((nsp_logits.data.argmax(-1) == next_sentence_label).sum())
     return mlm + nsp, mlm, nsp, mlm_correct, nsp_correct
@@ -194,6 +215,31 @@ def _evaluate_pretraining(model, eval_batches) -> tuple[float, float, float]:
     return mc / max(m, 1), nc / max(n, 1), loss / max(n, 1)
 
 
+def _wordpiece(tcfg: dict, train_docs: list[list[str]]) -> Any:
+    """The WordPiece tokenizer of a pre-training: ``tokenizer.file`` (a saved ``tokenizer.json``)
+    when given, else trained on the training documents. Under mpiexec rank 0's on every rank: the
+    trainer is not reproducible across processes (:func:`~gradus.data.train_wordpiece`)."""
+    from tokenizers import Tokenizer
+
+    path = str(tcfg.get("file", "") or "")
+    if path:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as e:
+            raise RecipeError(f"tokenizer.file: cannot read {path!r} ({e.strerror}): give a tokenizer.json "
+                              "saved by a bert-pretrain run, or leave it empty to train one") from None
+        return Tokenizer.from_str(text)
+    world, rank = world_and_rank()
+    tok = None
+    if rank == 0:
+        tok = train_wordpiece((s for d in train_docs for s in d),
+                              vocab_size=int(tcfg.get("vocab_size", 6000)), specials=SPECIALS,
+                              min_frequency=int(tcfg.get("min_frequency", 2)), lowercase=True)
+    if world == 1:
+        return tok
+    return Tokenizer.from_str(broadcast_text(tok.to_str() if tok is not None else None))
+
+
 def pretrain(config: dict, out_dir: Path, progress: bool = True) -> tuple[BertForPreTraining, Any, dict]:
     """Pre-train a BERT on the recipe's corpus (see the module docstring): ``(model, tokenizer,
     results)``; writes ``metrics.jsonl`` (stage ``pretrain``), ``tokenizer.json`` and
@@ -208,9 +254,10 @@ def pretrain(config: dict, out_dir: Path, progress: bool = True) -> tuple[BertFo
     held = rng.random(len(docs)) < float(data.get("heldout_fraction", 0.05))
     train_docs = [d for d, h in zip(docs, held) if not h]
     held_docs = [d for d, h in zip(docs, held) if h]
+    world, rank = world_and_rank()
+    progress = progress and rank == 0
     t0 = time.perf_counter()
-    tok = train_wordpiece((s for d in train_docs for s in d), vocab_size=int(tcfg.get("vocab_size", 6000)),
-                          specials=SPECIALS, min_frequency=int(tcfg.get("min_frequency", 2)), lowercase=True)
+    tok = _wordpiece(tcfg, train_docs)
     V = tok.get_vocab_size()
     train_ids, held_ids = _encode_docs(tok, train_docs), _encode_docs(tok, held_docs)
     counts = np.bincount(np.concatenate([np.asarray(s, np.int64) for d in train_ids for s in d]), minlength=V)
@@ -248,18 +295,34 @@ def pretrain(config: dict, out_dir: Path, progress: bool = True) -> tuple[BertFo
     say(progress, f"  data   {len(train_docs):,} training / {len(held_docs):,} held-out documents "
         f"({sum(map(len, train_docs)):,} sentences); SMS test split of {len(test):,} messages never read; "
         f"{steps} steps of {B} pairs of <= {L} tokens")
+    if world > 1:
+        say(progress, f"  dist   {world} processes (MPI): global batch {B} pairs, split over the ranks")
     train_pairs = NextSentencePairs(train_ids, L, CLS, SEP, PAD)
     every = int(pre.get("eval_interval", 250))
+    # under mpiexec: every rank draws the same global batch (one seed) and trains on its rows of it,
+    # its losses summed over its rows / (the global counts / N), so DDP's average is the global mean
+    net = dist.DistributedDataParallel(MethodModule(model, pretraining_losses)) if world > 1 else None
     t1, t_log, run = time.perf_counter(), time.perf_counter(), []
     model.train()
     for step in range(1, steps + 1):
         batch = _pair_batch(train_pairs, B, V, p, rng)
-        loss, mlm, nsp, _, _ = pretraining_losses(model, *batch)
+        if net is None:
+            loss, mlm, nsp, _, _ = pretraining_losses(model, *batch)
+        else:
+            lo, hi, _ = batch_rows(len(batch[0]))
+            n_sel = int((batch[3] != IGNORE_INDEX).sum())
+            loss, mlm, nsp, _, _ = net(*(a[lo:hi] for a in batch), mlm_count=max(n_sel, 1) / world,
+                                       nsp_count=len(batch[0]) / world)
         update(loss, opt, model.parameters(), clip, sched)
         run.append((float(mlm.item()), float(nsp.item())))
         if step % every == 0 or step == steps:
-            mlm_acc, nsp_acc, held_loss = _evaluate_pretraining(model, eval_batches)
             r = np.mean(run, axis=0)
+            if world > 1:   # each rank holds its share x N of the global means
+                r = np.array(sum_over_ranks(*r)) / world
+            if rank:
+                run = []
+                continue   # rank 0 evaluates and logs
+            mlm_acc, nsp_acc, held_loss = _evaluate_pretraining(model, eval_batches)
             logs = {"stage": "pretrain", "step": step, "mlm_loss": float(r[0]), "nsp_loss": float(r[1]),
                     "heldout_loss": held_loss, "heldout_mlm_accuracy": mlm_acc,
                     "heldout_nsp_accuracy": nsp_acc,
@@ -272,6 +335,8 @@ def pretrain(config: dict, out_dir: Path, progress: bool = True) -> tuple[BertFo
                 f"{(time.perf_counter() - t_log) / every:.3f} s/step")
             t_log = time.perf_counter()
     seconds = time.perf_counter() - t1
+    if rank:   # rank 0 evaluates and writes; every rank returns the trained model
+        return model, tok, {"steps": steps, "pretrain_seconds": round(seconds, 1), "world_size": world}
     mlm_acc, nsp_acc, held_loss = _evaluate_pretraining(model, eval_batches)
     meta = {"config": config, "bert_config": asdict(cfg), "tokenizer": tok.to_str(),
             "split": {"test_fraction": float(data.get("test_fraction", 0.3)),
@@ -283,7 +348,7 @@ def pretrain(config: dict, out_dir: Path, progress: bool = True) -> tuple[BertFo
                "heldout_loss": held_loss, "vocab_size": V, "parameters": int(n_params), "steps": steps,
                "train_documents": len(train_docs), "heldout_documents": len(held_docs),
                "tokenizer_seconds": round(tok_seconds, 1), "pretrain_seconds": round(seconds, 1),
-               "seconds_per_step": round(seconds / steps, 4)}
+               "seconds_per_step": round(seconds / steps, 4), "world_size": world}
     say(progress, f"held-out MLM accuracy {mlm_acc:.4f} vs unigram baseline {unigram:.4f} (always "
         f"{tok.id_to_token(most_frequent)!r}); NSP accuracy {nsp_acc:.4f} vs chance 0.5; {seconds:.0f} s")
     return model, tok, results
@@ -330,6 +395,7 @@ def _test(model, seqs, y, idx) -> tuple[float, float]:
 
 def run_bert_finetune(config: dict, out_dir: Path, *, progress: bool = True) -> dict:
     """Recipe ``bert-finetune`` (see the module docstring)."""
+    progress = progress and world_and_rank()[1] == 0
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     data, fine = section(config, "data"), section(config, "finetune")
@@ -369,31 +435,39 @@ def run_bert_finetune(config: dict, out_dir: Path, *, progress: bool = True) -> 
     dropout = float(fine.get("classifier_dropout", 0.1))
     say(progress, f"  data   SMS spam: {per_class} labelled messages per class from the {len(pool):,} "
         f"non-test ones; test on {len(test):,} ({y[test].mean():.1%} spam); seeds {seeds}")
-    accs: dict[str, list] = {"pretrained": [], "random": []}
-    f1s: dict[str, list] = {"pretrained": [], "random": []}
+    # the fine-tunings are independent jobs, each seeded on its own: under mpiexec rank r runs the
+    # jobs j with j % N == r and the scores are summed over the ranks (one process' numbers)
+    world, rank = world_and_rank()
+    jobs = [(s, start) for s in seeds for start in ("pretrained", "random")]
+    scores = np.zeros((len(jobs), 2))               # (accuracy, spam F1) per job
     t0 = time.perf_counter()
-    for s in seeds:
+    for j, (s, start) in enumerate(jobs):
+        if j % world != rank:
+            continue
         idx = pool[few_labels(y[pool], per_class, s)]
-        for start in ("pretrained", "random"):
-            manual_seed(1000 + s)                     # the same classifier initialisation for both starts
-            model = BertForSequenceClassification(copy.deepcopy(cfg), num_labels=2,
-                                                  classifier_dropout=dropout)
-            if start == "pretrained":
-                model.bert.load_state_dict(pretrained_bert)
-            _finetune(model, seqs, y, idx, fine, s)
-            acc, f1 = _test(model, seqs, y, test)
-            accs[start].append(acc)
-            f1s[start].append(f1)
-        say(progress, f"  seed {s}: {len(idx)} labels -> test accuracy pre-trained "
-            f"{accs['pretrained'][-1]:.4f} "
-            f"(spam F1 {f1s['pretrained'][-1]:.3f}), random start {accs['random'][-1]:.4f} "
-            f"(spam F1 {f1s['random'][-1]:.3f})")
-        with open(out_dir / "metrics.jsonl", "a") as f:
-            f.write(json.dumps({"stage": "finetune", "seed": s, "labels": int(len(idx)),
-                                "pretrained_accuracy": accs["pretrained"][-1],
-                                "random_accuracy": accs["random"][-1],
-                                "pretrained_spam_f1": f1s["pretrained"][-1],
-                                "random_spam_f1": f1s["random"][-1]}) + "\n")
+        manual_seed(1000 + s)                     # the same classifier initialisation for both starts
+        model = BertForSequenceClassification(copy.deepcopy(cfg), num_labels=2, classifier_dropout=dropout)
+        if start == "pretrained":
+            model.bert.load_state_dict(pretrained_bert)
+        _finetune(model, seqs, y, idx, fine, s)
+        scores[j] = _test(model, seqs, y, test)
+    scores = np.array(sum_over_ranks(*scores.ravel())).reshape(len(jobs), 2)
+    accs = {start: [float(a) for a, (_, st) in zip(scores[:, 0], jobs) if st == start]
+            for start in ("pretrained", "random")}
+    f1s = {start: [float(f) for f, (_, st) in zip(scores[:, 1], jobs) if st == start]
+           for start in ("pretrained", "random")}
+    for k, s in enumerate(seeds):
+        say(progress, f"  seed {s}: {2 * per_class} labels -> test accuracy pre-trained "
+            f"{accs['pretrained'][k]:.4f} "
+            f"(spam F1 {f1s['pretrained'][k]:.3f}), random start {accs['random'][k]:.4f} "
+            f"(spam F1 {f1s['random'][k]:.3f})")
+        if rank == 0:
+            with open(out_dir / "metrics.jsonl", "a") as f:
+                f.write(json.dumps({"stage": "finetune", "seed": s, "labels": 2 * per_class,
+                                    "pretrained_accuracy": accs["pretrained"][k],
+                                    "random_accuracy": accs["random"][k],
+                                    "pretrained_spam_f1": f1s["pretrained"][k],
+                                    "random_spam_f1": f1s["random"][k]}) + "\n")
     seconds = time.perf_counter() - t0
 
     def stats(v):
@@ -410,7 +484,7 @@ def run_bert_finetune(config: dict, out_dir: Path, *, progress: bool = True) -> 
                "pretrained_wins_every_seed": bool(np.all(np.greater(accs["pretrained"], accs["random"]))),
                "labels": 2 * per_class, "seeds": len(seeds), "test_messages": int(len(test)),
                "majority_baseline_accuracy": float(1 - y[test].mean()),
-               "finetune_seconds": round(seconds, 1)}
+               "finetune_seconds": round(seconds, 1), "world_size": world_and_rank()[0]}
     results.update({f"pretrain_{k}": v for k, v in pre_results.items()
                     if k in ("heldout_mlm_accuracy", "unigram_mlm_accuracy", "heldout_nsp_accuracy",
                              "pretrain_seconds")})
@@ -419,3 +493,7 @@ def run_bert_finetune(config: dict, out_dir: Path, *, progress: bool = True) -> 
         f"random start {r[0]:.4f} ± {r[1]:.4f} (gain {p[0] - r[0]:+.4f}; always-ham "
         f"{results['majority_baseline_accuracy']:.4f}); spam F1 {pf[0]:.3f} vs {rf[0]:.3f}; {seconds:.0f} s")
     return results
+
+
+run_bert_pretrain.data_parallel = True    # `mpiexec -n N gradus train` may run them (the module docstring)
+run_bert_finetune.data_parallel = True

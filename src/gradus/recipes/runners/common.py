@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -69,21 +69,42 @@ def batch_rows(n: int) -> tuple[int, int, float]:
 
 class MethodModule(Module):
     """A module whose forward is the method ``method`` of ``model`` (``model.loss``,
-    ``model.contrastive_divergence``, ``model.rotation_logits``...): ``DistributedDataParallel(
-    MethodModule(model, "loss"))`` then sees that method's graph in its forward, as DDP needs, for the
-    models trained through a method rather than their forward (autoencoders, the VAE, the RBM, a
-    pretext head). ``model`` is its only submodule."""
+    ``model.contrastive_divergence``, ``model.rotation_logits``...), or ``method(model, *args)`` when
+    it is a function: ``DistributedDataParallel(MethodModule(model, "loss"))`` then sees that
+    computation's graph in its forward, as DDP needs, for the models trained through something other
+    than their forward (autoencoders, the VAE, the RBM, a pretext head, BERT's two losses). ``model``
+    is its only submodule."""
 
-    def __init__(self, model: Any, method: str = "loss") -> None:
+    def __init__(self, model: Any, method: str | Callable[..., Any] = "loss") -> None:
         super().__init__()
         self.model = model
         self.method = method
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        if callable(self.method):
+            return self.method(self.model, *args, **kwargs)
         return getattr(self.model, self.method)(*args, **kwargs)
 
     def extra_repr(self) -> str:
-        return f"forward = model.{self.method}"
+        name = self.method if isinstance(self.method, str) else getattr(self.method, "__name__", "?")
+        return f"forward = model.{name}" if isinstance(self.method, str) else f"forward = {name}(model, ...)"
+
+
+def broadcast_text(text: str | None) -> str:
+    """Rank 0's ``text`` on every rank (``text`` itself in a world of one; the other ranks may pass
+    None): its UTF-8 bytes in two broadcasts, length then bytes (no pickling)."""
+    world, rank = world_and_rank()
+    if world == 1:
+        return text
+    from ... import distributed as dist
+    from ...tensor import Tensor
+
+    raw = np.frombuffer(text.encode("utf-8"), dtype=np.uint8) if rank == 0 else np.zeros(0, np.uint8)
+    n = Tensor(np.array([raw.size], dtype=np.int64))
+    dist.broadcast(n, src=0)
+    buf = Tensor(raw.copy() if rank == 0 else np.zeros(int(n.numpy()[0]), dtype=np.uint8))
+    dist.broadcast(buf, src=0)
+    return buf.numpy().tobytes().decode("utf-8")
 
 
 def sum_over_ranks(*values: float) -> list[float]:
