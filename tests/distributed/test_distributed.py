@@ -508,7 +508,8 @@ def test_bert_pretrain_runner_under_mpiexec_takes_one_process_steps(mpiexec, sha
     assert proc.stdout.count("results ") == 1, "rank 0 alone prints the results"
 
     def build(config, _one=one):
-        return BertForPreTraining(BertConfig(**read_checkpoint(_one / "checkpoint.safetensors").meta["bert_config"]))
+        meta = read_checkpoint(_one / "checkpoint.safetensors").meta
+        return BertForPreTraining(BertConfig(**meta["bert_config"]))
 
     _assert_same_weights(_states((one, two), build))
     h1, h2 = _logs((one, two))
