@@ -392,7 +392,7 @@ class BertModel(nn.Module):
         who = f"{cls.__name__}.from_pretrained"
         config, stored = _read_pretrained(directory, who)
         state = _bert_state(stored)
-        model = cls(config, add_pooling_layer=add_pooling_layer)
+        model = nn.utils.skip_init(cls, config, add_pooling_layer=add_pooling_layer)   # the file sets all
         if dtype is not None:
             model.to(dtype)
         if not add_pooling_layer:
@@ -737,7 +737,7 @@ def _task_from_pretrained(cls, directory, dtype):
                                  "hold an untied MLM decoder")
             if source in state:
                 state[tied] = state[source]
-    model = cls(config, **kwargs)
+    model = nn.utils.skip_init(cls, config, **kwargs)   # every weight comes from the file (checked below)
     if dtype is not None:
         model.to(dtype)
     own = model.state_dict()

@@ -384,7 +384,7 @@ class GPT(nn.Module):
         if "wte.weight" in state:
             state["lm_head.weight"] = state["wte.weight"]                # the tied head (one Parameter)
 
-        model = cls(config)
+        model = nn.utils.skip_init(cls, config)   # every weight comes from the file (strict load below)
         if dtype is not None:
             model.to(dtype)
         model.load_state_dict(state)          # strict: lists missing/unexpected keys and wrong shapes

@@ -36,6 +36,24 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_"
            "orthogonal_", "sparse_"]
 
 
+# True inside ``nn.utils.skip_init``: every filling function below returns its tensor untouched (no
+# random draws), so a model whose weights are about to be loaded is built without paying for them.
+_skipping = False
+
+
+def _skippable(fill):
+    """Make the filling function ``fill`` a no-op while ``_skipping``."""
+    import functools
+
+    @functools.wraps(fill)
+    def wrapper(tensor, *args, **kwargs):
+        if _skipping:
+            return tensor
+        return fill(tensor, *args, **kwargs)
+
+    return wrapper
+
+
 def _gen(generator):
     return generator if generator is not None else default_generator()
 
@@ -96,16 +114,19 @@ def _calculate_correct_fan(tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+@_skippable
 def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None):
     """Fill with U(a, b)."""
     return _fill(tensor, _gen(generator).uniform(a, b, tensor.shape))
 
 
+@_skippable
 def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
     """Fill with N(mean, std²)."""
     return _fill(tensor, _gen(generator).normal(mean, std, tensor.shape))
 
 
+@_skippable
 def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator=None):
     """Fill with N(mean, std²) truncated to [a, b] (absolute bounds, as in PyTorch).
@@ -128,18 +149,22 @@ def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, 
     return _fill(tensor, out.reshape(tensor.shape))
 
 
+@_skippable
 def constant_(tensor, val: float):
     return _fill(tensor, val)
 
 
+@_skippable
 def ones_(tensor):
     return _fill(tensor, 1)
 
 
+@_skippable
 def zeros_(tensor):
     return _fill(tensor, 0)
 
 
+@_skippable
 def eye_(tensor):
     """Fill a 2-D tensor with the identity (preserves the inputs' identity in a Linear layer)."""
     if tensor.ndim != 2:
@@ -147,6 +172,7 @@ def eye_(tensor):
     return _fill(tensor, np.eye(*tensor.shape))
 
 
+@_skippable
 def dirac_(tensor, groups: int = 1):
     """Fill a {3,4,5}-D conv weight with the Dirac delta (the conv passes its input through)."""
     d = tensor.ndim
@@ -165,6 +191,7 @@ def dirac_(tensor, groups: int = 1):
     return _fill(tensor, w)
 
 
+@_skippable
 def xavier_uniform_(tensor, gain: float = 1.0, generator=None):
     """Glorot uniform: U(-a, a) with ``a = gain * sqrt(6 / (fan_in + fan_out))``."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -173,6 +200,7 @@ def xavier_uniform_(tensor, gain: float = 1.0, generator=None):
     return uniform_(tensor, -a, a, generator)
 
 
+@_skippable
 def xavier_normal_(tensor, gain: float = 1.0, generator=None):
     """Glorot normal: N(0, std²) with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -180,6 +208,7 @@ def xavier_normal_(tensor, gain: float = 1.0, generator=None):
     return normal_(tensor, 0.0, std, generator)
 
 
+@_skippable
 def kaiming_uniform_(tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                      generator=None):
     """He uniform: U(-bound, bound), ``bound = gain * sqrt(3 / fan)``,
@@ -197,6 +226,7 @@ def kaiming_uniform_(tensor, a: float = 0, mode: str = "fan_in", nonlinearity: s
     return uniform_(tensor, -bound, bound, generator)
 
 
+@_skippable
 def kaiming_normal_(tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                     generator=None):
     """He normal: N(0, std²), ``std = gain / sqrt(fan)``."""
@@ -208,6 +238,7 @@ def kaiming_normal_(tensor, a: float = 0, mode: str = "fan_in", nonlinearity: st
     return normal_(tensor, 0.0, std, generator)
 
 
+@_skippable
 def orthogonal_(tensor, gain: float = 1.0, generator=None):
     """A (semi-)orthogonal matrix (Saxe et al. 2013) times ``gain``; dimensions beyond the first are
     flattened. QR of a Gaussian matrix, signs fixed by diag(R) so the law is uniform (Haar)."""
@@ -228,6 +259,7 @@ def orthogonal_(tensor, gain: float = 1.0, generator=None):
     return _fill(tensor, (gain * q).reshape(tensor.shape))
 
 
+@_skippable
 def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None):
     """2-D: N(0, std²) with a fraction ``sparsity`` of each column set to zero (Martens 2010)."""
     if tensor.ndim != 2:
