@@ -536,3 +536,53 @@ def test_bert_finetune_runner_under_mpiexec_shares_out_the_seeds(mpiexec, shared
         for k in ("pretrained_accuracy", "random_accuracy", "pretrained_spam_f1", "random_spam_f1"):
             assert b[k] == pytest.approx(a[k], abs=1e-9), k
     assert _results(two)["world_size"] == 2
+
+
+@pytest.mark.parametrize("recipe", ["cartpole-dqn", "cartpole-reinforce"])
+def test_deep_rl_runners_under_mpiexec_share_out_the_seeds(mpiexec, tmp_path, recipe):
+    """cartpole-* under mpiexec -n 2: rank r trains the seeds i with i % 2 == r; rank 0 gathers them, so
+    every seed's run (returns, evaluations, steps to solve) is one process'."""
+    pytest.importorskip("gymnasium")
+    sets = ["train.seeds=[3, 4, 5]", "train.total_steps=1500", "train.eval_every=500",
+            "train.eval_episodes=3", "train.quick_eval_episodes=2"]
+    one, two, proc = _one_and_two_processes(mpiexec, recipe, sets, tmp_path)
+    assert proc.stdout.count("results ") == 1, "rank 0 alone prints the results"
+    s1, s2 = (json.loads((o / "seeds.json").read_text()) for o in (one, two))
+    assert list(s2) == ["3", "4", "5"]
+    for seed in s1:
+        for k in s1[seed]:
+            if k != "seconds":
+                assert s2[seed][k] == s1[seed][k], (seed, k)
+    r1, r2 = _results(one), _results(two)
+    assert r2["mean_eval_return"] == r1["mean_eval_return"] and r2["world_size"] == 2
+    assert r2["steps_to_solve"] == r1["steps_to_solve"]
+
+
+def test_depth_experiment_under_mpiexec_shares_out_the_networks(mpiexec, shared_data, tmp_path):
+    """depth-plain-vs-residual under mpiexec -n 2: the four networks (plain/residual x 2 depths) are
+    shared out over the ranks and their curves gathered: the same history as one process."""
+    sets = ["experiment.depths=[8, 14]", "experiment.width=2", "experiment.log_every=1", "data.subset=64",
+            "data.test_subset=50", "data.batch_size=32", "data.eval_batch_size=64"]
+    one, two, proc = _one_and_two_processes(mpiexec, "depth-plain-vs-residual", sets, tmp_path, "--data",
+                                            str(shared_data), "--epochs", "2")
+    h1, h2 = (json.loads((o / "history.json").read_text()) for o in (one, two))
+    assert list(h2) == ["plain8", "plain14", "resnet8", "resnet14"]
+    for net in h1:
+        for k in h1[net]:
+            if k != "seconds":
+                assert h2[net][k] == pytest.approx(h1[net][k], rel=1e-6), (net, k)
+    r1, r2 = _results(one), _results(two)
+    assert r2["residual_advantage"] == pytest.approx(r1["residual_advantage"], abs=1e-12)
+    assert r2["world_size"] == 2
+
+
+def test_spam_mlp_under_mpiexec(mpiexec, shared_data, tmp_path):
+    """spam-mlp (the supervised runner + spam precision/recall) under mpiexec -n 2: global batch split
+    2 x 16 (DistributedSampler's order, not one process' loader's: close, not equal), the spam metrics
+    on the whole test set, rank 0 alone prints."""
+    one, two, proc = _one_and_two_processes(mpiexec, "spam-mlp", [], tmp_path, "--data", str(shared_data),
+                                            "--epochs", "1")
+    assert proc.stdout.count("spam   precision") == 1, "rank 0 alone prints"
+    r1, r2 = _results(one), _results(two)
+    assert r2["test_accuracy"] == pytest.approx(r1["test_accuracy"], abs=0.02) and r2["test_accuracy"] > 0.9
+    assert r2["spam_recall"] == pytest.approx(r1["spam_recall"], abs=0.15) and r2["spam_precision"] > 0.8

@@ -19,8 +19,9 @@ traceback; an unexpected (internal) error shows its full traceback with ``--debu
 
 Under ``mpiexec -n N`` (N > 1, detected from the launcher's environment; ``--distributed`` insists)
 ``gradus train`` runs the supervised recipes and the custom runners marked ``data_parallel`` (the GPT,
-char-RNN, GAN, translation, autoencoder, VAE, RBM, self-supervised and BERT recipes) data-parallel
-(docs/distributed.md; not the RL ones). Rank 0 prints and writes; an error on any rank is reported
+char-RNN, GAN, translation, autoencoder, VAE, RBM, self-supervised, BERT and spam recipes) data-parallel,
+and shares out the independent runs of the cartpole and depth recipes (docs/distributed.md lists the
+few refused). Rank 0 prints and writes; an error on any rank is reported
 with its rank and ends every rank (``MPI_Abort``) with
 the exit code above, never a hang.
 """

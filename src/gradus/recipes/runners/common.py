@@ -107,6 +107,25 @@ def broadcast_text(text: str | None) -> str:
     return buf.numpy().tobytes().decode("utf-8")
 
 
+def all_gather_text(text: str) -> list[str]:
+    """Every rank's ``text``, in rank order (``[text]`` in a world of one): the UTF-8 bytes, padded to
+    the longest, in two all-gathers (lengths, bytes; no pickling)."""
+    world, _ = world_and_rank()
+    if world == 1:
+        return [text]
+    from ... import distributed as dist
+
+    raw = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    sizes = [np.zeros(1, np.int64) for _ in range(world)]
+    dist.all_gather(sizes, np.array([raw.size], dtype=np.int64))
+    longest = int(max(int(n[0]) for n in sizes))
+    padded = np.zeros(longest, np.uint8)
+    padded[:raw.size] = raw
+    parts = [np.zeros(longest, np.uint8) for _ in range(world)]
+    dist.all_gather(parts, padded)
+    return [p[:int(n[0])].tobytes().decode("utf-8") for p, n in zip(parts, sizes)]
+
+
 def sum_over_ranks(*values: float) -> list[float]:
     """The sums of ``values`` over the ranks (one float64 all-reduce; the values themselves in a world
     of one)."""

@@ -17,6 +17,10 @@ and ``steps_to_solve_seed<k>`` each), ``median_steps_to_solve`` (of the solved s
 ``seconds_seed<k>`` and ``train_seconds``. Written to ``out_dir``: ``seeds.json`` (every evaluation
 of every seed) and, with matplotlib, ``returns.png`` (return per training episode for each seed, and
 the quick evaluations against environment steps).
+
+Under ``mpiexec -n N gradus train`` the seeds are shared out over the ranks (each seed's run is
+independent and seeded, so the results are one process'; rank 0 gathers and writes): the time is in
+the environments and Python, which only more agents at once divide, not a gradient all-reduce.
 """
 from __future__ import annotations
 
@@ -41,7 +45,7 @@ from ...rl import (
     sampling_actor,
 )
 from ...train.checkpoint import atomic_write_text
-from .common import pyplot, say, section
+from .common import all_gather_text, pyplot, say, section, world_and_rank
 
 __all__ = ["run_cartpole_dqn", "run_cartpole_reinforce", "SolveMonitor", "plot_seed_returns"]
 
@@ -144,14 +148,19 @@ def _solve_seeds(config: dict, out_dir: Path, progress: bool, name: str,
     solve = float(train.get("solve_return", 475.0))
     make = env_factory(lambda: make_env(env_id, **env_cfg))
     pool = [make() for _ in range(max(full_n, quick_n))]
+    world, rank = world_and_rank()
     runs: dict[int, dict[str, Any]] = {}
     m: dict[str, Any] = {}
     t_all = time.perf_counter()
-    for seed in seeds:
+    # the seeds are independent runs: under mpiexec rank r trains seeds[i] for i % N == r, and the runs
+    # are gathered (as JSON) so rank 0 reports exactly what one process would
+    for i, seed in enumerate(seeds):
+        if i % world != rank:
+            continue
         mon = SolveMonitor(pool, actor_of, eval_every=int(train.get("eval_every", 2000)),
                            quick_episodes=quick_n, full_episodes=full_n, solve_return=solve,
-                           stop_on_solve=bool(train.get("stop_on_solve", True)), progress=progress,
-                           label=f"[seed {seed}] ")
+                           stop_on_solve=bool(train.get("stop_on_solve", True)),
+                           progress=progress and rank == 0, label=f"[seed {seed}] ")
         t0 = time.perf_counter()
         net, hist = train_one(make(), seed, total, mon)
         if mon.solved_at is None or not mon.stop_on_solve:
@@ -164,12 +173,19 @@ def _solve_seeds(config: dict, out_dir: Path, progress: bool, name: str,
                       "episode_end_steps": [int(s) for s in hist.episode_end_steps]}
         if extra is not None:
             runs[seed].update(extra(net, hist, pool))
-        m[f"steps_to_solve_seed{seed}"] = steps
-        m[f"seconds_seed{seed}"] = round(seconds, 1)
-        say(progress, f"[seed {seed}] " + (f"solved at {steps} env steps" if steps > 0 else
-                                           f"not solved within {hist.stopped_at} env steps")
-                      + f": mean greedy return {mon.last_full:.1f} over {full_n} episodes "
-                        f"({len(hist.episode_returns)} training episodes, {seconds:.0f} s)")
+        if world == 1:
+            _say_seed(progress, seed, runs[seed], full_n)
+    if world > 1:
+        gathered = {}
+        for text in all_gather_text(json.dumps({str(k): v for k, v in runs.items()})):
+            gathered.update({int(k): v for k, v in json.loads(text).items()})
+        runs = {seed: gathered[seed] for seed in seeds}
+        progress = progress and rank == 0
+        for seed in seeds:
+            _say_seed(progress, seed, runs[seed], full_n)
+    for seed, run in runs.items():
+        m[f"steps_to_solve_seed{seed}"] = run["steps_to_solve"]
+        m[f"seconds_seed{seed}"] = round(run["seconds"], 1)
     solved = [r["steps_to_solve"] for r in runs.values() if r["steps_to_solve"] > 0]
     m.update({"seeds_solved": len(solved), "seeds": len(seeds),
               "steps_to_solve": ", ".join(f"{s}: {r['steps_to_solve']}" for s, r in runs.items()),
@@ -178,7 +194,7 @@ def _solve_seeds(config: dict, out_dir: Path, progress: bool, name: str,
               "mean_eval_return": float(np.mean([r["eval_return"] for r in runs.values()])),
               "min_eval_return": float(np.min([r["eval_return"] for r in runs.values()])),
               "train_seconds": round(time.perf_counter() - t_all, 1), "env": pool[0].spec.id,
-              "total_steps": total})
+              "total_steps": total, "world_size": world})
     if extra is not None:
         for key in runs[seeds[0]]:
             if key.startswith("extra_"):
@@ -186,11 +202,21 @@ def _solve_seeds(config: dict, out_dir: Path, progress: bool, name: str,
     say(progress, f"{name}: {len(solved)}/{len(seeds)} seeds solved (mean return >= {solve:g} over {full_n} "
                   f"greedy episodes within {total} env steps); steps to solve {m['steps_to_solve']}; "
                   f"{m['train_seconds']:.0f} s")
+    if rank:
+        return m   # rank 0 writes
     out_dir = Path(out_dir)
     atomic_write_text(out_dir / "seeds.json", json.dumps({str(k): v for k, v in runs.items()}) + "\n")
     plot_seed_returns(runs, out_dir / "returns.png", f"{name} on {m['env']}: return per training episode",
                       solve)
     return m
+
+
+def _say_seed(progress: bool, seed: int, run: Mapping[str, Any], full_n: int) -> None:
+    steps = run["steps_to_solve"]
+    say(progress, f"[seed {seed}] " + (f"solved at {steps} env steps" if steps > 0 else
+                                       f"not solved within {run['env_steps']} env steps")
+                  + f": mean greedy return {run['eval_return']:.1f} over {full_n} episodes "
+                    f"({run['episodes']} training episodes, {run['seconds']:.0f} s)")
 
 
 def _config_of(cls: Any, train: Mapping[str, Any]) -> Any:
@@ -242,3 +268,8 @@ def run_cartpole_reinforce(config: dict, out_dir: Path, *, progress: bool = True
 
     return _solve_seeds(config, out_dir, progress, "REINFORCE with baseline", train_one, greedy_policy_actor,
                         extra)
+
+
+# `mpiexec -n N gradus train cartpole-*` shares the seeds out over the ranks (_solve_seeds)
+run_cartpole_dqn.data_parallel = True
+run_cartpole_reinforce.data_parallel = True

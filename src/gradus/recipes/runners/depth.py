@@ -26,6 +26,8 @@ import numpy as np
 
 import gradus
 
+from .common import all_gather_text, world_and_rank
+
 __all__ = ["depth_plain_vs_residual", "plot_depth_curves"]
 
 
@@ -108,60 +110,72 @@ def depth_plain_vs_residual(config: Mapping[str, Any], out_dir: Path, *, progres
               f"{optim_name}({', '.join(f'{k}={v}' for k, v in optim_kwargs.items())})", file=log, flush=True)
 
     history: dict[str, dict[str, Any]] = {}
-    for residual in (False, True):
-        for depth in depths:
-            name = _net_name(residual, depth)
-            gradus.manual_seed(seed)  # same initial draw for every twin
-            model = resnet_cifar(depth, num_classes=bundle.num_classes, residual=residual, width=width,
-                                 shortcut=shortcut, in_channels=in_channels)
-            opt = getattr(optim, optim_name)(model.parameters(), **optim_kwargs)
-            base_lrs = [g["lr"] for g in opt.param_groups]
-            # the same shuffling for every network: a fresh generator with the same seed
-            loader = DataLoader(bundle.train, batch_size=batch_size, shuffle=True,
-                                generator=np.random.default_rng(seed))
-            total_steps = epochs * len(loader)
-            rec = {"depth": depth, "residual": residual,
-                   "params": int(sum(p.numel() for p in model.parameters())),
-                   "epoch": [], "epoch_step": [], "test_error": [], "test_loss": [],
-                   "running_train_error": [], "step": [], "step_train_error": []}
-            step, t0 = 0, time.perf_counter()
-            for epoch in range(1, epochs + 1):
-                model.train()
-                wrong, seen, window_wrong, window_seen = 0, 0, 0, 0
-                for X, y in loader:
-                    if schedule == "cosine":  # lr_t = lr * (1 + cos(pi t / T)) / 2, every step
-                        for g, lr0 in zip(opt.param_groups, base_lrs):
-                            g["lr"] = lr0 * 0.5 * (1.0 + math.cos(math.pi * step / total_steps))
-                    out = model(X)                       # (B, num_classes)
-                    loss = F.cross_entropy(out, y)
-                    opt.zero_grad()
-                    loss.backward()
-                    opt.step()
-                    miss = int((out.numpy().argmax(1) != y.numpy()).sum())
-                    wrong += miss
-                    seen += len(y)
-                    window_wrong += miss
-                    window_seen += len(y)
-                    step += 1
-                    if step % log_every == 0:  # the paper's thin curves: error on the batches being trained
-                        rec["step"].append(step)
-                        rec["step_train_error"].append(window_wrong / window_seen)
-                        window_wrong = window_seen = 0
-                test_err, test_loss = _error_rate(model, test_loader)
-                rec["epoch"].append(epoch)
-                rec["epoch_step"].append(step)
-                rec["running_train_error"].append(wrong / max(seen, 1))  # train mode, weights moving
-                rec["test_error"].append(test_err)
-                rec["test_loss"].append(test_loss)
-                if log:
-                    print(f"  {name:>10s} epoch {epoch:3d}  running train error {wrong / max(seen, 1):.4f}  "
-                          f"test error {test_err:.4f}  ({time.perf_counter() - t0:.0f} s)", file=log,
-                          flush=True)
-            # the final training error: the whole training set, eval mode (what the summary compares)
-            rec["train_error"], rec["train_loss"] = _error_rate(model, train_eval)
-            rec["seconds"] = time.perf_counter() - t0
-            history[name] = rec
+    # the networks are independent, each seeded: under mpiexec rank r trains networks j with j % N == r
+    # and the curves are gathered (as JSON), so rank 0 reports what one process would
+    world, rank = world_and_rank()
+    if rank:
+        log = None
+    jobs = [(residual, depth) for residual in (False, True) for depth in depths]
+    for j, (residual, depth) in enumerate(jobs):
+        if j % world != rank:
+            continue
+        name = _net_name(residual, depth)
+        gradus.manual_seed(seed)  # same initial draw for every twin
+        model = resnet_cifar(depth, num_classes=bundle.num_classes, residual=residual, width=width,
+                             shortcut=shortcut, in_channels=in_channels)
+        opt = getattr(optim, optim_name)(model.parameters(), **optim_kwargs)
+        base_lrs = [g["lr"] for g in opt.param_groups]
+        # the same shuffling for every network: a fresh generator with the same seed
+        loader = DataLoader(bundle.train, batch_size=batch_size, shuffle=True,
+                            generator=np.random.default_rng(seed))
+        total_steps = epochs * len(loader)
+        rec = {"depth": depth, "residual": residual,
+               "params": int(sum(p.numel() for p in model.parameters())),
+               "epoch": [], "epoch_step": [], "test_error": [], "test_loss": [],
+               "running_train_error": [], "step": [], "step_train_error": []}
+        step, t0 = 0, time.perf_counter()
+        for epoch in range(1, epochs + 1):
+            model.train()
+            wrong, seen, window_wrong, window_seen = 0, 0, 0, 0
+            for X, y in loader:
+                if schedule == "cosine":  # lr_t = lr * (1 + cos(pi t / T)) / 2, every step
+                    for g, lr0 in zip(opt.param_groups, base_lrs):
+                        g["lr"] = lr0 * 0.5 * (1.0 + math.cos(math.pi * step / total_steps))
+                out = model(X)                       # (B, num_classes)
+                loss = F.cross_entropy(out, y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                miss = int((out.numpy().argmax(1) != y.numpy()).sum())
+                wrong += miss
+                seen += len(y)
+                window_wrong += miss
+                window_seen += len(y)
+                step += 1
+                if step % log_every == 0:  # the paper's thin curves: error on the batches being trained
+                    rec["step"].append(step)
+                    rec["step_train_error"].append(window_wrong / window_seen)
+                    window_wrong = window_seen = 0
+            test_err, test_loss = _error_rate(model, test_loader)
+            rec["epoch"].append(epoch)
+            rec["epoch_step"].append(step)
+            rec["running_train_error"].append(wrong / max(seen, 1))  # train mode, weights moving
+            rec["test_error"].append(test_err)
+            rec["test_loss"].append(test_loss)
+            if log:
+                print(f"  {name:>10s} epoch {epoch:3d}  running train error {wrong / max(seen, 1):.4f}  "
+                      f"test error {test_err:.4f}  ({time.perf_counter() - t0:.0f} s)", file=log,
+                      flush=True)
+        # the final training error: the whole training set, eval mode (what the summary compares)
+        rec["train_error"], rec["train_loss"] = _error_rate(model, train_eval)
+        rec["seconds"] = time.perf_counter() - t0
+        history[name] = rec
 
+    if world > 1:
+        gathered: dict[str, Any] = {}
+        for text in all_gather_text(json.dumps(history)):
+            gathered.update(json.loads(text))
+        history = {_net_name(r, d): gathered[_net_name(r, d)] for r, d in jobs}
     results: dict[str, float] = {}
     for name, rec in history.items():
         results[f"train_error_{name}"] = rec["train_error"]
@@ -172,6 +186,9 @@ def depth_plain_vs_residual(config: Mapping[str, Any], out_dir: Path, *, progres
     results["plain_degradation"] = plain[deep] - plain[shallow]
     results["residual_gain"] = resid[shallow] - resid[deep]
     results["residual_advantage"] = plain[deep] - resid[deep]
+    results["world_size"] = world
+    if rank:
+        return results   # rank 0 writes
 
     plot_depth_curves(history, out_dir / "training_error.png",
                       title=f"{dataset}: {len(bundle.train)} training images, {epochs} epochs")
@@ -224,3 +241,7 @@ def plot_depth_curves(history: Mapping[str, Mapping[str, Any]], path, title: str
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+# `mpiexec -n N gradus train depth-plain-vs-residual` shares the networks out over the ranks
+depth_plain_vs_residual.data_parallel = True
