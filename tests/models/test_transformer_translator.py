@@ -44,6 +44,16 @@ def test_padding_and_causality():
     assert np.abs(changed[:, 2:] - a[:, 2:]).max() > 1e-4
 
 
+def test_decode_last_only_is_the_last_position_of_decode():
+    m = _small().eval()
+    memory, pad = m.encode(gradus.tensor([[3, 4, 2, 0], [5, 6, 7, 2]]))
+    ys = gradus.tensor([[1, 5, 6], [1, 8, 0]])
+    full = m.decode(ys, memory, pad).numpy()                      # (2, 3, V)
+    last = m.decode(ys, memory, pad, last_only=True).numpy()      # (2, V)
+    assert last.shape == (2, 20)
+    np.testing.assert_allclose(last, full[:, -1], rtol=1e-6, atol=1e-6)
+
+
 def test_learns_to_copy_and_decodes_it_greedily_and_by_beam():
     """A 1+1-layer model learns to copy 3-5-token sequences; greedy and beam give the copy back."""
     m = _small(d_model=32, nhead=4, dim_feedforward=64)

