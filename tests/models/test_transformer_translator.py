@@ -72,6 +72,30 @@ def test_decode_step_with_its_cache_is_decode_at_the_last_position(norm_first):
         m.decode_step(ys[:, :3], memory, pad, cache)
 
 
+def test_cached_beam_and_greedy_equal_re_running_the_prefix():
+    """beam() and greedy() (cached steps) pick the ids a search re-running decode() on every prefix
+    picks, on an untrained model (whose near-flat scores make any numerical difference show)."""
+    from gradus.functional import log_softmax
+    from gradus.models.decoding import beam_search, greedy_search
+
+    m = _small(tgt_vocab=30, num_decoder_layers=2).eval()
+    src = gradus.tensor([[3, 4, 5, 6, 2]])
+    memory, pad = m.encode(src)
+
+    def step(prefixes, states):
+        k = len(prefixes)
+        ys = gradus.tensor([[1] + p for p in prefixes])
+        out = m.decode(ys, gradus.cat([memory] * k, 0), gradus.cat([pad] * k, 0), last_only=True)
+        return log_softmax(out, -1).numpy(), states
+
+    assert m.beam(src, beam_size=4, max_len=12) == beam_search(step, None, 4, 12, 0.6, 2)
+    def next_tokens(ys):
+        return m.decode(gradus.tensor(ys), memory, pad, last_only=True).numpy().argmax(-1)
+
+    plain = greedy_search(next_tokens, 1, 12, 1, 2)
+    assert m.greedy(src, max_len=12) == plain
+
+
 def test_learns_to_copy_and_decodes_it_greedily_and_by_beam():
     """A 1+1-layer model learns to copy 3-5-token sequences; greedy and beam give the copy back."""
     m = _small(d_model=32, nhead=4, dim_feedforward=64)
