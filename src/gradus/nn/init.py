@@ -49,7 +49,7 @@ def _skippable(fill):
     def wrapper(tensor, *args, **kwargs):
         if _skipping:
             return tensor
-        return fill(tensor, *args, **kwargs)
+        return fill(tensor, *args, **kwargs)   # (the warnings inside use stacklevel=3: this frame)
 
     return wrapper
 
@@ -136,7 +136,7 @@ def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, 
     """
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of "
-                      "values may be incorrect.", stacklevel=2)
+                      "values may be incorrect.", stacklevel=3)
     g = _gen(generator)
     n = int(np.prod(tensor.shape))
     out = np.empty(n)
@@ -218,7 +218,7 @@ def kaiming_uniform_(tensor, a: float = 0, mode: str = "fan_in", nonlinearity: s
     fan_in (preserves forward variance) or fan_out (backward variance).
     """
     if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
     gain = calculate_gain(nonlinearity, a)
@@ -231,7 +231,7 @@ def kaiming_normal_(tensor, a: float = 0, mode: str = "fan_in", nonlinearity: st
                     generator=None):
     """He normal: N(0, std²), ``std = gain / sqrt(fan)``."""
     if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
