@@ -376,14 +376,15 @@ def test_char_lstm_runner_under_mpiexec_takes_one_process_steps(mpiexec, shared_
 def test_transformer_translate_runner_under_mpiexec_takes_one_process_steps(mpiexec, shared_data, tmp_path):
     """transformer-translate under mpiexec -n 2: row shards of the same bucketed global batches, each
     loss a shard token sum / (global tokens / 2): the weights after an epoch equal one process'; the
-    validation loss (split by batches, all-reduced) agrees; rank 0 alone decodes and writes."""
+    validation loss (split by batches, all-reduced) agrees; the decoding is shared out over the ranks
+    and gathered (the same BLEU and translations); rank 0 alone writes."""
     from gradus.recipes.runners.translate import build_translator
 
     d = 16
     sets = ["data.max_train_pairs=120", "data.max_eval_pairs=8", "data.batch_size=32",
             "data.src_vocab_size=200", "data.tgt_vocab_size=200", f"model.d_model={d}", "model.nhead=2",
             "model.num_encoder_layers=1", "model.num_decoder_layers=1", "model.dim_feedforward=32",
-            "model.dropout=0.0", f"scheduler.d_model={d}", "scheduler.warmup_steps=4", "decode.beam_size=1"]
+            "model.dropout=0.0", f"scheduler.d_model={d}", "scheduler.warmup_steps=4", "decode.beam_size=2"]
     one, two, proc = _one_and_two_processes(mpiexec, "transformer-translate", sets, tmp_path,
                                             "--data", str(shared_data), "--epochs", "1")
     assert proc.stdout.count("results ") == 1, "rank 0 alone prints the results"
@@ -397,7 +398,12 @@ def test_transformer_translate_runner_under_mpiexec_takes_one_process_steps(mpie
     h1, h2 = _logs((one, two))
     assert h2[0]["val_loss"] == pytest.approx(h1[0]["val_loss"], rel=1e-4)
     assert h2[0]["loss"] == pytest.approx(h1[0]["loss"], rel=1e-4)
-    assert _results(two)["world_size"] == 2
+    assert h2[0]["val_bleu_greedy"] == h1[0]["val_bleu_greedy"]
+    r1, r2 = _results(one), _results(two)
+    assert r2["world_size"] == 2
+    # the test set's beam search shared out sentence by sentence over the ranks, gathered: the same output
+    assert r2["test_bleu"] == r1["test_bleu"] and r2["test_bleu_greedy"] == r1["test_bleu_greedy"]
+    assert (two / "translations.txt").read_text() == (one / "translations.txt").read_text()
 
 
 @pytest.mark.parametrize("recipe", ["mnist-autoencoder", "mnist-denoising-autoencoder", "mnist-vae"])

@@ -27,8 +27,9 @@ encoder self-, decoder self- and cross-attention layer for one sentence).
 length-bucketed global batches (one seed) and takes its row shard of each; its loss is the shard's
 token sum divided by (the global batch's target tokens / N), so the average DDP takes over the ranks
 is the global batch's token mean and N processes take one process' steps. The validation loss is
-split by batches and all-reduced; rank 0 alone decodes (validation BLEU, the test set), keeps the best
-weights and writes.
+split by batches and all-reduced; the decoding (validation BLEU, the test set) is shared out over the
+ranks and gathered (``translate_batch(..., shared=True)``), every rank keeps the same best weights,
+and rank 0 alone writes.
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ from ...tensor import Tensor
 from ...train.checkpoint import atomic_write_text, save_checkpoint
 from .. import RecipeError
 from .build import build_optimizer, build_scheduler
-from .common import section, sum_over_ranks, update, world_and_rank
+from .common import all_gather_text, section, sum_over_ranks, update, world_and_rank
 
 __all__ = ["run_translate", "EncodedPairs", "corpus_bleu", "bleu_by_length", "translate_batch",
            "build_translator", "LENGTH_BUCKETS"]
@@ -114,25 +115,38 @@ def _batches(ds: EncodedPairs, batch_size: int, shuffle: bool, seed: Any = None)
 
 
 def translate_batch(model: Seq2Seq, tgt_tok: Any, ds: EncodedPairs, batch_size: int = 200,
-                    beam_size: int = 1, alpha: float = 0.6) -> list[str]:
+                    beam_size: int = 1, alpha: float = 0.6, shared: bool = False) -> list[str]:
     """Detokenised translations of every source of ``ds`` (in order): greedy when ``beam_size`` is 1,
-    else beam search sentence by sentence.  Output length <= 1.5 * source + 10 pieces."""
+    else beam search sentence by sentence.  Output length <= 1.5 * source + 10 pieces.
+
+    ``shared``: under ``mpiexec`` the ranks share the work (greedy: batch k on rank k % N; beam:
+    sentence p of the length order on rank p % N) and every rank returns all the translations
+    (gathered as JSON) -- the same list as one process, in 1 / N of the time. Every rank must call it."""
+    world, rank = world_and_rank() if shared else (1, 0)
     out: list[str] = [""] * len(ds)
     order = np.argsort(ds.lengths[:, 0], kind="stable")
-    for start in range(0, len(ds), batch_size):
+    mine: dict[int, str] = {}
+    for k, start in enumerate(range(0, len(ds), batch_size)):
         idx = order[start:start + batch_size]
+        if beam_size == 1 and k % world != rank:
+            continue
         S = int(ds.lengths[idx, 0].max())
         src = np.zeros((len(idx), S), np.int64)
         for r, i in enumerate(idx):
             src[r, :len(ds.src[i])] = ds.src[i]
         max_len = int(1.5 * S) + 10
         if beam_size == 1:
-            hyps = model.greedy(Tensor(src), max_len=max_len)
+            hyps = dict(zip(idx, model.greedy(Tensor(src), max_len=max_len)))
         else:
-            hyps = [model.beam(Tensor(src[r:r + 1, :len(ds.src[i])]), beam_size, max_len, alpha)
-                    for r, i in enumerate(idx)]
-        for i, h in zip(idx, hyps):
-            out[i] = tgt_tok.decode([t for t in h if t != EOS])
+            hyps = {i: model.beam(Tensor(src[r:r + 1, :len(ds.src[i])]), beam_size, max_len, alpha)
+                    for r, i in enumerate(idx) if (start + r) % world == rank}
+        for i, h in hyps.items():
+            mine[int(i)] = tgt_tok.decode([t for t in h if t != EOS])
+    if world > 1:
+        for text in all_gather_text(json.dumps(mine)):
+            mine.update({int(i): t for i, t in json.loads(text).items()})
+    for i, t in mine.items():
+        out[i] = t
     return out
 
 
@@ -333,9 +347,17 @@ def run_translate(config: dict, out_dir: Path, *, progress: bool = True) -> dict
         if scheduler is not None and interval == "epoch":
             scheduler.step()
         val_loss = _val_loss(model, val_loader)
-        if not primary:                   # rank 0 decodes, keeps the best weights and writes
+        # every rank decodes its share and scores all of it, so every rank keeps the same best weights
+        val_bleu, _ = corpus_bleu(translate_batch(model, tgt_tok, sets["val"], shared=True),
+                                  sets["val"].tgt_text)
+        if val_bleu > best["bleu"]:
+            best = {"bleu": val_bleu, "epoch": epoch,
+                    "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}
+            if primary:
+                save_checkpoint(out_dir / "checkpoint.safetensors", model,
+                                meta={"config": config, "epoch": epoch, "val_bleu_greedy": val_bleu})
+        if not primary:                   # rank 0 logs and writes
             continue
-        val_bleu, _ = corpus_bleu(translate_batch(model, tgt_tok, sets["val"]), sets["val"].tgt_text)
         logs = {"epoch": epoch, "step": step, "loss": running / max(tokens, 1), "val_loss": val_loss,
                 "val_ppl": float(np.exp(val_loss)), "val_bleu_greedy": round(val_bleu, 2),
                 "lr": float(optimizer.param_groups[0]["lr"]), "seconds": round(time.perf_counter() - t_ep, 1)}
@@ -345,23 +367,18 @@ def run_translate(config: dict, out_dir: Path, *, progress: bool = True) -> dict
         say(f"  epoch {epoch}/{epochs}: train loss {logs['loss']:.3f}, val loss {val_loss:.3f} "
             f"(ppl {logs['val_ppl']:.1f}), val BLEU (greedy) {val_bleu:.2f}, {logs['seconds']:.0f} s",
             flush=True)
-        if val_bleu > best["bleu"]:
-            best = {"bleu": val_bleu, "epoch": epoch,
-                    "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}
-            save_checkpoint(out_dir / "checkpoint.safetensors", model,
-                            meta={"config": config, "epoch": epoch, "val_bleu_greedy": val_bleu})
     train_seconds = time.perf_counter() - t0
-    if not primary:
-        return {"epochs": epochs, "train_seconds": round(train_seconds, 1), "world_size": world}
     model.load_state_dict(best["state"])
     model.eval()
 
     test = sets["test2016"]
     t_dec = time.perf_counter()
-    greedy = translate_batch(model, tgt_tok, test)
+    greedy = translate_batch(model, tgt_tok, test, shared=True)
     beam_size, alpha = int(dec.get("beam_size", 5)), float(dec.get("alpha", 0.6))
-    beam = translate_batch(model, tgt_tok, test, beam_size=beam_size, alpha=alpha)
+    beam = translate_batch(model, tgt_tok, test, beam_size=beam_size, alpha=alpha, shared=True)
     decode_seconds = time.perf_counter() - t_dec
+    if not primary:                       # rank 0 scores and writes
+        return {"epochs": epochs, "train_seconds": round(train_seconds, 1), "world_size": world}
     refs = test.tgt_text
     bleu_beam, signature = corpus_bleu(beam, refs)
     bleu_beam_lc, signature_lc = corpus_bleu(beam, refs, lowercase=True)
