@@ -296,6 +296,9 @@ def pretrain(config: dict, out_dir: Path, progress: bool = True) -> tuple[BertFo
         f"({sum(map(len, train_docs)):,} sentences); SMS test split of {len(test):,} messages never read; "
         f"{steps} steps of {B} pairs of <= {L} tokens")
     if world > 1:
+        if B < world:
+            raise RecipeError(f"pretrain.batch_size={B} is the global batch, split over {world} processes: "
+                              f"give at least {world} (one pair per process)")
         say(progress, f"  dist   {world} processes (MPI): global batch {B} pairs, split over the ranks")
     train_pairs = NextSentencePairs(train_ids, L, CLS, SEP, PAD)
     every = int(pre.get("eval_interval", 250))
