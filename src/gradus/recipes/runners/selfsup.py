@@ -87,7 +87,7 @@ def _pretrain(model, X: np.ndarray, X_test: np.ndarray, cfg: dict, seed: int, pr
     Under mpiexec the network's batch norms become ``SyncBatchNorm`` and its ``rotation_logits`` run in
     ``DistributedDataParallel``: every rank draws the same shuffles and turns (one seed) and trains on
     its rows of each global batch (:func:`~.common.batch_rows`), so N processes take one process'
-    steps; rank 0 alone evaluates and logs."""
+    steps (a last batch with fewer images than ranks is skipped); rank 0 alone evaluates and logs."""
     from ... import distributed as dist
 
     world, rank = world_and_rank()
@@ -110,6 +110,8 @@ def _pretrain(model, X: np.ndarray, X_test: np.ndarray, cfg: dict, seed: int, pr
         for i in range(0, len(X), bs):
             xb = X[order[i : i + bs]]
             r = rng.integers(0, 4, len(xb))          # the turns of the whole global batch
+            if len(xb) < world:   # a last batch of fewer images than ranks: skipped by every rank alike
+                continue
             lo, hi, scale = batch_rows(len(xb))
             xb, r_mine = xb[lo:hi], r[lo:hi]
             xr = np.stack([np.rot90(x, k, axes=(1, 2)) for x, k in zip(xb, r_mine)])  # one turn per image
