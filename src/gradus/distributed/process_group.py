@@ -30,6 +30,7 @@ from __future__ import annotations
 import enum
 import os
 import sys
+import time
 import traceback
 from typing import Any
 
@@ -186,6 +187,9 @@ def abort(message: str = "", errorcode: int = 1) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     if world is not None and world.comm is not None and world.size > 1:
+        # the launcher forwards each rank's output through pipes and kills every rank on an abort:
+        # give it a moment to forward what was just written (seen: an empty stderr without it)
+        time.sleep(0.3)
         world.comm.Abort(errorcode)
     raise SystemExit(errorcode)
 
