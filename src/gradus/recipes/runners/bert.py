@@ -74,6 +74,7 @@ from .common import (
     broadcast_text,
     say,
     section,
+    share_out,
     sum_over_ranks,
     update,
     world_and_rank,
@@ -438,23 +439,22 @@ def run_bert_finetune(config: dict, out_dir: Path, *, progress: bool = True) -> 
     dropout = float(fine.get("classifier_dropout", 0.1))
     say(progress, f"  data   SMS spam: {per_class} labelled messages per class from the {len(pool):,} "
         f"non-test ones; test on {len(test):,} ({y[test].mean():.1%} spam); seeds {seeds}")
-    # the fine-tunings are independent jobs, each seeded on its own: under mpiexec rank r runs the
-    # jobs j with j % N == r and the scores are summed over the ranks (one process' numbers)
+    # the fine-tunings are independent jobs, each seeded on its own: shared out over the ranks
     world, rank = world_and_rank()
     jobs = [(s, start) for s in seeds for start in ("pretrained", "random")]
-    scores = np.zeros((len(jobs), 2))               # (accuracy, spam F1) per job
-    t0 = time.perf_counter()
-    for j, (s, start) in enumerate(jobs):
-        if j % world != rank:
-            continue
+
+    def finetuned_scores(job):
+        s, start = job
         idx = pool[few_labels(y[pool], per_class, s)]
         manual_seed(1000 + s)                     # the same classifier initialisation for both starts
         model = BertForSequenceClassification(copy.deepcopy(cfg), num_labels=2, classifier_dropout=dropout)
         if start == "pretrained":
             model.bert.load_state_dict(pretrained_bert)
         _finetune(model, seqs, y, idx, fine, s)
-        scores[j] = _test(model, seqs, y, test)
-    scores = np.array(sum_over_ranks(*scores.ravel())).reshape(len(jobs), 2)
+        return list(_test(model, seqs, y, test))   # (accuracy, spam F1)
+
+    t0 = time.perf_counter()
+    scores = np.array(share_out(jobs, finetuned_scores))
     accs = {start: [float(a) for a, (_, st) in zip(scores[:, 0], jobs) if st == start]
             for start in ("pretrained", "random")}
     f1s = {start: [float(f) for f, (_, st) in zip(scores[:, 1], jobs) if st == start]

@@ -35,6 +35,7 @@ from .common import (
     pyplot,
     say,
     section,
+    share_out,
     sum_over_ranks,
     world_and_rank,
 )
@@ -186,14 +187,11 @@ def run_selfsup_transfer(config: dict, out_dir: Path, *, progress: bool = True) 
     pretrained = {k: v.detach().clone() for k, v in net.state_dict().items()}
     if rank == 0:
         save_checkpoint(out_dir / "pretext.safetensors", net, meta={"config": config})
-    # the fine-tunings are independent jobs, each seeded on its own: under mpiexec rank r runs the
-    # jobs j with j % N == r and the accuracies are summed over the ranks (the same numbers as one process)
+    # the fine-tunings are independent jobs, each seeded on its own: shared out over the ranks
     jobs = [(s, start) for s in seeds for start in ("pretrained", "random")]
-    acc_of = np.zeros(len(jobs))
-    t1 = time.perf_counter()
-    for j, (s, start) in enumerate(jobs):
-        if j % world != rank:
-            continue
+
+    def finetuned_accuracy(job):
+        s, start = job
         idx = few_labels(y, per_class, s)
         manual_seed(1000 + s)
         model = rotation_net_from_config(config)
@@ -201,8 +199,10 @@ def run_selfsup_transfer(config: dict, out_dir: Path, *, progress: bool = True) 
             model.load_state_dict(pretrained)
             model.reset_classifier()
         _finetune(model, X[idx], y[idx], fine, s)
-        acc_of[j] = _accuracy(model, X_test, y_test)
-    acc_of = np.array(sum_over_ranks(*acc_of))
+        return _accuracy(model, X_test, y_test)
+
+    t1 = time.perf_counter()
+    acc_of = share_out(jobs, finetuned_accuracy)
     accs = {start: [float(a) for a, (_, st) in zip(acc_of, jobs) if st == start]
             for start in ("pretrained", "random")}
     for k, s in enumerate(seeds):
