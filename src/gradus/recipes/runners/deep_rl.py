@@ -45,7 +45,7 @@ from ...rl import (
     sampling_actor,
 )
 from ...train.checkpoint import atomic_write_text
-from .common import all_gather_text, pyplot, say, section, world_and_rank
+from .common import pyplot, say, section, share_out, world_and_rank
 
 __all__ = ["run_cartpole_dqn", "run_cartpole_reinforce", "SolveMonitor", "plot_seed_returns"]
 
@@ -149,14 +149,10 @@ def _solve_seeds(config: dict, out_dir: Path, progress: bool, name: str,
     make = env_factory(lambda: make_env(env_id, **env_cfg))
     pool = [make() for _ in range(max(full_n, quick_n))]
     world, rank = world_and_rank()
-    runs: dict[int, dict[str, Any]] = {}
     m: dict[str, Any] = {}
     t_all = time.perf_counter()
-    # the seeds are independent runs: under mpiexec rank r trains seeds[i] for i % N == r, and the runs
-    # are gathered (as JSON) so rank 0 reports exactly what one process would
-    for i, seed in enumerate(seeds):
-        if i % world != rank:
-            continue
+
+    def solve_seed(seed: int) -> dict[str, Any]:
         mon = SolveMonitor(pool, actor_of, eval_every=int(train.get("eval_every", 2000)),
                            quick_episodes=quick_n, full_episodes=full_n, solve_return=solve,
                            stop_on_solve=bool(train.get("stop_on_solve", True)),
@@ -167,19 +163,20 @@ def _solve_seeds(config: dict, out_dir: Path, progress: bool, name: str,
             mon.full_eval(net)  # the final network's full evaluation
         seconds = time.perf_counter() - t0
         steps = mon.solved_at if mon.solved_at is not None else -1
-        runs[seed] = {"steps_to_solve": steps, "eval_return": mon.last_full, "env_steps": hist.stopped_at,
-                      "episodes": len(hist.episode_returns), "seconds": seconds, "evals": mon.evals,
-                      "episode_returns": [float(r) for r in hist.episode_returns],
-                      "episode_end_steps": [int(s) for s in hist.episode_end_steps]}
+        run = {"steps_to_solve": steps, "eval_return": mon.last_full, "env_steps": hist.stopped_at,
+               "episodes": len(hist.episode_returns), "seconds": seconds, "evals": mon.evals,
+               "episode_returns": [float(r) for r in hist.episode_returns],
+               "episode_end_steps": [int(s) for s in hist.episode_end_steps]}
         if extra is not None:
-            runs[seed].update(extra(net, hist, pool))
+            run.update(extra(net, hist, pool))
         if world == 1:
-            _say_seed(progress, seed, runs[seed], full_n)
+            _say_seed(progress, seed, run, full_n)
+        return run
+
+    # the seeds are independent runs, shared out over the ranks and gathered (share_out), so rank 0
+    # reports exactly what one process would
+    runs = dict(zip(seeds, share_out(seeds, solve_seed)))
     if world > 1:
-        gathered = {}
-        for text in all_gather_text(json.dumps({str(k): v for k, v in runs.items()})):
-            gathered.update({int(k): v for k, v in json.loads(text).items()})
-        runs = {seed: gathered[seed] for seed in seeds}
         progress = progress and rank == 0
         for seed in seeds:
             _say_seed(progress, seed, runs[seed], full_n)
