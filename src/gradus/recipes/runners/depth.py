@@ -26,7 +26,7 @@ import numpy as np
 
 import gradus
 
-from .common import all_gather_text, world_and_rank
+from .common import share_out, world_and_rank
 
 __all__ = ["depth_plain_vs_residual", "plot_depth_curves"]
 
@@ -109,16 +109,14 @@ def depth_plain_vs_residual(config: Mapping[str, Any], out_dir: Path, *, progres
               f"depths {depths}, width {width}, shortcut {shortcut}, {epochs} epochs of batch {batch_size}, "
               f"{optim_name}({', '.join(f'{k}={v}' for k, v in optim_kwargs.items())})", file=log, flush=True)
 
-    history: dict[str, dict[str, Any]] = {}
-    # the networks are independent, each seeded: under mpiexec rank r trains networks j with j % N == r
-    # and the curves are gathered (as JSON), so rank 0 reports what one process would
+    # the networks are independent, each seeded: shared out over the ranks and their curves gathered
+    # (share_out), so rank 0 reports what one process would
     world, rank = world_and_rank()
     if rank:
         log = None
     jobs = [(residual, depth) for residual in (False, True) for depth in depths]
-    for j, (residual, depth) in enumerate(jobs):
-        if j % world != rank:
-            continue
+    def train_net(job: tuple[bool, int]) -> dict[str, Any]:
+        residual, depth = job
         name = _net_name(residual, depth)
         gradus.manual_seed(seed)  # same initial draw for every twin
         model = resnet_cifar(depth, num_classes=bundle.num_classes, residual=residual, width=width,
@@ -169,13 +167,10 @@ def depth_plain_vs_residual(config: Mapping[str, Any], out_dir: Path, *, progres
         # the final training error: the whole training set, eval mode (what the summary compares)
         rec["train_error"], rec["train_loss"] = _error_rate(model, train_eval)
         rec["seconds"] = time.perf_counter() - t0
-        history[name] = rec
+        return rec
 
-    if world > 1:
-        gathered: dict[str, Any] = {}
-        for text in all_gather_text(json.dumps(history)):
-            gathered.update(json.loads(text))
-        history = {_net_name(r, d): gathered[_net_name(r, d)] for r, d in jobs}
+    history = dict(zip((_net_name(r, d) for r, d in jobs), share_out(jobs, train_net)))
+
     results: dict[str, float] = {}
     for name, rec in history.items():
         results[f"train_error_{name}"] = rec["train_error"]
