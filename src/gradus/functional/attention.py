@@ -41,7 +41,7 @@ import warnings
 
 import numpy as np
 
-from .. import backend
+from .. import backend, kernels
 from ..autograd.function import FusedFunction
 from ..errors import DTypeError, ShapeError
 from ..ops import elementwise as ew
@@ -62,6 +62,33 @@ xp_of = backend.get_array_module
 def _swap(a):
     """The last two axes exchanged (a view)."""
     return a.swapaxes(-1, -2)
+
+
+def _softmax_numpy(xp, s, scale, causal, safe):
+    """(P, dead) = softmax(s * scale) over the last axis with the causal mask, in NumPy passes (the
+    twin of ``kernels.softmax_rows``). ``dead`` marks fully masked rows (bool (..., L, 1)) when
+    ``safe`` — they become 0 instead of NaN — else None."""
+    if scale != 1.0:
+        s *= scale
+    if causal:
+        L, S = s.shape[-2], s.shape[-1]
+        s = xp.where(xp.tri(L, S, dtype=bool), s, -np.inf)
+    dead = None
+    with np.errstate(invalid="ignore", divide="ignore"):  # NaN rows are the point when not safe
+        m = s.max(axis=-1, keepdims=True)
+        if safe:
+            dead = m == -np.inf
+            if dead.any():
+                m = xp.where(dead, 0.0, m)  # exp(-inf - 0) = 0: the row becomes exact zeros
+            else:
+                dead = None
+        p = s - m
+        xp.exp(p, out=p)
+        denom = p.sum(axis=-1, keepdims=True)
+        if dead is not None:
+            denom[dead] = 1.0
+        p /= denom
+    return p, dead
 
 
 class ScaledDotProductAttention(FusedFunction):
@@ -88,30 +115,21 @@ class ScaledDotProductAttention(FusedFunction):
     def forward(ctx, q, k, v, mask, keep, keep_scale, scale, causal, safe, with_weights):
         xp = xp_of(q)
         s = xp.matmul(q, _swap(k))
-        s *= scale
-        L, S = s.shape[-2], s.shape[-1]
-        if mask is not None:
-            if mask.dtype == np.bool_:
-                s = xp.where(mask, s, -np.inf)
-            else:
-                s = s + mask
-        if causal:
-            s = xp.where(xp.tri(L, S, dtype=bool), s, -np.inf)
-        dead = None
-        with np.errstate(invalid="ignore", divide="ignore"):  # NaN rows are the point when not safe
-            m = s.max(axis=-1, keepdims=True)
-            if safe:
-                dead = m == -np.inf
-                if dead.any():
-                    m = xp.where(dead, 0.0, m)  # exp(-inf - 0) = 0: the row becomes exact zeros
-                else:
-                    dead = None
-            p = s - m
-            xp.exp(p, out=p)
-            denom = p.sum(axis=-1, keepdims=True)
-            if dead is not None:
-                denom[dead] = 1.0
-            p /= denom
+        fused = None
+        if mask is None:           # scale, causal mask and softmax in one threaded pass (numba), or None
+            fused = kernels.softmax_rows(s, scale, causal, safe)
+        elif mask.dtype == np.bool_:
+            s = xp.where(mask, s * scale, -np.inf)
+            fused = kernels.softmax_rows(s, 1.0, causal, safe)
+        else:
+            s *= scale
+            s = s + mask
+            fused = kernels.softmax_rows(s, 1.0, causal, safe)
+        if fused is not None:
+            p, dead = fused
+            dead = dead if safe else None
+        else:
+            p, dead = _softmax_numpy(xp, s, scale if mask is None else 1.0, causal, safe)
         pd = p if keep is None else p * keep * keep_scale
         out = xp.matmul(pd, v)
         ctx.save_for_backward(q, k, v, mask if mask is not None and mask.dtype != np.bool_ else None)
@@ -136,8 +154,10 @@ class ScaledDotProductAttention(FusedFunction):
             if keep is not None:
                 dp *= keep
                 dp *= ctx.keep_scale
-            ds = dp * p
-            ds -= p * ds.sum(axis=-1, keepdims=True)   # P * (dP - rowsum(dP * P))
+            ds = kernels.softmax_rows_backward(p, dp)  # in place, one threaded pass (numba), or None:
+            if ds is None:
+                ds = dp * p
+                ds -= p * ds.sum(axis=-1, keepdims=True)   # P * (dP - rowsum(dP * P))
             if need_q:
                 dq = xp.matmul(ds, k)
                 dq *= ctx.scale

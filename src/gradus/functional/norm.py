@@ -18,7 +18,7 @@ normalisation layers are twice differentiable (gradient penalties, Hessian-vecto
 """
 from __future__ import annotations
 
-from .. import backend
+from .. import backend, kernels
 from ..autograd.function import FusedFunction
 from ..errors import GradIndexError, ShapeError
 from ..ops import elementwise as ew
@@ -45,6 +45,18 @@ class Normalize(FusedFunction):
     @staticmethod
     def forward(ctx, x, w, b, axes, bshape, eps, stats=None):
         xp = xp_of(x)
+        ctx.save_for_backward(x, w)
+        ctx.axes, ctx.bshape, ctx.eps = axes, bshape, eps
+        ctx.has_w, ctx.has_b = w is not None, b is not None
+        ctx.pshape = w.shape if w is not None else (b.shape if b is not None else None)
+        fused = None
+        if stats is None and axes == (x.ndim - 1,):  # layer norm over the last axis: one threaded pass
+            fused = kernels.layer_norm_rows(x, None if w is None else w.reshape(-1),
+                                            None if b is None else b.reshape(-1), eps)
+        if fused is not None:
+            y, xhat, inv = fused
+            ctx.save_raw(xhat=xhat, inv=inv)
+            return y
         if stats is None:
             mu = x.mean(axis=axes, keepdims=True)
             xc = x - mu
@@ -58,11 +70,7 @@ class Normalize(FusedFunction):
         y = xhat * w.reshape(bshape) if w is not None else xhat.copy()
         if b is not None:
             y += b.reshape(bshape)
-        ctx.save_for_backward(x, w)
         ctx.save_raw(xhat=xhat, inv=inv)
-        ctx.axes, ctx.bshape, ctx.eps = axes, bshape, eps
-        ctx.has_w, ctx.has_b = w is not None, b is not None
-        ctx.pshape = w.shape if w is not None else (b.shape if b is not None else None)
         return y.astype(x.dtype, copy=False)
 
     @staticmethod
@@ -83,7 +91,9 @@ class Normalize(FusedFunction):
             gw = (g * xhat).sum(axis=paxes).reshape(ctx.pshape)
         if need_b:
             gb = g.sum(axis=paxes).reshape(ctx.pshape)
-        if need_x:
+        if need_x and axes == (g.ndim - 1,):
+            gx = kernels.layer_norm_rows_backward(g, w.reshape(-1) if ctx.has_w else None, xhat, inv)
+        if need_x and gx is None:
             ghat = g * w.reshape(ctx.bshape) if ctx.has_w else g
             gx = ghat - ghat.mean(axis=axes, keepdims=True)
             gx -= xhat * (ghat * xhat).mean(axis=axes, keepdims=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from .. import kernels
 from ..backend import get_array_module
 from ..tensor import Tensor
 from .optimizer import Optimizer, _effective_grad, _increment, _new_step, check_hyperparameters
@@ -76,6 +77,10 @@ class Adam(Optimizer):
                 g, owned = _effective_grad(xp, p, 0.0 if decoupled else weight_decay, maximize,
                                            out=self._scratch(p.data, 0))
                 m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+                step_size = lr / (1 - beta1 ** t)
+                if not amsgrad and kernels.adam_update(p.data, g, m, v, beta1, beta2, step_size,
+                                                       math.sqrt(1 - beta2 ** t), eps):
+                    continue                     # the update below in one threaded pass (numba)
 
                 tmp = xp.multiply(g, g, out=self._scratch(p.data, 1))
                 tmp *= 1 - beta2
@@ -90,7 +95,6 @@ class Adam(Optimizer):
                     vmax = state["max_exp_avg_sq"].data
                     xp.maximum(vmax, v, out=vmax)
                     v = vmax
-                step_size = lr / (1 - beta1 ** t)
                 xp.sqrt(v, out=tmp)
                 tmp /= math.sqrt(1 - beta2 ** t)
                 tmp += eps

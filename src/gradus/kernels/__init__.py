@@ -1,0 +1,216 @@
+"""Optional compiled kernels for the hot elementwise chains (numba), with NumPy as the fallback.
+
+The ops keep their NumPy code; where a chain of NumPy passes is hot (GELU, the attention softmax,
+layer norm, Adam's update) they first offer the work to a kernel here::
+
+    y = kernels.gelu(x, approximate)          # None: not taken, run the NumPy code
+    if y is None:
+        ...                                   # the NumPy formula, unchanged
+
+A kernel is taken when numba is installed (``pip install "gradus[fast]"``), the arrays are NumPy
+(not CuPy) float32/float64, C-contiguous, and large enough that one threaded loop beats NumPy's passes
+(``min_size`` elements; tiny tensors keep NumPy's lower call overhead), and the call is made from the
+main thread (numba's ``workqueue`` threading layer, used here because it is fork-safe for DataLoader
+workers, must not be entered from two threads at once). Each kernel computes the same formula as its
+NumPy twin; the two are tested against each other (tests/kernels) and every op test that reaches a
+kernel runs on both paths.
+
+Switches: ``GRADUS_KERNELS=numpy`` in the environment (or ``kernels.use("numpy")``) turns them off;
+``kernels.use("numba", min_size=0)`` forces them on for any size (tests; ``GRADUS_KERNELS_MIN_SIZE=0``
+runs a whole test suite through them). Threads: numba's pool has
+``NUMBA_NUM_THREADS`` threads, capped at start by ``OMP_NUM_THREADS`` when that is set (one thread per
+rank under ``mpiexec``), and ``set_num_threads(n)`` at run time (the benchmarks set it with BLAS's).
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import threading
+
+import numpy as np
+
+__all__ = ["available", "enabled", "use", "set_num_threads", "gelu", "gelu_backward", "softmax_rows",
+           "softmax_rows_backward", "layer_norm_rows", "layer_norm_rows_backward", "adam_update"]
+
+_WANTED = os.environ.get("GRADUS_KERNELS", "").lower() != "numpy"
+_AVAILABLE = _WANTED and importlib.util.find_spec("numba") is not None
+_nb = None  # gradus.kernels._compiled, imported (and numba with it, ~1 s) on the first kernel call
+_state = {"on": _AVAILABLE, "min_size": int(os.environ.get("GRADUS_KERNELS_MIN_SIZE", 1 << 17))}
+_MAIN = threading.main_thread()
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _load():
+    """Import numba and the kernels once; the numba import stays out of ``import gradus``."""
+    global _nb
+    if _nb is None:
+        import numba
+
+        if "NUMBA_THREADING_LAYER" not in os.environ:
+            numba.config.THREADING_LAYER = "workqueue"
+        from . import _compiled
+
+        _nb = _compiled
+        threads = _state.get("threads") or os.environ.get("OMP_NUM_THREADS", "")
+        if str(threads).isdigit():
+            numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+    return _nb
+
+
+def available() -> bool:
+    """True when numba is installed (and not turned off by GRADUS_KERNELS=numpy)."""
+    return _AVAILABLE
+
+
+def enabled() -> bool:
+    """True when the compiled kernels are in use."""
+    return _state["on"]
+
+
+@contextlib.contextmanager
+def use(which: str, min_size: int | None = None):
+    """Run the block with ``"numba"`` kernels (error if numba is missing) or the ``"numpy"`` code;
+    ``min_size`` overrides the size threshold inside the block."""
+    if which not in ("numba", "numpy"):
+        raise ValueError(f"kernels.use: which must be 'numba' or 'numpy', got {which!r}")
+    if which == "numba" and not _AVAILABLE:
+        raise RuntimeError("kernels.use('numba'): numba is not installed (or GRADUS_KERNELS=numpy); "
+                           "pip install 'gradus[fast]'")
+    saved = dict(_state)
+    _state["on"] = which == "numba"
+    if min_size is not None:
+        _state["min_size"] = int(min_size)
+    try:
+        yield
+    finally:
+        _state.update(saved)
+
+
+def set_num_threads(n: int) -> None:
+    """Threads of the kernels' pool (at most NUMBA_NUM_THREADS); kept until numba is loaded."""
+    _state["threads"] = max(1, int(n))
+    if _nb is not None:
+        import numba
+
+        numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
+
+
+def _take(*arrays) -> bool:
+    """Whether the compiled path applies to these arrays (see the module docstring)."""
+    if not _state["on"] or threading.current_thread() is not _MAIN:
+        return False
+    first = arrays[0]
+    if type(first) is not np.ndarray or first.dtype not in _FLOATS or first.size < _state["min_size"]:
+        return False
+    for a in arrays:
+        if type(a) is not np.ndarray or a.dtype != first.dtype or not a.flags.c_contiguous:
+            return False
+    _load()
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# GELU
+# ---------------------------------------------------------------------------------------------
+def gelu(x, approximate: str):
+    """y = x Phi(x) (``approximate="none"``) or its tanh form; a new array, or None."""
+    if not _take(x):
+        return None
+    y = np.empty_like(x)
+    k = _nb.gelu_constants(x.dtype)
+    if approximate == "tanh":
+        _nb.gelu_tanh(x.reshape(-1), y.reshape(-1), k)
+    else:
+        _nb.gelu_erf(x.reshape(-1), y.reshape(-1), k)
+    return y
+
+
+def gelu_backward(x, gy, approximate: str):
+    """gx = gy * dGELU/dx; a new array, or None."""
+    if gy.shape != x.shape or not _take(x, gy):
+        return None
+    gx = np.empty_like(x)
+    k = _nb.gelu_constants(x.dtype)
+    if approximate == "tanh":
+        _nb.gelu_tanh_backward(x.reshape(-1), gy.reshape(-1), gx.reshape(-1), k)
+    else:
+        _nb.gelu_erf_backward(x.reshape(-1), gy.reshape(-1), gx.reshape(-1), k)
+    return gx
+
+
+# ---------------------------------------------------------------------------------------------
+# softmax over the last axis
+# ---------------------------------------------------------------------------------------------
+def softmax_rows(s, scale: float = 1.0, causal: bool = False, safe: bool = False):
+    """softmax(s * scale) over the last axis IN PLACE, ``causal``: entries above the diagonal of each
+    (L, S) matrix are masked (top-left aligned, as ``is_causal``). Fully masked rows become NaN, or 0
+    with ``safe``. Returns (s, dead) — dead a bool array (..., L, 1) of the fully masked rows, or None
+    when there are none — or None when not taken."""
+    if s.ndim < 2 or not _take(s):
+        return None
+    L, n = s.shape[-2], s.shape[-1]
+    rows = s.reshape(-1, n)
+    dead = np.empty(rows.shape[0], dtype=np.bool_)
+    _nb.softmax_rows(rows, s.dtype.type(scale), L, bool(causal), dead, s.dtype.type(0.0 if safe else np.nan))
+    if not dead.any():
+        return s, None
+    return s, dead.reshape(*s.shape[:-1], 1)
+
+
+def softmax_rows_backward(p, dp):
+    """dp <- p * (dp - rowsum(dp * p)) in place over the last axis; returns dp, or None."""
+    if p.shape != dp.shape or not _take(p, dp):
+        return None
+    n = p.shape[-1]
+    _nb.softmax_rows_backward(p.reshape(-1, n), dp.reshape(-1, n))
+    return dp
+
+
+# ---------------------------------------------------------------------------------------------
+# layer norm over the last axis
+# ---------------------------------------------------------------------------------------------
+def layer_norm_rows(x, w, b, eps: float):
+    """(y, xhat, inv) of layer norm over the last axis with weight w and bias b (1-d, or None);
+    inv has shape (..., 1). None when not taken."""
+    n = x.shape[-1] if x.ndim else 0
+    if x.ndim < 1 or not _take(x):
+        return None
+    ones = None
+    if w is None or b is None:
+        ones = np.ones(n, dtype=x.dtype)
+    w = ones if w is None else w
+    b = np.zeros(n, dtype=x.dtype) if b is None else b
+    if w.shape != (n,) or b.shape != (n,) or not _take(x, w, b):
+        return None
+    y, xhat = np.empty_like(x), np.empty_like(x)
+    inv = np.empty(x.shape[:-1] + (1,), dtype=x.dtype)
+    _nb.layer_norm_rows(x.reshape(-1, n), w, b, float(eps), y.reshape(-1, n), xhat.reshape(-1, n),
+                        inv.reshape(-1))
+    return y, xhat, inv
+
+
+def layer_norm_rows_backward(g, w, xhat, inv):
+    """gx of layer norm over the last axis (w 1-d or None); a new array, or None."""
+    n = xhat.shape[-1]
+    w = np.ones(n, dtype=xhat.dtype) if w is None else w
+    if g.shape != xhat.shape or inv.shape != xhat.shape[:-1] + (1,) or w.shape != (n,) \
+            or not _take(xhat, g, w, inv):
+        return None
+    gx = np.empty_like(xhat)
+    _nb.layer_norm_rows_backward(g.reshape(-1, n), w, xhat.reshape(-1, n), inv.reshape(-1),
+                                 gx.reshape(-1, n))
+    return gx
+
+
+# ---------------------------------------------------------------------------------------------
+# Adam
+# ---------------------------------------------------------------------------------------------
+def adam_update(p, g, m, v, beta1, beta2, step_size, bias2_sqrt, eps) -> bool:
+    """One Adam update in place (p, m, v); True when taken. The formula is Adam.step's."""
+    if not _take(p, g, m, v) or not (p.shape == g.shape == m.shape == v.shape):
+        return False
+    t = p.dtype.type
+    _nb.adam_update(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), t(beta2), t(1 - beta1),
+                    t(1 - beta2), t(step_size), t(bias2_sqrt), t(eps))
+    return True

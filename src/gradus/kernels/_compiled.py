@@ -1,0 +1,313 @@
+"""The numba kernels: each loop below is the formula of its NumPy twin in ``gradus.kernels``, written
+as one pass over memory, ``prange`` splitting the outer loop over the threads.
+
+Why compiled loops at all: a NumPy expression such as ``0.5 * x * (1 + erf(x / sqrt 2))`` is four
+passes over a (B, T, 4d) array, each on ONE core, each reading and writing the whole array; PyTorch
+runs the same formula as one multi-threaded loop. Here too, now: one read of the inputs, one write
+of the result, on every core. Arithmetic is in the array's own dtype, except where a reduction or a
+transcendental needs float64 for accuracy (noted at the loop).
+
+Imported only when numba is installed; ``gradus.kernels`` chooses between this and NumPy.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import prange, types
+from numba.extending import intrinsic, overload
+
+# numba's SSA pass emits a "pedantic" NumbaIRAssumptionWarning when it inlines the scalar helpers
+# below (``inline="always"``, which the loops need to vectorise); the compiled code is unaffected.
+warnings.filterwarnings("ignore", category=numba.core.errors.NumbaIRAssumptionWarning)
+
+_JIT = dict(parallel=True, fastmath=False, cache=True, nogil=True, error_model="numpy")
+
+_SQRT1_2 = 1 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_SQRT_2_PI = math.sqrt(2 / math.pi)
+_C = 0.044715
+
+
+# ----------------------------------------------------------------------------------------------
+# scalar functions in the argument's precision: ``erf`` and ``tanh`` resolve, while numba compiles a
+# kernel for float32 or float64 arrays, to a vectorisable float32 formula or to libm (``overload``),
+# so a loop reads as its formula.
+# ----------------------------------------------------------------------------------------------
+# float32 erf: the branch-free rational approximation of ops.special._erf_float32 (max error 4.2e-7),
+# same coefficients and Horner order in float32, so both paths give the same bits; no libm call, so
+# LLVM vectorises the loop. float64: libm's erf (1 ulp, as fdlibm's in ops.special).
+_f32 = np.float32
+P0, P1, P2, P3, P4, P5, P6 = (_f32(c) for c in (
+    -2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06, -5.69250639462346e-05,
+    -7.34990630326855e-04, -2.95459980854025e-03, -1.60960333262415e-02))
+Q0, Q1, Q2, Q3, Q4 = (_f32(c) for c in (
+    -1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03, -7.37332916720468e-03,
+    -1.42647390514189e-02))
+# float32 exp (Cephes' expf): exp(x) = 2^n exp(r), n = round(x / ln 2), |r| <= ln(2)/2, exp(r) by a
+# polynomial, 2^n written into the exponent bits (LLVM bitcasts: no libm call, so loops vectorise,
+# as fast as NumPy's SIMD exp on one core); relative error 8e-8 (NumPy's: 2e-7). No denormals:
+# exp(x) = 0 below -87.34 (exp(-inf) = 0 exactly, as softmax needs), and inf above 88.376 (float32's
+# true limit is 88.72: the 2.4e38..3.4e38 range is lost).
+LOG2E, LN2_HI, LN2_LO = _f32(1.44269504088896341), _f32(0.693359375), _f32(-2.12194440e-4)
+E0, E1, E2, E3, E4, E5 = (_f32(c) for c in (
+    1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1))
+_EXP_MAX, _EXP_MIN = _f32(88.3762626647949), _f32(-87.3365447504)
+# float32 tanh (Cephes' tanhf): an odd polynomial below |x| = 0.625, 1 - 2 / (exp(2|x|) + 1) above;
+# both are computed and one selected, so the loop vectorises. Absolute error 4.4e-8 (NumPy: 6e-8),
+# also where 1 + tanh(x) is tiny (GELU's tanh form for x < -3).
+H0, H1, H2, H3, H4 = (_f32(c) for c in (
+    -5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1))
+_TANH_SMALL = _f32(0.625)
+
+
+@intrinsic
+def _as_float32(typingctx, bits):
+    """Reinterpret the bits of an int32 as a float32 (no conversion)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+    return types.float32(types.int32), codegen
+
+
+@intrinsic
+def _as_int32(typingctx, x):
+    """Reinterpret the bits of a float32 as an int32 (no conversion)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(32))
+    return types.int32(types.float32), codegen
+
+
+_ROUND = _f32(12582912.0)  # 1.5 * 2^23: t = v + _ROUND rounds v to an integer n held in t's low bits
+
+
+@numba.njit(inline="always")
+def exp32(x):
+    v = min(max(x, _EXP_MIN), _EXP_MAX)
+    t = v * LOG2E + _ROUND
+    n = t - _ROUND                                   # round(v / ln 2), as a float
+    r = v - n * LN2_HI - n * LN2_LO                  # |r| <= ln(2) / 2, in two steps (Cody-Waite)
+    p = (((((E0 * r + E1) * r + E2) * r + E3) * r + E4) * r + E5) * (r * r) + r + _f32(1.0)
+    y = p * _as_float32((_as_int32(t) + np.int32(127 - 0x400000)) << 23)   # p * 2^n
+    y = _f32(0.0) if x < _EXP_MIN else y
+    y = _f32(np.inf) if x > _EXP_MAX else y
+    return x if x != x else y
+
+
+@numba.njit(inline="always")
+def erf32(a):
+    v = min(max(a, _f32(-4.0)), _f32(4.0))        # +-inf -> +-1
+    z = v * v
+    p = ((((((P0 * z + P1) * z + P2) * z + P3) * z + P4) * z + P5) * z + P6) * v
+    q = (((Q0 * z + Q1) * z + Q2) * z + Q3) * z + Q4
+    return p / q
+
+
+
+
+@numba.njit(inline="always")
+def tanh32(x):
+    a = abs(x)
+    xs = min(max(x, -_TANH_SMALL), _TANH_SMALL)      # the polynomial's argument, always finite
+    z = xs * xs
+    small = ((((H0 * z + H1) * z + H2) * z + H3) * z + H4) * z * xs + xs
+    big = math.copysign(_f32(1.0) - _f32(2.0) / (exp32(min(a + a, _f32(88.0))) + _f32(1.0)), x)
+    w = _f32(a < _TANH_SMALL)                         # select by arithmetic: no branch to vectorise
+    return small * w + big * (_f32(1.0) - w)
+
+
+def erf(a):
+    """erf in a's own precision: ``erf32`` for float32, libm's for float64 (chosen while compiling)."""
+    raise NotImplementedError("numba-only")
+
+
+def exp(a):
+    """exp in a's own precision: ``exp32`` for float32, libm's for float64 (chosen while compiling)."""
+    raise NotImplementedError("numba-only")
+
+
+def tanh(a):
+    """tanh in a's own precision: ``tanh32`` for float32, libm's for float64 (chosen while compiling)."""
+    raise NotImplementedError("numba-only")
+
+
+@overload(erf, inline="always")
+def _erf_typed(a):
+    if isinstance(a, types.Float) and a.bitwidth == 32:
+        return lambda a: erf32(a)
+    return lambda a: math.erf(a)
+
+
+@overload(exp, inline="always")
+def _exp_typed(a):
+    if isinstance(a, types.Float) and a.bitwidth == 32:
+        return lambda a: exp32(a)
+    return lambda a: math.exp(a)
+
+
+@overload(tanh, inline="always")
+def _tanh_typed(a):
+    if isinstance(a, types.Float) and a.bitwidth == 32:
+        return lambda a: tanh32(a)
+    return lambda a: math.tanh(a)
+
+
+# ----------------------------------------------------------------------------------------------
+# GELU: y = x Phi(x), exact (erf) or tanh; backward dy/dx (see functional.activation.Gelu). ``k`` holds
+# the constants in the array's dtype (``gelu_constants``): float32 stays float32 (a float64 literal
+# would promote the whole loop), in the NumPy twin's order of operations.
+# ----------------------------------------------------------------------------------------------
+def gelu_constants(dtype):
+    """(1/2, 1, 1/sqrt 2, 1/sqrt(2 pi), sqrt(2/pi), 0.044715 sqrt(2/pi), 3 * 0.044715 sqrt(2/pi))."""
+    t = np.dtype(dtype).type
+    return tuple(t(c) for c in (0.5, 1.0, _SQRT1_2, _INV_SQRT_2PI, _SQRT_2_PI, _C * _SQRT_2_PI,
+                                3 * _C * _SQRT_2_PI))
+
+
+@numba.njit(**_JIT)
+def gelu_erf(x, y, k):
+    half, one, s2 = k[0], k[1], k[2]
+    for i in prange(x.size):
+        a = x[i]
+        y[i] = (erf(a * s2) + one) * a * half
+
+
+@numba.njit(**_JIT)
+def gelu_erf_backward(x, gy, gx, k):
+    half, one, s2, inv_s2pi = k[0], k[1], k[2], k[3]
+    for i in prange(x.size):
+        a = x[i]
+        d = (erf(a * s2) + one) * half + exp(a * a * -half) * a * inv_s2pi   # Phi(a) + a phi(a)
+        gx[i] = gy[i] * d
+
+
+@numba.njit(**_JIT)
+def gelu_tanh(x, y, k):
+    """0.5 x (1 + tanh(u)) = x sigmoid(2u) = x / (1 + exp(-2u)): one exp, no cancellation."""
+    one, s, cs = k[1], k[4], k[5]
+    for i in prange(x.size):
+        a = x[i]
+        y[i] = a / (one + exp((a * a * cs + s) * a * -(one + one)))
+
+
+@numba.njit(**_JIT)
+def gelu_tanh_backward(x, gy, gx, k):
+    """With sig = sigmoid(2u): 0.5 (1 + t) = sig and 0.5 (1 - t^2) = 2 sig (1 - sig), so
+    dy/dx = sig + 2 x sig (1 - sig) du/dx, du/dx = sqrt(2/pi) (1 + 3 * 0.044715 x^2)."""
+    one, s, cs, cs3 = k[1], k[4], k[5], k[6]
+    for i in prange(x.size):
+        a = x[i]
+        a2 = a * a
+        sig = one / (one + exp((a2 * cs + s) * a * -(one + one)))
+        du = a2 * cs3 + s
+        gx[i] = gy[i] * (sig + (one + one) * a * sig * (one - sig) * du)
+
+
+# ----------------------------------------------------------------------------------------------
+# softmax over the last axis of a (rows, n) array, in place; causal: row r of a block of L rows keeps
+# columns j <= r mod L (the top-left aligned lower triangle of scaled_dot_product_attention)
+# ----------------------------------------------------------------------------------------------
+@numba.njit(**_JIT)
+def softmax_rows(s, scale, L, causal, dead, dead_value):
+    """``dead[r]`` is set for a fully masked row (every score -inf), which becomes ``dead_value``: NaN
+    as the unfused formula gives, or 0 (the "safe" softmax of attention)."""
+    rows, n = s.shape
+    for r in prange(rows):
+        row = s[r]
+        stop = min(r % L + 1, n) if causal else n
+        m = row[0] * scale                 # in the row's dtype (scale comes in it)
+        for j in range(stop):
+            v = row[j] * scale
+            row[j] = v
+            m = max(m, v)
+        dead[r] = m == -np.inf
+        if dead[r]:
+            for j in range(n):
+                row[j] = dead_value
+            continue
+        total = 0.0                        # float64 accumulator
+        for j in range(stop):
+            e = exp(row[j] - m)
+            row[j] = e
+            total += e
+        inv = 1.0 / total
+        for j in range(stop):
+            row[j] *= inv
+        for j in range(stop, n):
+            row[j] = 0.0
+
+
+@numba.njit(**_JIT)
+def softmax_rows_backward(p, dp):
+    """dp <- p * (dp - sum(dp * p)) row by row (the softmax Jacobian-vector product), in place."""
+    rows, n = p.shape
+    for r in prange(rows):
+        pr, dr = p[r], dp[r]
+        dot = 0.0
+        for j in range(n):
+            dot += dr[j] * pr[j]
+        for j in range(n):
+            dr[j] = pr[j] * (dr[j] - dot)
+
+
+# ----------------------------------------------------------------------------------------------
+# layer norm over the last axis of (rows, n): y = (x - mu) / sqrt(var + eps) * w + b
+# ----------------------------------------------------------------------------------------------
+@numba.njit(**_JIT)
+def layer_norm_rows(x, w, b, eps, y, xhat, inv):
+    rows, n = x.shape
+    for r in prange(rows):
+        xr = x[r]
+        mu = 0.0
+        for j in range(n):
+            mu += xr[j]
+        mu /= n
+        var = 0.0
+        for j in range(n):
+            d = xr[j] - mu
+            var += d * d
+        var /= n
+        iv = 1.0 / math.sqrt(var + eps)
+        inv[r] = iv
+        hr, yr = xhat[r], y[r]
+        for j in range(n):
+            h = (xr[j] - mu) * iv
+            hr[j] = h
+            yr[j] = h * w[j] + b[j]
+
+
+@numba.njit(**_JIT)
+def layer_norm_rows_backward(g, w, xhat, inv, gx):
+    """gx = (g w - mean(g w) - xhat mean(g w xhat)) * inv, row by row."""
+    rows, n = g.shape
+    for r in prange(rows):
+        gr, hr, out = g[r], xhat[r], gx[r]
+        s1 = 0.0
+        s2 = 0.0
+        for j in range(n):
+            gh = gr[j] * w[j]
+            s1 += gh
+            s2 += gh * hr[j]
+        s1 /= n
+        s2 /= n
+        iv = inv[r]
+        for j in range(n):
+            out[j] = (gr[j] * w[j] - s1 - hr[j] * s2) * iv
+
+
+# ----------------------------------------------------------------------------------------------
+# Adam (PyTorch's order of operations): v = b2 v + (1-b2) g^2; m += (1-b1)(g - m);
+# p -= step_size * m / (sqrt(v) / bias2_sqrt + eps)
+# ----------------------------------------------------------------------------------------------
+@numba.njit(**_JIT)
+def adam_update(p, g, m, v, beta2, one_m_beta1, one_m_beta2, step_size, bias2_sqrt, eps):
+    """The scalars come in p's dtype (as NumPy casts them), so float32 stays float32: same bits."""
+    for i in prange(p.size):
+        gi = g[i]
+        vi = v[i] * beta2 + gi * gi * one_m_beta2
+        v[i] = vi
+        mi = m[i] + (gi - m[i]) * one_m_beta1
+        m[i] = mi
+        p[i] -= mi / (math.sqrt(vi) / bias2_sqrt + eps) * step_size

@@ -1,0 +1,196 @@
+"""The compiled kernels (numba) against their NumPy twins, op by op, on both paths.
+
+Every op that offers work to ``gradus.kernels`` is run twice on the same inputs — ``kernels.use("numba",
+min_size=0)`` (the kernel is taken whatever the size) and ``kernels.use("numpy")`` (the NumPy code) —
+and outputs and every gradient must agree; float64 gradients are also checked by central differences
+on the compiled path (the NumPy path has its own gradchecks in tests/functional). numba is an optional
+extra, but it is installed by the test extra, so in CI these tests run (a missing numba fails them,
+it does not skip them, unless GRADUS_KERNELS=numpy says the fallback alone is under test).
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import gradus
+import gradus.functional as F
+from gradus import kernels, nn, optim
+from gradus.autograd import gradcheck
+
+NUMPY_ONLY = os.environ.get("GRADUS_KERNELS", "").lower() == "numpy"
+pytestmark = pytest.mark.skipif(NUMPY_ONLY, reason="GRADUS_KERNELS=numpy: only the NumPy fallback runs")
+
+RTOL32, ATOL32 = 2e-6, 2e-6
+# GELU's tanh form: the kernel computes 0.5 (1 + tanh u) as sigmoid(2u), NumPy through tanh; they
+# differ by float32 rounding of the two formulas (~1e-7 relative) times the slope.
+ATOL32_TANH = 5e-6
+
+
+def test_numba_is_installed_for_the_test_suite():
+    assert kernels.available(), "numba is part of the test extra: pip install -e '.[test]'"
+
+
+def _both(fn):
+    """fn() under the compiled kernels and under NumPy: (numba result, numpy result)."""
+    with kernels.use("numba", min_size=0):
+        a = fn()
+    with kernels.use("numpy"):
+        b = fn()
+    return a, b
+
+
+def _grads(op, *arrays, seed=0):
+    """Output and input gradients of sum(op(*tensors) * r) for a fixed random r."""
+    ts = [gradus.tensor(a, requires_grad=True) for a in arrays]
+    y = op(*ts)
+    r = np.random.default_rng(seed).standard_normal(y.shape).astype(y.data.dtype)
+    (y * gradus.tensor(r)).sum().backward()
+    return [y.data.copy()] + [t.grad.data.copy() for t in ts]
+
+
+def _close(a, b, dtype, atol32=ATOL32):
+    for x, y in zip(a, b):
+        if dtype == np.float32:
+            np.testing.assert_allclose(x, y, rtol=RTOL32, atol=atol32)
+        else:
+            np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-12)
+
+
+def _rand(*shape, dtype=np.float32, seed=0, scale=1.0):
+    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_both_paths(dtype, approximate):
+    x = _rand(4, 5, 37, dtype=dtype, scale=3.0)
+    x.flat[:4] = [0.0, -8.0, 8.0, 1e-4]
+    a, b = _both(lambda: _grads(lambda t: F.gelu(t, approximate=approximate), x))
+    _close(a, b, dtype, ATOL32_TANH if approximate == "tanh" else ATOL32)
+
+
+def test_gelu_float32_erf_is_bit_identical():
+    """The float32 erf kernel evaluates ops.special's rational approximation in the same order."""
+    x = _rand(1000, scale=4.0)
+    a, b = _both(lambda: F.gelu(gradus.tensor(x)).data)
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_gradcheck_on_the_kernel(approximate):
+    x = gradus.tensor(_rand(3, 7, dtype=np.float64, scale=2.0), requires_grad=True)
+    with kernels.use("numba", min_size=0):
+        assert gradcheck(lambda t: F.gelu(t, approximate=approximate), (x,))
+
+
+def test_gelu_nonfinite():
+    x = np.array([np.nan, np.inf, -np.inf, 0.0], dtype=np.float32)
+    a, b = _both(lambda: F.gelu(gradus.tensor(x)).data)
+    np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+    np.testing.assert_array_equal(a[1:], b[1:])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_both_paths(dtype, affine):
+    x = _rand(3, 6, 40, dtype=dtype, scale=2.0) + 1.5
+    w, b = _rand(40, dtype=dtype, seed=1), _rand(40, dtype=dtype, seed=2)
+    if affine:
+        res = _both(lambda: _grads(lambda t, u, v: F.layer_norm(t, (40,), u, v, 1e-5), x, w, b))
+    else:
+        res = _both(lambda: _grads(lambda t: F.layer_norm(t, (40,), None, None, 1e-5), x))
+    _close(*res, dtype)
+
+
+def test_layer_norm_gradcheck_on_the_kernel():
+    x = gradus.tensor(_rand(2, 3, 8, dtype=np.float64), requires_grad=True)
+    w = gradus.tensor(_rand(8, dtype=np.float64, seed=1), requires_grad=True)
+    b = gradus.tensor(_rand(8, dtype=np.float64, seed=2), requires_grad=True)
+    with kernels.use("numba", min_size=0):
+        assert gradcheck(lambda t, u, v: F.layer_norm(t, (8,), u, v), (x, w, b))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", ["plain", "causal", "bool", "additive", "causal_rect"])
+def test_attention_softmax_both_paths(dtype, case):
+    B, Hh, L, S, E = 2, 3, 5, 5 if case != "causal_rect" else 7, 4
+    q, k, v = (_rand(B, Hh, n, E, dtype=dtype, seed=i) for i, n in enumerate((L, S, S)))
+    mask = None
+    if case == "bool":
+        mask = gradus.tensor(np.random.default_rng(4).random((L, S)) > 0.3)
+        mask.data[:, 0] = True                   # no fully masked row (those are tested below)
+    elif case == "additive":
+        mask = gradus.tensor(_rand(L, S, dtype=dtype, seed=5))
+    causal = case.startswith("causal")
+    res = _both(lambda: _grads(lambda a, b_, c: F.scaled_dot_product_attention(
+        a, b_, c, attn_mask=mask, is_causal=causal), q, k, v))
+    _close(*res, dtype)
+
+
+def test_attention_gradcheck_on_the_kernel():
+    q, k, v = (gradus.tensor(_rand(2, 4, 3, dtype=np.float64, seed=i), requires_grad=True) for i in range(3))
+    with kernels.use("numba", min_size=0):
+        assert gradcheck(lambda a, b, c: F.scaled_dot_product_attention(a, b, c, is_causal=True), (q, k, v))
+
+
+def test_attention_fully_masked_rows_match():
+    """A key padding mask that hides every key of one sequence: MultiheadAttention's safe softmax
+    gives zero rows on both paths (and the same outputs elsewhere)."""
+    mha = nn.MultiheadAttention(8, 2, batch_first=True)
+    x = gradus.tensor(_rand(2, 4, 8))
+    pad = gradus.tensor(np.array([[False] * 4, [True] * 4]))
+    (oa, wa), (ob, wb) = _both(lambda: tuple(t.data for t in mha(x, x, x, key_padding_mask=pad)))
+    np.testing.assert_array_equal(np.isnan(oa), np.isnan(ob))
+    np.testing.assert_allclose(np.nan_to_num(oa), np.nan_to_num(ob), rtol=RTOL32, atol=ATOL32)
+    np.testing.assert_allclose(np.nan_to_num(wa), np.nan_to_num(wb), rtol=RTOL32, atol=ATOL32)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", ["Adam", "AdamW"])
+def test_adam_both_paths(dtype, kind):
+    def run():
+        rng = np.random.default_rng(0)
+        p = gradus.tensor(rng.standard_normal((6, 7)).astype(dtype), requires_grad=True)
+        opt = getattr(optim, kind)([p], lr=1e-2, weight_decay=0.1)
+        for _ in range(5):
+            opt.zero_grad()
+            (p * gradus.tensor(rng.standard_normal((6, 7)).astype(dtype))).sum().backward()
+            opt.step()
+        st = opt.state[p]
+        return [p.data.copy(), st["exp_avg"].data.copy(), st["exp_avg_sq"].data.copy()]
+
+    a, b = _both(run)
+    for x, y in zip(a, b):   # the kernel casts the scalars as NumPy does: the same bits
+        np.testing.assert_array_equal(x, y)
+
+
+def test_small_arrays_keep_numpy_and_threads_are_respected():
+    """Under min_size the NumPy code runs (tiny tensors keep NumPy's lower call overhead); the
+    switches restore their state."""
+    before = kernels.enabled()
+    with kernels.use("numpy"):
+        assert not kernels.enabled()
+    assert kernels.enabled() == before
+    with kernels.use("numba", min_size=1 << 17):
+        assert kernels.gelu(np.ones(10, np.float32), "none") is None      # below min_size
+    with kernels.use("numba", min_size=0):
+        assert kernels.gelu(np.ones(10, np.float32), "none") is not None
+        assert kernels.gelu(np.ones(10, np.int64), "none") is None        # not a float array
+        assert kernels.gelu(np.ones((4, 4), np.float32).T, "none") is None  # not C-contiguous
+    with pytest.raises(ValueError, match="kernels.use"):
+        with kernels.use("cuda"):
+            pass
+
+
+def test_not_taken_off_the_main_thread():
+    """numba's workqueue layer must not be entered from two threads: other threads run NumPy."""
+    import threading
+
+    got = []
+    with kernels.use("numba", min_size=0):
+        t = threading.Thread(target=lambda: got.append(kernels.gelu(np.ones(10, np.float32), "none")))
+        t.start()
+        t.join()
+    assert got == [None]
