@@ -94,7 +94,7 @@ CASES = (
                  groups=2, dilation=(1, 1, 2), output_padding=(0, 1, 0))
 )
 
-test_forward, test_backward, test_double_backward = op_tests(CASES)
+test_forward, test_backward, test_double_backward, test_cuda = op_tests(CASES)
 
 
 def test_references_agree_with_the_2d_loop():

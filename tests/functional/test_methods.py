@@ -70,7 +70,7 @@ CASES = (
          [(3, 4)], distinct)
 )
 
-test_forward, test_backward, test_double_backward = op_tests(CASES)
+test_forward, test_backward, test_double_backward, test_cuda = op_tests(CASES)
 
 
 def test_methods_are_the_functional_ops():

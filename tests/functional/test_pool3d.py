@@ -139,7 +139,7 @@ CASES = (
     + _unpool_case("max_unpool3d_pad", (1, 1), 3, 3, 1, (5, 4, 5))
 )
 
-test_forward, test_backward, test_double_backward = op_tests(CASES)
+test_forward, test_backward, test_double_backward, test_cuda = op_tests(CASES)
 
 
 # -- max pooling --------------------------------------------------------------------------------------

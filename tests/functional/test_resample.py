@@ -97,7 +97,7 @@ CASES = (
     + _case("nearest_exact_2d", (1, 2, 4, 5), (7, 3), "nearest-exact")
 )
 
-test_forward, test_backward, test_double_backward = op_tests(CASES)
+test_forward, test_backward, test_double_backward, test_cuda = op_tests(CASES)
 
 
 def test_scale_factor_uses_the_given_factor():

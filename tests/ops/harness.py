@@ -1,15 +1,17 @@
 """Op-test harness in the style of Chainer's ``FunctionTestCase``.
 
 An op case declares its inputs (a shape and a value generator per input), the gradus function and
-the expected NumPy forward. ``op_tests(CASES)`` turns a list of cases into three parameterized
-tests:
+the expected NumPy forward. ``op_tests(CASES)`` turns a list of cases into four tests:
 
 - ``test_forward``: float32 and float64 outputs against NumPy (values, exact shape, dtype, and
   ``.data`` an ndarray, never a NumPy scalar);
 - ``test_backward``: float64 ``gradus.autograd.gradcheck`` (central differences), plus a float32
   backward whose gradients must have each input's shape and dtype;
 - ``test_double_backward``: ``gradgradcheck``, unless the case is marked ``order=1``
-  (once-differentiable) or ``order=0`` (not differentiable: forward only).
+  (once-differentiable) or ``order=0`` (not differentiable: forward only);
+- ``test_cuda``: every case again on the GPU (CuPy arrays, float64), outputs and input gradients
+  against the CPU run of the same case; one test per module, skipped with the reason where no CUDA
+  GPU is usable (CuPy missing, or no device).
 
 Generators keep random inputs away from non-differentiable points (|x| near 0 for abs, ties for
 max, bounds for clamp), since central differences with eps = 1e-6 must not straddle a kink.
@@ -125,6 +127,34 @@ class OpCase:
     def check_double_backward(self) -> None:
         assert gradgradcheck(self.fn, self.tensors(np.float64, True), eps=1e-6, atol=1e-6, rtol=1e-4)
 
+    def check_cuda(self, device: str = "cuda") -> None:
+        """The case on CuPy arrays: outputs stay on the GPU and equal the CPU's, so do the gradients.
+        (``device="cpu"`` runs the same comparison CPU against CPU: the check's own test.)"""
+        def run(device):
+            xs = [t.to(device) for t in self.tensors(np.float64, False)]
+            diff = self.diff or (True,) * len(xs)
+            for x, d in zip(xs, diff):
+                x.requires_grad = bool(d) and self.order >= 1
+            outs = _as_list(self.fn(*xs))
+            grads = []
+            graded = [y for y in outs if y.requires_grad]
+            if graded:
+                sum((y * y.detach()).sum() for y in graded).backward()
+                grads = [None if x.grad is None else x.grad for x in xs]
+            return outs, grads
+
+        cpu_outs, cpu_grads = run("cpu")
+        gpu_outs, gpu_grads = run(device)
+        for k, (a, b) in enumerate(zip(cpu_outs, gpu_outs)):
+            assert str(b.device).startswith(device), f"{self}: output {k} is on {b.device}"
+            np.testing.assert_allclose(b.cpu().numpy(), a.numpy(), rtol=1e-10, atol=1e-12,
+                                       err_msg=f"{self} output {k} on {device}")
+        for k, (a, b) in enumerate(zip(cpu_grads, gpu_grads)):
+            assert (a is None) == (b is None), f"{self}: gradient {k} exists on one device only"
+            if a is not None:
+                np.testing.assert_allclose(b.cpu().numpy(), a.numpy(), rtol=1e-10, atol=1e-12,
+                                           err_msg=f"{self} gradient {k} on {device}")
+
 
 def _as_list(out) -> list:
     return list(out) if isinstance(out, (tuple, list)) else [out]
@@ -145,7 +175,7 @@ def op(name, fn, ref, shapes, gen=normal, order: int = 2, **kw) -> list:
 
 
 def op_tests(cases):
-    """The three parameterized tests for ``cases`` (assign them to module-level ``test_*`` names)."""
+    """The four tests for ``cases`` (assign them to module-level ``test_*`` names)."""
     ids = [str(c) for c in cases]
     assert len(set(ids)) == len(ids), "duplicate case ids: " + str(sorted(i for i in ids if ids.count(i) > 1))
     diff = [c for c in cases if c.order >= 1]
@@ -163,7 +193,19 @@ def op_tests(cases):
     def test_double_backward(case):
         case.check_double_backward()
 
-    return test_forward, test_backward, test_double_backward
+    def test_cuda():
+        if not gradus.cuda_is_available():
+            pytest.skip("no CUDA GPU usable here (CuPy not installed, or no device): the "
+                        f"{len(cases)} cases of this module ran on the CPU only")
+        failures = []
+        for case in cases:
+            try:
+                case.check_cuda()
+            except Exception as e:  # collect them all: one test per module, every case reported
+                failures.append(f"{case}: {type(e).__name__}: {e}")
+        assert not failures, f"{len(failures)} of {len(cases)} cases fail on cuda:\n" + "\n".join(failures)
+
+    return test_forward, test_backward, test_double_backward, test_cuda
 
 
 # shape sets shared by the families

@@ -90,7 +90,7 @@ CASES = [
     *op("masked_mul", lambda x: x * (x > 0), lambda x: x * (x > 0), UNARY, gen=nonzero),
 ]
 
-test_forward, test_backward, test_double_backward = op_tests(CASES)
+test_forward, test_backward, test_double_backward, test_cuda = op_tests(CASES)
 
 
 def test_comparisons_return_bool_tensors():

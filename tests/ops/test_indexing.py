@@ -212,7 +212,7 @@ CASES += [
     *op("nan_to_num_finite", lambda x: gradus.nan_to_num(x), np.nan_to_num, [(), (2, 3)]),
 ]
 
-test_forward, test_backward, test_double_backward = op_tests(CASES)
+test_forward, test_backward, test_double_backward, test_cuda = op_tests(CASES)
 
 
 def _scatter_add_np(x, dim, index, src):

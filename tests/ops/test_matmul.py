@@ -47,7 +47,7 @@ CASES += [
     ] for c in _einsum(eq, *shapes)
 ]
 
-test_forward, test_backward, test_double_backward = op_tests(CASES)
+test_forward, test_backward, test_double_backward, test_cuda = op_tests(CASES)
 
 
 def test_matmul_shape_error_names_shapes():

@@ -170,7 +170,7 @@ CASES += [
         lambda x: _pad_neg_np(x, (3, -2), "circular"), [(2, 5)]),
 ]
 
-test_forward, test_backward, test_double_backward = op_tests(CASES)
+test_forward, test_backward, test_double_backward, test_cuda = op_tests(CASES)
 
 
 def test_reshape_error_names_shapes():

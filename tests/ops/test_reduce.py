@@ -132,7 +132,7 @@ CASES = [
     *op("cumsum_axis", lambda x: gradus.cumsum(x, axis=0), lambda x: np.cumsum(x, 0), ND),
 ]
 
-test_forward, test_backward, test_double_backward = op_tests(CASES)
+test_forward, test_backward, test_double_backward, test_cuda = op_tests(CASES)
 
 
 def test_integer_sum_is_int64_and_mean_needs_float():

@@ -178,7 +178,7 @@ CASES = [
         order=0),
 ]
 
-test_forward, test_backward, test_double_backward = op_tests(CASES)
+test_forward, test_backward, test_double_backward, test_cuda = op_tests(CASES)
 
 
 # -- what the harness does not see ----------------------------------------------------------

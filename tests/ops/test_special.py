@@ -68,7 +68,7 @@ CASES = [
     *op("logaddexp2", gradus.logaddexp2, np.logaddexp2, BINARY[:6]),
 ]
 
-test_forward, test_backward, test_double_backward = op_tests(CASES)
+test_forward, test_backward, test_double_backward, test_cuda = op_tests(CASES)
 
 
 def test_erf_family_accuracy_float64():
