@@ -411,10 +411,6 @@ def worker(wid: str, framework: str, threads: int, budget: float = 3.0) -> dict:
         import torch
 
         torch.set_num_threads(threads)
-    else:                   # gradus' compiled kernels (numba) get the same thread count as BLAS
-        from gradus import kernels
-
-        kernels.set_num_threads(threads)
     if wid == "peak":
         report = {"gflops": gemm_peak_gflops(), "seconds": 0.0}
     elif wid == "ops":

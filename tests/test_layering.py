@@ -37,6 +37,7 @@ ROOT = "<gradus>"  # the package root, gradus/__init__.py
 # Bottom to top (docs/architecture.md, "Layers"). Every unit of the tree must be listed here.
 LAYERS: dict[str, int] = {
     "errors": 1, "dtypes": 1, "backend": 1, "random": 1, "validation": 1,
+    "allocator": 1,  # glibc malloc settings applied at import (ctypes only)
     "kernels": 1,  # optional compiled (numba) loops on raw NumPy arrays, below everything that uses them
     "autograd": 2, "tensor": 2, "creation": 2,
     "ops": 3, "functional": 3,

@@ -114,6 +114,8 @@ class ScaledDotProductAttention(FusedFunction):
     @staticmethod
     def forward(ctx, q, k, v, mask, keep, keep_scale, scale, causal, safe, with_weights):
         xp = xp_of(q)
+        if mask is not None and mask.dtype == np.bool_ and mask.all():
+            mask = None            # nothing masked (a padding mask of a batch without padding): skip it
         s = xp.matmul(q, _swap(k))
         fused = None
         if mask is None:           # scale, causal mask and softmax in one threaded pass (numba), or None

@@ -8,36 +8,31 @@ layer norm, Adam's update) they first offer the work to a kernel here::
         ...                                   # the NumPy formula, unchanged
 
 A kernel is taken when numba is installed (``pip install "gradus[fast]"``), the arrays are NumPy
-(not CuPy) float32/float64, C-contiguous, and large enough that one threaded loop beats NumPy's passes
-(``min_size`` elements; tiny tensors keep NumPy's lower call overhead), and the call is made from the
-main thread (numba's ``workqueue`` threading layer, used here because it is fork-safe for DataLoader
-workers, must not be entered from two threads at once). Each kernel computes the same formula as its
-NumPy twin; the two are tested against each other (tests/kernels) and every op test that reaches a
-kernel runs on both paths.
+(not CuPy) float32/float64, C-contiguous, and large enough that one compiled loop beats NumPy's
+passes (``min_size`` elements; tiny tensors keep NumPy's lower call overhead). Each kernel is one
+vectorised loop on the calling thread (why not numba's thread pool: ``_compiled``) computing the
+same formula as its NumPy twin; the two are tested against each other (tests/kernels), and the op
+test suites pass with every kernel forced on.
 
 Switches: ``GRADUS_KERNELS=numpy`` in the environment (or ``kernels.use("numpy")``) turns them off;
 ``kernels.use("numba", min_size=0)`` forces them on for any size (tests; ``GRADUS_KERNELS_MIN_SIZE=0``
-runs a whole test suite through them). Threads: numba's pool has
-``NUMBA_NUM_THREADS`` threads, capped at start by ``OMP_NUM_THREADS`` when that is set (one thread per
-rank under ``mpiexec``), and ``set_num_threads(n)`` at run time (the benchmarks set it with BLAS's).
+runs a whole test suite through them).
 """
 from __future__ import annotations
 
 import contextlib
 import importlib.util
 import os
-import threading
 
 import numpy as np
 
-__all__ = ["available", "enabled", "use", "set_num_threads", "gelu", "gelu_backward", "softmax_rows",
-           "softmax_rows_backward", "layer_norm_rows", "layer_norm_rows_backward", "adam_update"]
+__all__ = ["available", "enabled", "use", "gelu", "gelu_backward", "softmax_rows", "softmax_rows_backward",
+           "layer_norm_rows", "layer_norm_rows_backward", "adam_update"]
 
 _WANTED = os.environ.get("GRADUS_KERNELS", "").lower() != "numpy"
 _AVAILABLE = _WANTED and importlib.util.find_spec("numba") is not None
 _nb = None  # gradus.kernels._compiled, imported (and numba with it, ~1 s) on the first kernel call
-_state = {"on": _AVAILABLE, "min_size": int(os.environ.get("GRADUS_KERNELS_MIN_SIZE", 1 << 17))}
-_MAIN = threading.main_thread()
+_state = {"on": _AVAILABLE, "min_size": int(os.environ.get("GRADUS_KERNELS_MIN_SIZE", 1 << 12))}
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -45,16 +40,9 @@ def _load():
     """Import numba and the kernels once; the numba import stays out of ``import gradus``."""
     global _nb
     if _nb is None:
-        import numba
-
-        if "NUMBA_THREADING_LAYER" not in os.environ:
-            numba.config.THREADING_LAYER = "workqueue"
         from . import _compiled
 
         _nb = _compiled
-        threads = _state.get("threads") or os.environ.get("OMP_NUM_THREADS", "")
-        if str(threads).isdigit():
-            numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
     return _nb
 
 
@@ -87,18 +75,9 @@ def use(which: str, min_size: int | None = None):
         _state.update(saved)
 
 
-def set_num_threads(n: int) -> None:
-    """Threads of the kernels' pool (at most NUMBA_NUM_THREADS); kept until numba is loaded."""
-    _state["threads"] = max(1, int(n))
-    if _nb is not None:
-        import numba
-
-        numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
-
-
 def _take(*arrays) -> bool:
     """Whether the compiled path applies to these arrays (see the module docstring)."""
-    if not _state["on"] or threading.current_thread() is not _MAIN:
+    if not _state["on"]:
         return False
     first = arrays[0]
     if type(first) is not np.ndarray or first.dtype not in _FLOATS or first.size < _state["min_size"]:
@@ -143,11 +122,11 @@ def gelu_backward(x, gy, approximate: str):
 # softmax over the last axis
 # ---------------------------------------------------------------------------------------------
 def softmax_rows(s, scale: float = 1.0, causal: bool = False, safe: bool = False):
-    """softmax(s * scale) over the last axis IN PLACE, ``causal``: entries above the diagonal of each
-    (L, S) matrix are masked (top-left aligned, as ``is_causal``). Fully masked rows become NaN, or 0
-    with ``safe``. Returns (s, dead) — dead a bool array (..., L, 1) of the fully masked rows, or None
-    when there are none — or None when not taken."""
-    if s.ndim < 2 or not _take(s):
+    """softmax(s * scale) (scale > 0) over the last axis IN PLACE, ``causal``: entries above the
+    diagonal of each (L, S) matrix are masked (top-left aligned, as ``is_causal``). Fully masked rows
+    become NaN, or 0 with ``safe``. Returns (s, dead) — dead a bool array (..., L, 1) of the fully
+    masked rows, or None when there are none — or None when not taken."""
+    if s.ndim < 2 or not scale > 0 or not _take(s):
         return None
     L, n = s.shape[-2], s.shape[-1]
     rows = s.reshape(-1, n)
@@ -185,7 +164,8 @@ def layer_norm_rows(x, w, b, eps: float):
         return None
     y, xhat = np.empty_like(x), np.empty_like(x)
     inv = np.empty(x.shape[:-1] + (1,), dtype=x.dtype)
-    _nb.layer_norm_rows(x.reshape(-1, n), w, b, float(eps), y.reshape(-1, n), xhat.reshape(-1, n),
+    mu = np.empty(inv.size, dtype=x.dtype)
+    _nb.layer_norm_rows(x.reshape(-1, n), w, b, float(eps), y.reshape(-1, n), xhat.reshape(-1, n), mu,
                         inv.reshape(-1))
     return y, xhat, inv
 
@@ -198,8 +178,9 @@ def layer_norm_rows_backward(g, w, xhat, inv):
             or not _take(xhat, g, w, inv):
         return None
     gx = np.empty_like(xhat)
+    s1, s2 = np.empty(inv.size, dtype=xhat.dtype), np.empty(inv.size, dtype=xhat.dtype)
     _nb.layer_norm_rows_backward(g.reshape(-1, n), w, xhat.reshape(-1, n), inv.reshape(-1),
-                                 gx.reshape(-1, n))
+                                 gx.reshape(-1, n), s1, s2)
     return gx
 
 

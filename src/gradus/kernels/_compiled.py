@@ -1,11 +1,11 @@
 """The numba kernels: each loop below is the formula of its NumPy twin in ``gradus.kernels``, written
-as one pass over memory, ``prange`` splitting the outer loop over the threads.
+as one vectorised pass over memory, on the calling thread.
 
 Why compiled loops at all: a NumPy expression such as ``0.5 * x * (1 + erf(x / sqrt 2))`` is four
 passes over a (B, T, 4d) array, each on ONE core, each reading and writing the whole array; PyTorch
-runs the same formula as one multi-threaded loop. Here too, now: one read of the inputs, one write
-of the result, on every core. Arithmetic is in the array's own dtype, except where a reduction or a
-transcendental needs float64 for accuracy (noted at the loop).
+runs the same formula as one loop. Here too, now: one read of the inputs, one write of the result.
+Arithmetic is in the array's own dtype, except where a reduction or a transcendental needs float64
+for accuracy (noted at the loop).
 
 Imported only when numba is installed; ``gradus.kernels`` chooses between this and NumPy.
 """
@@ -17,14 +17,21 @@ import warnings
 import numba
 import numpy as np
 from llvmlite import ir
-from numba import prange, types
+from numba import types
 from numba.extending import intrinsic, overload
 
 # numba's SSA pass emits a "pedantic" NumbaIRAssumptionWarning when it inlines the scalar helpers
 # below (``inline="always"``, which the loops need to vectorise); the compiled code is unaffected.
 warnings.filterwarnings("ignore", category=numba.core.errors.NumbaIRAssumptionWarning)
 
-_JIT = dict(parallel=True, fastmath=False, cache=True, nogil=True, error_model="numpy")
+# Serial loops on the calling thread, on purpose: OpenBLAS' worker threads spin for a while after
+# each GEMM, and a second pool (numba's parallel=True) fighting them for the same cores made a GEMM
+# followed by a GELU 1.7x slower than the two run back to back (26.6 ms against 15.5 ms here).
+# error_model="numpy" (no ZeroDivisionError checks) is what lets LLVM vectorise the loops.
+_JIT = dict(fastmath=False, cache=True, nogil=True, error_model="numpy")
+# Kernels with row sums: "reassoc" lets LLVM split a sum into vector lanes (a different summation
+# order, as NumPy's pairwise sum is too); nothing else is relaxed (NaN and inf keep IEEE semantics).
+_JIT_SUM = dict(_JIT, fastmath={"reassoc"})
 
 _SQRT1_2 = 1 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
@@ -169,7 +176,7 @@ def gelu_constants(dtype):
 @numba.njit(**_JIT)
 def gelu_erf(x, y, k):
     half, one, s2 = k[0], k[1], k[2]
-    for i in prange(x.size):
+    for i in range(x.size):
         a = x[i]
         y[i] = (erf(a * s2) + one) * a * half
 
@@ -177,7 +184,7 @@ def gelu_erf(x, y, k):
 @numba.njit(**_JIT)
 def gelu_erf_backward(x, gy, gx, k):
     half, one, s2, inv_s2pi = k[0], k[1], k[2], k[3]
-    for i in prange(x.size):
+    for i in range(x.size):
         a = x[i]
         d = (erf(a * s2) + one) * half + exp(a * a * -half) * a * inv_s2pi   # Phi(a) + a phi(a)
         gx[i] = gy[i] * d
@@ -187,7 +194,7 @@ def gelu_erf_backward(x, gy, gx, k):
 def gelu_tanh(x, y, k):
     """0.5 x (1 + tanh(u)) = x sigmoid(2u) = x / (1 + exp(-2u)): one exp, no cancellation."""
     one, s, cs = k[1], k[4], k[5]
-    for i in prange(x.size):
+    for i in range(x.size):
         a = x[i]
         y[i] = a / (one + exp((a * a * cs + s) * a * -(one + one)))
 
@@ -197,7 +204,7 @@ def gelu_tanh_backward(x, gy, gx, k):
     """With sig = sigmoid(2u): 0.5 (1 + t) = sig and 0.5 (1 - t^2) = 2 sig (1 - sig), so
     dy/dx = sig + 2 x sig (1 - sig) du/dx, du/dx = sqrt(2/pi) (1 + 3 * 0.044715 x^2)."""
     one, s, cs, cs3 = k[1], k[4], k[5], k[6]
-    for i in prange(x.size):
+    for i in range(x.size):
         a = x[i]
         a2 = a * a
         sig = one / (one + exp((a2 * cs + s) * a * -(one + one)))
@@ -209,27 +216,28 @@ def gelu_tanh_backward(x, gy, gx, k):
 # softmax over the last axis of a (rows, n) array, in place; causal: row r of a block of L rows keeps
 # columns j <= r mod L (the top-left aligned lower triangle of scaled_dot_product_attention)
 # ----------------------------------------------------------------------------------------------
-@numba.njit(**_JIT)
+@numba.njit(**_JIT_SUM)
 def softmax_rows(s, scale, L, causal, dead, dead_value):
-    """``dead[r]`` is set for a fully masked row (every score -inf), which becomes ``dead_value``: NaN
-    as the unfused formula gives, or 0 (the "safe" softmax of attention)."""
+    """``scale`` > 0 comes in the row's dtype, so max(s) * scale = max(s * scale) exactly and the scores
+    are read once for the max and once for exp. ``dead[r]`` is set for a fully masked row (every score
+    -inf), which becomes ``dead_value``: NaN as the unfused formula gives, or 0 (the "safe" softmax
+    of attention)."""
     rows, n = s.shape
-    for r in prange(rows):
+    for r in range(rows):
         row = s[r]
         stop = min(r % L + 1, n) if causal else n
-        m = row[0] * scale                 # in the row's dtype (scale comes in it)
+        m = row[0]
         for j in range(stop):
-            v = row[j] * scale
-            row[j] = v
-            m = max(m, v)
+            m = max(m, row[j])
         dead[r] = m == -np.inf
         if dead[r]:
             for j in range(n):
                 row[j] = dead_value
             continue
+        ms = m * scale
         total = 0.0                        # float64 accumulator
         for j in range(stop):
-            e = exp(row[j] - m)
+            e = exp(row[j] * scale - ms)
             row[j] = e
             total += e
         inv = 1.0 / total
@@ -239,11 +247,11 @@ def softmax_rows(s, scale, L, causal, dead, dead_value):
             row[j] = 0.0
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_JIT_SUM)
 def softmax_rows_backward(p, dp):
     """dp <- p * (dp - sum(dp * p)) row by row (the softmax Jacobian-vector product), in place."""
     rows, n = p.shape
-    for r in prange(rows):
+    for r in range(rows):
         pr, dr = p[r], dp[r]
         dot = 0.0
         for j in range(n):
@@ -253,48 +261,50 @@ def softmax_rows_backward(p, dp):
 
 
 # ----------------------------------------------------------------------------------------------
-# layer norm over the last axis of (rows, n): y = (x - mu) / sqrt(var + eps) * w + b
+# layer norm over the last axis of (rows, n): y = (x - mu) / sqrt(var + eps) * w + b. The statistics
+# are summed in float64, then stored in (rows,) arrays of x's dtype (``mu``, ``inv``) and read back,
+# so the per-element loops run in x's dtype (a float64 scalar in them would promote, and not vectorise).
 # ----------------------------------------------------------------------------------------------
-@numba.njit(**_JIT)
-def layer_norm_rows(x, w, b, eps, y, xhat, inv):
+@numba.njit(**_JIT_SUM)
+def layer_norm_rows(x, w, b, eps, y, xhat, mu, inv):
     rows, n = x.shape
-    for r in prange(rows):
+    for r in range(rows):
         xr = x[r]
-        mu = 0.0
+        total = 0.0
         for j in range(n):
-            mu += xr[j]
-        mu /= n
-        var = 0.0
+            total += xr[j]
+        mean = total / n
+        ss = 0.0
         for j in range(n):
-            d = xr[j] - mu
-            var += d * d
-        var /= n
-        iv = 1.0 / math.sqrt(var + eps)
-        inv[r] = iv
+            d = xr[j] - mean
+            ss += d * d
+        mu[r] = mean
+        inv[r] = 1.0 / math.sqrt(ss / n + eps)
+        m, iv = mu[r], inv[r]
         hr, yr = xhat[r], y[r]
         for j in range(n):
-            h = (xr[j] - mu) * iv
+            h = (xr[j] - m) * iv
             hr[j] = h
             yr[j] = h * w[j] + b[j]
 
 
-@numba.njit(**_JIT)
-def layer_norm_rows_backward(g, w, xhat, inv, gx):
-    """gx = (g w - mean(g w) - xhat mean(g w xhat)) * inv, row by row."""
+@numba.njit(**_JIT_SUM)
+def layer_norm_rows_backward(g, w, xhat, inv, gx, s1, s2):
+    """gx = (g w - mean(g w) - xhat mean(g w xhat)) * inv, row by row; s1, s2: (rows,) scratch."""
     rows, n = g.shape
-    for r in prange(rows):
+    for r in range(rows):
         gr, hr, out = g[r], xhat[r], gx[r]
-        s1 = 0.0
-        s2 = 0.0
+        a = 0.0
+        c = 0.0
         for j in range(n):
             gh = gr[j] * w[j]
-            s1 += gh
-            s2 += gh * hr[j]
-        s1 /= n
-        s2 /= n
-        iv = inv[r]
+            a += gh
+            c += gh * hr[j]
+        s1[r] = a / n
+        s2[r] = c / n
+        m1, m2, iv = s1[r], s2[r], inv[r]
         for j in range(n):
-            out[j] = (gr[j] * w[j] - s1 - hr[j] * s2) * iv
+            out[j] = (gr[j] * w[j] - m1 - hr[j] * m2) * iv
 
 
 # ----------------------------------------------------------------------------------------------
@@ -304,7 +314,7 @@ def layer_norm_rows_backward(g, w, xhat, inv, gx):
 @numba.njit(**_JIT)
 def adam_update(p, g, m, v, beta2, one_m_beta1, one_m_beta2, step_size, bias2_sqrt, eps):
     """The scalars come in p's dtype (as NumPy casts them), so float32 stays float32: same bits."""
-    for i in prange(p.size):
+    for i in range(p.size):
         gi = g[i]
         vi = v[i] * beta2 + gi * gi * one_m_beta2
         v[i] = vi
