@@ -166,6 +166,25 @@ def test_adam_both_paths(dtype, kind):
         np.testing.assert_array_equal(x, y)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kw", [dict(momentum=0.9), dict(momentum=0.9, weight_decay=1e-2),
+                                dict(momentum=0.9, nesterov=True), dict(momentum=0.5, dampening=0.1)])
+def test_sgd_both_paths(dtype, kw):
+    def run():
+        rng = np.random.default_rng(0)
+        p = gradus.tensor(rng.standard_normal((6, 7)).astype(dtype), requires_grad=True)
+        opt = optim.SGD([p], lr=1e-2, **kw)
+        for _ in range(4):
+            opt.zero_grad()
+            (p * gradus.tensor(rng.standard_normal((6, 7)).astype(dtype))).sum().backward()
+            opt.step()
+        return [p.data.copy(), opt.state[p]["momentum_buffer"].data.copy()]
+
+    a, b = _both(run)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+
+
 def test_small_arrays_keep_numpy_and_switches_restore():
     """Under min_size the NumPy code runs (tiny tensors keep NumPy's lower call overhead); the
     switches restore their state."""

@@ -1,7 +1,7 @@
 """Optional compiled kernels for the hot elementwise chains (numba), with NumPy as the fallback.
 
 The ops keep their NumPy code; where a chain of NumPy passes is hot (GELU, the attention softmax,
-layer norm, Adam's update) they first offer the work to a kernel here::
+layer norm, the Adam and SGD-momentum updates) they first offer the work to a kernel here::
 
     y = kernels.gelu(x, approximate)          # None: not taken, run the NumPy code
     if y is None:
@@ -27,7 +27,7 @@ import os
 import numpy as np
 
 __all__ = ["available", "enabled", "use", "gelu", "gelu_backward", "softmax_rows", "softmax_rows_backward",
-           "layer_norm_rows", "layer_norm_rows_backward", "adam_update"]
+           "layer_norm_rows", "layer_norm_rows_backward", "adam_update", "sgd_momentum_update"]
 
 _WANTED = os.environ.get("GRADUS_KERNELS", "").lower() != "numpy"
 _AVAILABLE = _WANTED and importlib.util.find_spec("numba") is not None
@@ -194,4 +194,14 @@ def adam_update(p, g, m, v, beta1, beta2, step_size, bias2_sqrt, eps) -> bool:
     t = p.dtype.type
     _nb.adam_update(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), t(beta2), t(1 - beta1),
                     t(1 - beta2), t(step_size), t(bias2_sqrt), t(eps))
+    return True
+
+
+def sgd_momentum_update(p, g, buf, momentum, lr) -> bool:
+    """buf = momentum * buf + g; p -= lr * buf, in place (SGD.step without dampening or Nesterov);
+    True when taken."""
+    if not _take(p, g, buf) or not (p.shape == g.shape == buf.shape):
+        return False
+    t = p.dtype.type
+    _nb.sgd_momentum_update(p.reshape(-1), g.reshape(-1), buf.reshape(-1), t(momentum), t(lr))
     return True

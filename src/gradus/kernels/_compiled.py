@@ -321,3 +321,15 @@ def adam_update(p, g, m, v, beta2, one_m_beta1, one_m_beta2, step_size, bias2_sq
         mi = m[i] + (gi - m[i]) * one_m_beta1
         m[i] = mi
         p[i] -= mi / (math.sqrt(vi) / bias2_sqrt + eps) * step_size
+
+
+# ----------------------------------------------------------------------------------------------
+# SGD with momentum (dampening 0, not Nesterov): buf = momentum * buf + g; p -= lr * buf
+# ----------------------------------------------------------------------------------------------
+@numba.njit(**_JIT)
+def sgd_momentum_update(p, g, buf, momentum, lr):
+    """The scalars come in p's dtype, the NumPy twin's order of operations: the same bits."""
+    for i in range(p.size):
+        b = buf[i] * momentum + g[i]
+        buf[i] = b
+        p[i] -= b * lr

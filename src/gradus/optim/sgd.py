@@ -1,6 +1,7 @@
 """Stochastic gradient descent with momentum, Nesterov momentum and weight decay (PyTorch's rule)."""
 from __future__ import annotations
 
+from .. import kernels
 from ..backend import get_array_module
 from ..tensor import Tensor
 from .optimizer import Optimizer, _effective_grad, check_hyperparameters
@@ -65,6 +66,9 @@ class SGD(Optimizer):
                     if buf is None:  # first step: the buffer starts as a copy of the gradient
                         buf = Tensor._make(g.copy())
                         state["momentum_buffer"] = buf
+                    elif dampening == 0 and not nesterov and kernels.sgd_momentum_update(
+                            p.data, g, buf.data, momentum, lr):
+                        continue                 # the update below in one pass (numba)
                     else:
                         b = buf.data
                         b *= momentum
