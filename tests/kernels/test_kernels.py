@@ -113,7 +113,7 @@ def test_layer_norm_gradcheck_on_the_kernel():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("case", ["plain", "causal", "bool", "additive", "causal_rect"])
+@pytest.mark.parametrize("case", ["plain", "causal", "bool", "additive", "additive_grad", "causal_rect"])
 def test_attention_softmax_both_paths(dtype, case):
     B, Hh, L, S, E = 2, 3, 5, 5 if case != "causal_rect" else 7, 4
     q, k, v = (_rand(B, Hh, n, E, dtype=dtype, seed=i) for i, n in enumerate((L, S, S)))
@@ -124,8 +124,13 @@ def test_attention_softmax_both_paths(dtype, case):
     elif case == "additive":
         mask = gradus.tensor(_rand(L, S, dtype=dtype, seed=5))
     causal = case.startswith("causal")
-    res = _both(lambda: _grads(lambda a, b_, c: F.scaled_dot_product_attention(
-        a, b_, c, attn_mask=mask, is_causal=causal), q, k, v))
+    if case == "additive_grad":     # the mask's gradient is returned: the kernel must not scale dS
+        m = _rand(L, S, dtype=dtype, seed=5)
+        res = _both(lambda: _grads(lambda a, b_, c, mm: F.scaled_dot_product_attention(
+            a, b_, c, attn_mask=mm), q, k, v, m))
+    else:
+        res = _both(lambda: _grads(lambda a, b_, c: F.scaled_dot_product_attention(
+            a, b_, c, attn_mask=mask, is_causal=causal), q, k, v))
     _close(*res, dtype)
 
 

@@ -156,16 +156,21 @@ class ScaledDotProductAttention(FusedFunction):
             if keep is not None:
                 dp *= keep
                 dp *= ctx.keep_scale
-            ds = kernels.softmax_rows_backward(p, dp)  # in place, one threaded pass (numba), or None:
+            # in place, one pass (numba); without a mask gradient to return, the kernel also applies
+            # the score scale, so dq and dk need no pass of their own
+            ds = kernels.softmax_rows_backward(p, dp, 1.0 if need_m else ctx.scale)
+            scaled = ds is not None and not need_m
             if ds is None:
                 ds = dp * p
                 ds -= p * ds.sum(axis=-1, keepdims=True)   # P * (dP - rowsum(dP * P))
             if need_q:
                 dq = xp.matmul(ds, k)
-                dq *= ctx.scale
+                if not scaled:
+                    dq *= ctx.scale
             if need_k:
                 dk = xp.matmul(_swap(ds), q)
-                dk *= ctx.scale
+                if not scaled:
+                    dk *= ctx.scale
             if need_m:
                 dm = ds
         return dq, dk, dv, dm, None, None, None, None, None, None

@@ -87,13 +87,17 @@ class Normalize(FusedFunction):
         need_x, need_w, need_b, paxes = Normalize._needs(ctx)
         xhat, inv, axes = ctx.xhat, ctx.inv, ctx.axes
         gx = gw = gb = None
+        if need_x and axes == (g.ndim - 1,) and paxes == tuple(range(g.ndim - 1)):
+            fused = kernels.layer_norm_rows_backward(g, w.reshape(-1) if ctx.has_w else None, xhat, inv)
+            if fused is not None:   # gx, gw and gb in one pass over the rows (numba)
+                gx, gw_all, gb_all = fused
+                return (gx, gw_all.reshape(ctx.pshape) if need_w else None,
+                        gb_all.reshape(ctx.pshape) if need_b else None, None, None, None)
         if need_w:
             gw = (g * xhat).sum(axis=paxes).reshape(ctx.pshape)
         if need_b:
             gb = g.sum(axis=paxes).reshape(ctx.pshape)
-        if need_x and axes == (g.ndim - 1,):
-            gx = kernels.layer_norm_rows_backward(g, w.reshape(-1) if ctx.has_w else None, xhat, inv)
-        if need_x and gx is None:
+        if need_x:
             ghat = g * w.reshape(ctx.bshape) if ctx.has_w else g
             gx = ghat - ghat.mean(axis=axes, keepdims=True)
             gx -= xhat * (ghat * xhat).mean(axis=axes, keepdims=True)

@@ -137,12 +137,12 @@ def softmax_rows(s, scale: float = 1.0, causal: bool = False, safe: bool = False
     return s, dead.reshape(*s.shape[:-1], 1)
 
 
-def softmax_rows_backward(p, dp):
-    """dp <- p * (dp - rowsum(dp * p)) in place over the last axis; returns dp, or None."""
+def softmax_rows_backward(p, dp, scale: float = 1.0):
+    """dp <- scale * p * (dp - rowsum(dp * p)) in place over the last axis; returns dp, or None."""
     if p.shape != dp.shape or not _take(p, dp):
         return None
     n = p.shape[-1]
-    _nb.softmax_rows_backward(p.reshape(-1, n), dp.reshape(-1, n))
+    _nb.softmax_rows_backward(p.reshape(-1, n), dp.reshape(-1, n), p.dtype.type(scale))
     return dp
 
 
@@ -171,7 +171,8 @@ def layer_norm_rows(x, w, b, eps: float):
 
 
 def layer_norm_rows_backward(g, w, xhat, inv):
-    """gx of layer norm over the last axis (w 1-d or None); a new array, or None."""
+    """(gx, gw, gb) of layer norm over the last axis (w 1-d or None; gw, gb summed over every leading
+    axis, in x's dtype); None when not taken."""
     n = xhat.shape[-1]
     w = np.ones(n, dtype=xhat.dtype) if w is None else w
     if g.shape != xhat.shape or inv.shape != xhat.shape[:-1] + (1,) or w.shape != (n,) \
@@ -179,9 +180,10 @@ def layer_norm_rows_backward(g, w, xhat, inv):
         return None
     gx = np.empty_like(xhat)
     s1, s2 = np.empty(inv.size, dtype=xhat.dtype), np.empty(inv.size, dtype=xhat.dtype)
+    gw, gb = np.zeros(n), np.zeros(n)
     _nb.layer_norm_rows_backward(g.reshape(-1, n), w, xhat.reshape(-1, n), inv.reshape(-1),
-                                 gx.reshape(-1, n), s1, s2)
-    return gx
+                                 gx.reshape(-1, n), s1, s2, gw, gb)
+    return gx, gw.astype(xhat.dtype), gb.astype(xhat.dtype)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -248,8 +248,9 @@ def softmax_rows(s, scale, L, causal, dead, dead_value):
 
 
 @numba.njit(**_JIT_SUM)
-def softmax_rows_backward(p, dp):
-    """dp <- p * (dp - sum(dp * p)) row by row (the softmax Jacobian-vector product), in place."""
+def softmax_rows_backward(p, dp, scale):
+    """dp <- scale * p * (dp - sum(dp * p)) row by row (the softmax Jacobian-vector product, times the
+    score scale the caller would otherwise apply in two more passes), in place."""
     rows, n = p.shape
     for r in range(rows):
         pr, dr = p[r], dp[r]
@@ -257,7 +258,7 @@ def softmax_rows_backward(p, dp):
         for j in range(n):
             dot += dr[j] * pr[j]
         for j in range(n):
-            dr[j] = pr[j] * (dr[j] - dot)
+            dr[j] = pr[j] * (dr[j] - dot) * scale
 
 
 # ----------------------------------------------------------------------------------------------
@@ -289,8 +290,9 @@ def layer_norm_rows(x, w, b, eps, y, xhat, mu, inv):
 
 
 @numba.njit(**_JIT_SUM)
-def layer_norm_rows_backward(g, w, xhat, inv, gx, s1, s2):
-    """gx = (g w - mean(g w) - xhat mean(g w xhat)) * inv, row by row; s1, s2: (rows,) scratch."""
+def layer_norm_rows_backward(g, w, xhat, inv, gx, s1, s2, gw, gb):
+    """gx = (g w - mean(g w) - xhat mean(g w xhat)) * inv, row by row; s1, s2: (rows,) scratch; the
+    parameter gradients gw += g xhat and gb += g are summed over the rows on the way ((n,) float64)."""
     rows, n = g.shape
     for r in range(rows):
         gr, hr, out = g[r], xhat[r], gx[r]
@@ -300,6 +302,8 @@ def layer_norm_rows_backward(g, w, xhat, inv, gx, s1, s2):
             gh = gr[j] * w[j]
             a += gh
             c += gh * hr[j]
+            gw[j] += gr[j] * hr[j]
+            gb[j] += gr[j]
         s1[r] = a / n
         s2[r] = c / n
         m1, m2, iv = s1[r], s2[r], inv[r]
