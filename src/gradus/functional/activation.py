@@ -245,7 +245,7 @@ class Gelu(FusedFunction):
         xp = xp_of(x)
         ctx.save_for_backward(x)
         ctx.approximate = approximate
-        y = kernels.gelu(x, approximate)            # one threaded pass (numba), or None: NumPy below
+        y = kernels.gelu(x, approximate)            # one compiled pass (numba), or None: NumPy below
         if y is not None:
             return y
         if approximate == "tanh":                   # in place over one new array

@@ -118,7 +118,7 @@ class ScaledDotProductAttention(FusedFunction):
             mask = None            # nothing masked (a padding mask of a batch without padding): skip it
         s = xp.matmul(q, _swap(k))
         fused = None
-        if mask is None:           # scale, causal mask and softmax in one threaded pass (numba), or None
+        if mask is None:           # scale, causal mask and softmax in one compiled pass (numba), or None
             fused = kernels.softmax_rows(s, scale, causal, safe)
         elif mask.dtype == np.bool_:
             s = xp.where(mask, s * scale, -np.inf)

@@ -50,7 +50,7 @@ class Normalize(FusedFunction):
         ctx.has_w, ctx.has_b = w is not None, b is not None
         ctx.pshape = w.shape if w is not None else (b.shape if b is not None else None)
         fused = None
-        if stats is None and axes == (x.ndim - 1,):  # layer norm over the last axis: one threaded pass
+        if stats is None and axes == (x.ndim - 1,):  # layer norm over the last axis: one compiled pass
             fused = kernels.layer_norm_rows(x, None if w is None else w.reshape(-1),
                                             None if b is None else b.reshape(-1), eps)
         if fused is not None:

@@ -152,13 +152,10 @@ def softmax_rows_backward(p, dp, scale: float = 1.0):
 def layer_norm_rows(x, w, b, eps: float):
     """(y, xhat, inv) of layer norm over the last axis with weight w and bias b (1-d, or None);
     inv has shape (..., 1). None when not taken."""
-    n = x.shape[-1] if x.ndim else 0
     if x.ndim < 1 or not _take(x):
         return None
-    ones = None
-    if w is None or b is None:
-        ones = np.ones(n, dtype=x.dtype)
-    w = ones if w is None else w
+    n = x.shape[-1]
+    w = np.ones(n, dtype=x.dtype) if w is None else w
     b = np.zeros(n, dtype=x.dtype) if b is None else b
     if w.shape != (n,) or b.shape != (n,) or not _take(x, w, b):
         return None

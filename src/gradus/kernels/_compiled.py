@@ -40,7 +40,7 @@ _C = 0.044715
 
 
 # ----------------------------------------------------------------------------------------------
-# scalar functions in the argument's precision: ``erf`` and ``tanh`` resolve, while numba compiles a
+# scalar functions in the argument's precision: ``erf`` and ``exp`` resolve, while numba compiles a
 # kernel for float32 or float64 arrays, to a vectorisable float32 formula or to libm (``overload``),
 # so a loop reads as its formula.
 # ----------------------------------------------------------------------------------------------
@@ -63,12 +63,6 @@ LOG2E, LN2_HI, LN2_LO = _f32(1.44269504088896341), _f32(0.693359375), _f32(-2.12
 E0, E1, E2, E3, E4, E5 = (_f32(c) for c in (
     1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1))
 _EXP_MAX, _EXP_MIN = _f32(88.3762626647949), _f32(-87.3365447504)
-# float32 tanh (Cephes' tanhf): an odd polynomial below |x| = 0.625, 1 - 2 / (exp(2|x|) + 1) above;
-# both are computed and one selected, so the loop vectorises. Absolute error 4.4e-8 (NumPy: 6e-8),
-# also where 1 + tanh(x) is tiny (GELU's tanh form for x < -3).
-H0, H1, H2, H3, H4 = (_f32(c) for c in (
-    -5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1))
-_TANH_SMALL = _f32(0.625)
 
 
 @intrinsic
@@ -112,19 +106,6 @@ def erf32(a):
     return p / q
 
 
-
-
-@numba.njit(inline="always")
-def tanh32(x):
-    a = abs(x)
-    xs = min(max(x, -_TANH_SMALL), _TANH_SMALL)      # the polynomial's argument, always finite
-    z = xs * xs
-    small = ((((H0 * z + H1) * z + H2) * z + H3) * z + H4) * z * xs + xs
-    big = math.copysign(_f32(1.0) - _f32(2.0) / (exp32(min(a + a, _f32(88.0))) + _f32(1.0)), x)
-    w = _f32(a < _TANH_SMALL)                         # select by arithmetic: no branch to vectorise
-    return small * w + big * (_f32(1.0) - w)
-
-
 def erf(a):
     """erf in a's own precision: ``erf32`` for float32, libm's for float64 (chosen while compiling)."""
     raise NotImplementedError("numba-only")
@@ -132,11 +113,6 @@ def erf(a):
 
 def exp(a):
     """exp in a's own precision: ``exp32`` for float32, libm's for float64 (chosen while compiling)."""
-    raise NotImplementedError("numba-only")
-
-
-def tanh(a):
-    """tanh in a's own precision: ``tanh32`` for float32, libm's for float64 (chosen while compiling)."""
     raise NotImplementedError("numba-only")
 
 
@@ -152,13 +128,6 @@ def _exp_typed(a):
     if isinstance(a, types.Float) and a.bitwidth == 32:
         return lambda a: exp32(a)
     return lambda a: math.exp(a)
-
-
-@overload(tanh, inline="always")
-def _tanh_typed(a):
-    if isinstance(a, types.Float) and a.bitwidth == 32:
-        return lambda a: tanh32(a)
-    return lambda a: math.tanh(a)
 
 
 # ----------------------------------------------------------------------------------------------

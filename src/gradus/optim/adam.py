@@ -80,7 +80,7 @@ class Adam(Optimizer):
                 step_size = lr / (1 - beta1 ** t)
                 if not amsgrad and kernels.adam_update(p.data, g, m, v, beta1, beta2, step_size,
                                                        math.sqrt(1 - beta2 ** t), eps):
-                    continue                     # the update below in one threaded pass (numba)
+                    continue                     # the update below in one compiled pass (numba)
 
                 tmp = xp.multiply(g, g, out=self._scratch(p.data, 1))
                 tmp *= 1 - beta2
