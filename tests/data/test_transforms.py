@@ -144,3 +144,71 @@ def test_batch_elastic_distortion_matches_per_image_rule():
     single = ElasticDistortion(alpha=34.0, sigma=4.0, generator=g1)(imgs[0].astype(np.float64))
     batched = batch_elastic_distortion(imgs[:1], alpha=34.0, sigma=4.0, generator=g2)[0]
     np.testing.assert_allclose(batched, single, atol=1e-5)
+
+
+def test_batch_random_affine_exact_cases():
+    """Identity, a quarter turn (np.rot90: counter-clockwise as displayed), a 45-degree horizontal
+    shear (x' = x + y about the centre) and a 2x zoom are exact on the pixel grid."""
+    rng = np.random.default_rng(0)
+    imgs = rng.random((3, 5, 5)).astype(np.float32)
+    np.testing.assert_array_equal(T.batch_random_affine(imgs, generator=0), imgs)
+    turned = T.batch_random_affine(imgs, degrees=(90, 90), generator=0)
+    np.testing.assert_allclose(turned, np.rot90(imgs, 1, axes=(1, 2)), atol=1e-6)
+    sheared = T.batch_random_affine(imgs, shear=(45, 45), fill=-1.0, generator=0)
+    for i in range(5):  # output (i, j) samples input (i, j - (i - 2)); outside -> fill
+        for j in range(5):
+            src = j - (i - 2)
+            want = imgs[:, i, src] if 0 <= src < 5 else np.full(3, -1.0)
+            np.testing.assert_allclose(sheared[:, i, j], want, atol=1e-6)
+    zoomed = T.batch_random_affine(imgs, scale=(2.0, 2.0), generator=0)
+    np.testing.assert_allclose(zoomed[:, 2, 2], imgs[:, 2, 2], atol=1e-6)  # the centre stays
+    np.testing.assert_allclose(zoomed[:, 0, 2], imgs[:, 1, 2], atol=1e-6)  # 2 rows up samples 1 row up
+    np.testing.assert_allclose(zoomed[:, 1, 2], (imgs[:, 1, 2] + imgs[:, 2, 2]) / 2, atol=1e-6)
+
+
+def test_batch_random_affine_random_draws_translation_fill_and_errors():
+    imgs = np.zeros((16, 28, 28), np.float32)
+    imgs[:, 10:18, 10:18] = 1.0  # a block well inside: translation by <= 2 px keeps its ink
+    moved = T.batch_random_affine(imgs, translate=(2 / 28, 2 / 28), generator=1)
+    assert moved.shape == imgs.shape and moved.dtype == np.float32
+    np.testing.assert_allclose(moved.sum(axis=(1, 2)), 64.0, rtol=1e-4)
+    ys, xs = np.mgrid[0:28, 0:28]
+    cy = (moved * ys).sum(axis=(1, 2)) / 64.0
+    cx = (moved * xs).sum(axis=(1, 2)) / 64.0
+    assert np.all(np.abs(cy - 13.5) <= 2.0 + 1e-4) and np.all(np.abs(cx - 13.5) <= 2.0 + 1e-4)
+    assert len({round(float(v), 3) for v in cx}) > 8  # one draw per image
+    # squeezing keeps the ink roughly (sx * sy = s^2) but changes the aspect: wider-or-taller blocks
+    squeezed = T.batch_random_affine(imgs, squeeze=0.3, generator=2)
+    width = (squeezed.sum(axis=1) > 0.5).sum(axis=1)
+    height = (squeezed.sum(axis=2) > 0.5).sum(axis=1)
+    assert np.all(np.abs(squeezed.sum(axis=(1, 2)) - 64.0) < 10.0) and np.any(width != height)
+    # fill: a large shift brings background in; blank images of the fill value stay blank
+    bg = np.full((2, 6, 6), -0.42, np.float32)
+    np.testing.assert_allclose(T.batch_random_affine(bg, degrees=30, translate=(0.3, 0.3), shear=10,
+                                                     fill=-0.42, generator=3), bg, atol=1e-6)
+    np.testing.assert_array_equal(T.batch_random_affine(imgs, degrees=10, generator=7),
+                                  T.batch_random_affine(imgs, degrees=10, generator=7))
+    with pytest.raises(ValueError, match="batch_random_affine: expects"):
+        T.batch_random_affine(np.zeros((28, 28)))
+    with pytest.raises(ValueError, match="scale must be positive"):
+        T.batch_random_affine(imgs, scale=(0.0, 1.0))
+    with pytest.raises(ValueError, match="translate must be fractions"):
+        T.batch_random_affine(imgs, translate=(2, 0))
+    with pytest.raises(ValueError, match="low <= high"):
+        T.batch_random_affine(imgs, degrees=(10, -10))
+
+
+def test_random_affine_transform_keeps_type_dtype_and_channels():
+    img = _digit()                                                     # (28, 28) uint8
+    out = T.RandomAffine(15, translate=(0.1, 0.1), scale=(0.9, 1.1), shear=10, generator=0)(img)
+    assert out.shape == img.shape and out.dtype == np.uint8 and not np.array_equal(out, img)
+    np.testing.assert_array_equal(T.RandomAffine((90, 90))(img), np.rot90(img))
+    rgb = np.repeat(img[:, :, None], 3, axis=2)                        # (H, W, C): one draw for all channels
+    out3 = T.RandomAffine(20, generator=4)(rgb)
+    assert out3.shape == rgb.shape and np.array_equal(out3[..., 0], out3[..., 2])
+    t = T.RandomAffine(20, generator=4)(T.ToTensor()(rgb))             # (3, 28, 28) Tensor
+    assert isinstance(t, gradus.Tensor) and t.shape == (3, 28, 28)
+    np.testing.assert_allclose(t.numpy()[1] * 255, out3[..., 1], atol=1.0)
+    assert "RandomAffine(degrees=20" in repr(T.RandomAffine(20))
+    with pytest.raises(ValueError, match="degrees"):
+        T.RandomAffine(-5)

@@ -76,6 +76,25 @@ def test_mnist(shared_data):
     assert Xb.shape == (4, 1, 28, 28) and not np.array_equal(Xb, img.train.X[:4])
 
 
+def test_mnist_augmentations_fill_with_the_background(shared_data):
+    from gradus.recipes.datasets import _mnist_augment
+
+    """Pixels shifted in from outside the image get the value of a blank pixel after
+    standardisation ((0 - 0.1307) / 0.3081), not 0 (which is grey there)."""
+    for kind in ("affine", "elastic", "affine+elastic"):
+        b = build_dataset("mnist", root=shared_data, subset=32, test_subset=10, flatten=False,
+                          standardize=True, augment=kind)
+        Xb, _ = b.train.get_batch(np.arange(32))
+        background = float(b.train.X.min())
+        assert abs(background + 0.4242) < 1e-3 and not np.array_equal(Xb, b.train.X)
+        assert float(Xb.min()) >= background - 1e-5
+        blank = np.full((4, 1, 28, 28), background, np.float32)  # stays blank: nothing grey comes in
+        np.testing.assert_allclose(_mnist_augment(kind, background)(blank), blank, atol=1e-5)
+        assert repr(b.train).endswith(f"augment={kind!r})")
+    with pytest.raises(ValueError, match="augment must be one of"):
+        build_dataset("mnist", root=shared_data, subset=32, augment="rotate")
+
+
 @pytest.mark.filterwarnings("ignore:CIFAR10")
 def test_cifar10(shared_data):
     b = build_dataset("cifar10", root=shared_data, subset=100, augment="crop_flip")

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..validation import check_int, check_number, describe
 from ..errors import ShapeError
+from ..validation import check_int, check_number, describe
 from ._compat import as_generator, is_tensor, to_tensor
 
 __all__ = [
@@ -35,7 +35,9 @@ __all__ = [
     "RandomHorizontalFlip",
     "RandomVerticalFlip",
     "ElasticDistortion",
+    "RandomAffine",
     "batch_elastic_distortion",
+    "batch_random_affine",
     "gaussian_filter",
     "bilinear_sample",
     "batch_random_crop",
@@ -422,18 +424,145 @@ def batch_elastic_distortion(imgs: np.ndarray, alpha: float = 34.0, sigma: float
     dx = gaussian_filter(rng.uniform(-1.0, 1.0, size=(N, H, W)), sigma, axes=(1, 2)) * alpha
     dy = gaussian_filter(rng.uniform(-1.0, 1.0, size=(N, H, W)), sigma, axes=(1, 2)) * alpha
     yy, xx = np.meshgrid(np.arange(H), np.arange(W), indexing="ij")
-    ys, xs = yy + dy, xx + dx                                  # (N, H, W) sample coordinates
+    return _batch_bilinear(imgs, yy + dy, xx + dx, fill)
+
+
+def _batch_bilinear(imgs: np.ndarray, ys: np.ndarray, xs: np.ndarray, fill: float) -> np.ndarray:
+    """Sample each image of ``imgs`` ``(N, H, W)`` at its own real coordinates ``ys, xs`` ``(N, H, W)``
+    (bilinear; neighbours outside the image count as ``fill``) in one vectorized gather."""
+    N, H, W = imgs.shape
     y0, x0 = np.floor(ys).astype(np.int64), np.floor(xs).astype(np.int64)
     wy, wx = (ys - y0).astype(np.float32), (xs - x0).astype(np.float32)
     n = np.arange(N)[:, None, None]
 
     def corner(y, x):
         valid = (y >= 0) & (y < H) & (x >= 0) & (x < W)
-        return np.where(valid, imgs[n, np.clip(y, 0, H - 1), np.clip(x, 0, W - 1)], fill)
+        return np.where(valid, imgs[n, np.clip(y, 0, H - 1), np.clip(x, 0, W - 1)], np.float32(fill))
 
     top = corner(y0, x0) * (1 - wx) + corner(y0, x0 + 1) * wx
     bottom = corner(y0 + 1, x0) * (1 - wx) + corner(y0 + 1, x0 + 1) * wx
     return (top * (1 - wy) + bottom * wy).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- affine distortion
+
+
+def _range(fn: str, name: str, value: float | Sequence[float]) -> tuple[float, float]:
+    """A number ``v >= 0`` -> ``(-v, v)``; a pair is taken as ``(low, high)``."""
+    if isinstance(value, (int, float, np.number)):
+        v = check_number(fn, name, value, min=0.0)
+        return (-v, v)
+    pair = tuple(float(t) for t in value)
+    if len(pair) != 2 or pair[0] > pair[1]:
+        raise ValueError(f"{fn}: {name} must be a number or a (low, high) pair with low <= high, "
+                         f"got {value!r}")
+    return pair  # type: ignore[return-value]
+
+
+def batch_random_affine(
+    imgs: np.ndarray,
+    degrees: float | Sequence[float] = 0.0,
+    translate: Sequence[float] | None = None,
+    scale: Sequence[float] | None = None,
+    shear: float | Sequence[float] = 0.0,
+    squeeze: float = 0.0,
+    fill: float = 0.0,
+    generator: Any = None,
+) -> np.ndarray:
+    """Independent random planar affine distortions of a batch ``(N, H, W)`` -> float32 ``(N, H, W)``.
+
+    Per image, about the image centre ``c``: the output pixel ``p`` is the input bilinearly sampled
+    at ``A^-1 (p - c - t) + c`` (``fill`` outside), where ``A = R(angle) @ Shear(k) @ diag(sx, sy)``:
+
+    * ``angle ~ U(degrees)``, counter-clockwise as displayed (rows point down);
+    * ``k = tan(U(shear))`` horizontal shear (``x' = x + k y``), ``shear`` in degrees;
+    * ``sx = s * q``, ``sy = s / q`` with ``s ~ U(scale)`` and ``q ~ U(1 - squeeze, 1 + squeeze)``:
+      *squeezing* is LeCun et al.'s (1998) simultaneous horizontal compression and vertical
+      elongation (or the reverse), a gradus extension of torchvision's arguments;
+    * ``t = (U(-a W, a W), U(-b H, b H))`` pixels for ``translate = (a, b)``.
+
+    ``degrees`` / ``shear``: a number ``v`` means ``(-v, v)``; ``scale``: a ``(low, high)`` range,
+    ``None`` = no scaling.  These are torchvision's ``RandomAffine`` ranges (bilinear, not nearest).
+    LeNet-5's distorted training set used translations, scaling, squeezing and horizontal shearing.
+    """
+    fn = "batch_random_affine"
+    imgs = np.asarray(imgs, dtype=np.float32)
+    if imgs.ndim != 3:
+        raise ShapeError(f"{fn}: expects (N, H, W) images, got shape {imgs.shape}")
+    deg = _range(fn, "degrees", degrees)
+    sh = _range(fn, "shear", shear)
+    sc = (1.0, 1.0) if scale is None else _range(fn, "scale", scale)
+    if sc[0] <= 0:
+        raise ValueError(f"{fn}: scale must be positive, got {scale!r}")
+    check_number(fn, "squeeze", squeeze, min=0.0, max=0.99)
+    a, b = (0.0, 0.0) if translate is None else (float(translate[0]), float(translate[1]))
+    if not (0.0 <= a <= 1.0 and 0.0 <= b <= 1.0):
+        raise ValueError(f"{fn}: translate must be fractions (a, b) in [0, 1], got {translate!r}")
+    rng = as_generator(generator)
+    N, H, W = imgs.shape
+    angle = np.deg2rad(rng.uniform(*deg, size=N))
+    k = np.tan(np.deg2rad(rng.uniform(*sh, size=N)))
+    s = rng.uniform(*sc, size=N)
+    q = rng.uniform(1.0 - squeeze, 1.0 + squeeze, size=N)
+    tx = rng.uniform(-a * W, a * W, size=N)
+    ty = rng.uniform(-b * H, b * H, size=N)
+    # A = R @ Shear @ diag(sx, sy) in (x, y) coordinates; its inverse maps output to input positions.
+    cos, sin = np.cos(angle), np.sin(angle)
+    R = np.stack([np.stack([cos, sin], -1), np.stack([-sin, cos], -1)], -2)        # (N, 2, 2)
+    Sh = np.zeros((N, 2, 2))
+    Sh[:, 0, 0] = Sh[:, 1, 1] = 1.0
+    Sh[:, 0, 1] = k
+    D = np.zeros((N, 2, 2))
+    D[:, 0, 0], D[:, 1, 1] = s * q, s / q
+    Ainv = np.linalg.inv(R @ Sh @ D)                                                 # (N, 2, 2)
+    cy, cx = (H - 1) / 2.0, (W - 1) / 2.0
+    yy, xx = np.meshgrid(np.arange(H, dtype=np.float64), np.arange(W, dtype=np.float64), indexing="ij")
+    u = xx[None] - cx - tx[:, None, None]                                            # (N, H, W)
+    v = yy[None] - cy - ty[:, None, None]
+    xs = Ainv[:, 0, 0, None, None] * u + Ainv[:, 0, 1, None, None] * v + cx
+    ys = Ainv[:, 1, 0, None, None] * u + Ainv[:, 1, 1, None, None] * v + cy
+    return _batch_bilinear(imgs, ys, xs, fill)
+
+
+class RandomAffine:
+    """Random affine transform of one image, torchvision's ``RandomAffine`` with bilinear sampling.
+
+    ``RandomAffine(degrees, translate=None, scale=None, shear=0, squeeze=0, fill=0)``: the ranges of
+    :func:`batch_random_affine` (``squeeze`` is a gradus extension: LeNet-5's squeezing).  Works on
+    ``(H, W)`` / ``(H, W, C)`` ndarrays and ``(..., C, H, W)`` Tensors; keeps shape and dtype (one
+    transform for all channels).
+    """
+
+    def __init__(self, degrees: float | Sequence[float], translate: Sequence[float] | None = None,
+                 scale: Sequence[float] | None = None, shear: float | Sequence[float] = 0.0,
+                 squeeze: float = 0.0, fill: float = 0.0, generator: Any = None) -> None:
+        self.kw = dict(degrees=degrees, translate=translate, scale=scale, shear=shear, squeeze=squeeze,
+                       fill=fill)
+        batch_random_affine(np.zeros((1, 2, 2), np.float32), **self.kw, generator=0)  # validates now
+        self.generator = generator
+
+    def __call__(self, img: Any) -> Any:
+        a, was_tensor = _unwrap(img)
+        if a.ndim < 2:
+            raise ShapeError(f"RandomAffine: expects an image of at least 2 dims, got shape {a.shape}")
+        if was_tensor or a.ndim == 2:
+            lead = a.shape[:-2]
+            planes = a.reshape(-1, *a.shape[-2:])                                    # (C*, H, W)
+        else:                                                                        # (H, W, C) ndarray
+            planes = np.moveaxis(a, -1, 0)
+        # One random draw for all channels: transform channel 0's field for every plane.
+        rng = as_generator(self.generator)
+        seed = int(rng.integers(0, 2**63 - 1))
+        out = np.stack([batch_random_affine(p[None], **self.kw, generator=seed)[0] for p in planes])
+        if was_tensor or a.ndim == 2:
+            out = out.reshape(*lead, *a.shape[-2:])
+        else:
+            out = np.moveaxis(out, 0, -1)
+        return _rewrap(_restore_dtype(out, a.dtype), was_tensor)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.kw.items())
+        return f"RandomAffine({args})"
 
 
 class ElasticDistortion:

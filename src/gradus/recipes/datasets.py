@@ -178,17 +178,32 @@ def digits(flatten: bool = True, normalize: bool = True, standardize: bool = Fal
                       {"classes": list(Digits.classes), "image_shape": (8, 8), "name": "digits"})
 
 
-def _mnist_augment(kind: str, flatten: bool) -> Callable[[np.ndarray], np.ndarray] | None:
+# LeNet-5's distorted training set (LeCun et al. 1998, section III): "horizontal and vertical
+# translations, scaling, squeezing ... and horizontal shearing"; the paper gives no ranges, these are
+# small enough to keep every digit legible (+-2 px, +-10% size, +-15% squeeze, +-12 degrees shear).
+MNIST_AFFINE = dict(translate=(2 / 28, 2 / 28), scale=(0.9, 1.1), squeeze=0.15, shear=12.0)
+MNIST_AUGMENTS = ("none", "affine", "elastic", "affine+elastic")
+
+
+def _mnist_augment(kind: str, background: float) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The batch augmentation named ``kind`` (one of ``MNIST_AUGMENTS``); pixels that come from
+    outside the image are ``background`` (the value of a blank pixel after normalisation)."""
     if kind in (None, "none", ""):
         return None
-    if kind != "elastic":
-        raise ValueError(f"mnist: augment must be 'elastic' or 'none', got {kind!r}")
-    from ..data.transforms import batch_elastic_distortion
+    if kind not in MNIST_AUGMENTS:
+        names = ", ".join(map(repr, MNIST_AUGMENTS))
+        raise ValueError(f"mnist: augment must be one of {names}, got {kind!r}")
+    from ..data.transforms import batch_elastic_distortion, batch_random_affine
 
-    # The paper's alpha=34, sigma=4 on 28x28 images; one field per image, the batch at once.
+    steps = kind.split("+")
+
     def augment(Xb: np.ndarray) -> np.ndarray:
         imgs = Xb.reshape(len(Xb), 28, 28)
-        return batch_elastic_distortion(imgs, alpha=34.0, sigma=4.0).reshape(Xb.shape)
+        if "affine" in steps:
+            imgs = batch_random_affine(imgs, **MNIST_AFFINE, fill=background)
+        if "elastic" in steps:  # Simard et al.'s alpha=34, sigma=4; one field per image, the batch at once
+            imgs = batch_elastic_distortion(imgs, alpha=34.0, sigma=4.0, fill=background)
+        return imgs.reshape(Xb.shape)
 
     return augment
 
@@ -199,7 +214,8 @@ def mnist(flatten: bool = True, normalize: bool = True, standardize: bool = Fals
           download: bool = True, root: Any = None) -> DataBundle:
     """MNIST as float32 ``(N, 784)`` or ``(N, 1, 28, 28)``; ``subset`` = a seeded random sample of the
     training set for quick runs, ``test_subset`` = the first n test images; ``augment="elastic"``
-    applies Simard et al.'s elastic distortions to every training batch."""
+    applies Simard et al.'s elastic distortions to every training batch, ``"affine"`` LeNet-5's random
+    translations, scaling, squeezing and shearing (``MNIST_AFFINE``), ``"affine+elastic"`` both."""
     from ..data.datasets import MNIST, load_mnist_arrays
 
     kw = dict(root=root, flatten=flatten, normalize=normalize, standardize=standardize, download=download)
@@ -208,8 +224,10 @@ def mnist(flatten: bool = True, normalize: bool = True, standardize: bool = Fals
     X, y = _subset(X, y, subset, subset_seed)
     if test_subset:
         Xt, yt = Xt[: int(test_subset)], yt[: int(test_subset)]
-    aug = _mnist_augment(augment, flatten)
-    train = _tensor_ds(X, y) if aug is None else AugmentedImages(X, y, aug, "elastic")
+    # A blank pixel's value after normalize / standardize: the fill for pixels shifted in from outside.
+    background = float(X.min()) if len(X) else 0.0
+    aug = _mnist_augment(augment, background)
+    train = _tensor_ds(X, y) if aug is None else AugmentedImages(X, y, aug, augment)
     return DataBundle(train, None, _tensor_ds(Xt, yt), 10, tuple(X.shape[1:]),
                       {"classes": [c.split(" - ")[0] for c in MNIST.classes], "image_shape": (28, 28),
                        "name": "mnist"})
