@@ -21,11 +21,11 @@ import numpy as np
 
 from . import backend
 from . import dtypes as _dt
-from .validation import describe
 from .autograd.function import AccumulateGrad
 from .autograd.grad_mode import state as _grad_state
 from .backend import Device
 from .errors import AutogradError, DTypeError, ShapeError
+from .validation import describe
 
 
 def _to_array(data, dtype=None):
@@ -395,9 +395,7 @@ class Tensor:
         unless ``retain_graph=True``; ``create_graph=True`` records the backward pass itself so the
         gradients can be differentiated again.
         """
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs)
+        _autograd.backward(self, gradient, retain_graph, create_graph, inputs)
 
     # -- in-place updates ----------------------------------------------------------------------
     # Outside a graph (no_grad, or nothing requires grad) they change the data and bump the version.
@@ -698,6 +696,7 @@ def promote_pair(a: Tensor, b: Tensor):
     return a, b
 
 
+from . import autograd as _autograd  # noqa: E402  (complete by now: importing autograd.function above ran it)
 from .autograd import function as _function  # noqa: E402
 
 _function.register_tensor_class(Tensor)

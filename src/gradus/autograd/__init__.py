@@ -10,7 +10,9 @@
 """
 from __future__ import annotations
 
+from ..backend import get_array_module
 from ..errors import AutogradError
+from . import function as _function
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import run_backward
 from .function import AccumulateGrad, Function, FusedFunction, Node, once_differentiable
@@ -32,9 +34,7 @@ def _as_tuple(x):
 
 def _make_grads(outputs, grad_outputs, who: str):
     """Default gradients: ones for scalars; non-scalars must be given one."""
-    from ..creation import ones_like
-    from ..tensor import Tensor
-
+    Tensor = _function._Tensor
     grads = []
     for i, y in enumerate(outputs):
         if not isinstance(y, Tensor):
@@ -50,7 +50,7 @@ def _make_grads(outputs, grad_outputs, who: str):
                     f"{who}: grad can be implicitly created only for scalar outputs, but output {i} has "
                     f"shape {tuple(y.shape)}; pass gradient=gradus.ones_like(y) (or reduce it first, "
                     "e.g. y.sum())")
-            g = ones_like(y)
+            g = Tensor._make(get_array_module(y.data).ones(y.shape, dtype=y.data.dtype))
         elif not isinstance(g, Tensor):
             g = Tensor(g, dtype=y.dtype)
         elif g.dtype != y.dtype:  # else a leaf root would get a .grad of another dtype than itself
@@ -65,8 +65,6 @@ def _make_grads(outputs, grad_outputs, who: str):
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (see ``Tensor.backward``)."""
-    from ..tensor import Tensor
-
     tensors = _as_tuple(tensors)
     grads = _make_grads(tensors, _as_tuple(grad_tensors), "backward()")
     if retain_graph is None:
@@ -76,7 +74,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         res = run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs, allow_unused=True)
         for t, g in zip(inputs, res):
             if g is not None:
-                g = g if create_graph else Tensor._make(g.data.copy())  # writeable, not shared
+                g = g if create_graph else _function._Tensor._make(g.data.copy())  # writeable, not shared
                 t.grad = g if t.grad is None else t.grad + g
         return
     run_backward(tensors, grads, retain_graph, create_graph)

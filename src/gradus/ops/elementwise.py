@@ -1,7 +1,9 @@
 """Elementwise primitives. Binary ops broadcast; the engine sums gradients back to each input's
 shape, so a backward here returns gradients of the *output's* shape.
 
-Every backward is written with Tensor ops, so it can be differentiated again.
+Every backward is written with Tensor ops, so it can be differentiated again. The most frequent ones
+(Mul, Exp, Relu) are FusedFunctions: the same formula once more on raw arrays, the path of a plain
+``backward()`` (an op call costs microseconds that dominate on small tensors).
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import builtins
 import numpy as np
 
 from .. import backend
-from ..autograd.function import Function
+from ..autograd.function import Function, FusedFunction
 from ..dtypes import get_default_dtype
 from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor, as_operand, promote_pair
@@ -69,7 +71,7 @@ class Sub(Function):
         return gy, (-gy if ctx.needs_input_grad[1] else None)
 
 
-class Mul(Function):
+class Mul(FusedFunction):
     """y = a * b;  ga = gy * b, gb = gy * a."""
 
     @staticmethod
@@ -78,7 +80,14 @@ class Mul(Function):
         return a * b
 
     @staticmethod
-    def backward(ctx, gy):
+    def backward_raw(ctx, gy):
+        a, b = ctx.saved_arrays
+        ga = gy * b if ctx.needs_input_grad[0] else None
+        gb = gy * a if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+    @staticmethod
+    def backward_composed(ctx, gy):
         a, b = ctx.saved_tensors
         ga = gy * b if ctx.needs_input_grad[0] else None
         gb = gy * a if ctx.needs_input_grad[1] else None
@@ -388,7 +397,7 @@ def _float_input(x: Tensor, op: str) -> Tensor:
     return x
 
 
-class Exp(Function):
+class Exp(FusedFunction):
     """y = e^x;  gx = gy * y."""
 
     @staticmethod
@@ -398,7 +407,12 @@ class Exp(Function):
         return y
 
     @staticmethod
-    def backward(ctx, gy):
+    def backward_raw(ctx, gy):
+        (y,) = ctx.saved_arrays
+        return gy * y
+
+    @staticmethod
+    def backward_composed(ctx, gy):
         (y,) = ctx.saved_tensors
         return gy * y
 
@@ -582,7 +596,7 @@ class Sigmoid(Function):
         return gy * (y * (1.0 - y))
 
 
-class Relu(Function):
+class Relu(FusedFunction):
     """y = max(x, 0);  gx = gy * [x > 0]  (0 at x = 0, as PyTorch)."""
 
     @staticmethod
@@ -592,7 +606,12 @@ class Relu(Function):
         return y
 
     @staticmethod
-    def backward(ctx, gy):
+    def backward_raw(ctx, gy):
+        (y,) = ctx.saved_arrays
+        return gy * (y > 0)
+
+    @staticmethod
+    def backward_composed(ctx, gy):
         (y,) = ctx.saved_tensors
         return gy * (y.data > 0)  # the mask is a constant: second derivative 0
 

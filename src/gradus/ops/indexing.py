@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from ..autograd.function import Function
+from ..autograd.function import Function, FusedFunction
 from ..errors import DTypeError, GradIndexError, ShapeError
 from ..tensor import Tensor
 
@@ -30,8 +30,9 @@ def _has_no_int_arrays(idx) -> bool:
     return not any(hasattr(i, "dtype") and i.dtype.kind in "iu" for i in items)
 
 
-class GetItem(Function):
-    """y = x[idx];  gx = zeros with gy scatter-added at idx."""
+class GetItem(FusedFunction):
+    """y = x[idx];  gx = zeros with gy scatter-added at idx (on raw arrays for a plain backward,
+    with the ``IndexAddZeros`` op for ``create_graph=True``)."""
     is_view = True
 
     @staticmethod
@@ -42,8 +43,25 @@ class GetItem(Function):
         return y
 
     @staticmethod
-    def backward(ctx, gy):
+    def backward_raw(ctx, gy):
+        return _index_add_zeros(gy, ctx.idx, ctx.in_shape), None
+
+    @staticmethod
+    def backward_composed(ctx, gy):
         return IndexAddZeros.apply(gy, ctx.idx, ctx.in_shape), None
+
+
+def _index_add_zeros(x, idx, shape):
+    """zeros(shape) with ``x`` added at ``idx`` (repeated indices accumulate)."""
+    xp = xp_of(x)
+    y = xp.zeros(shape, dtype=x.dtype)
+    if _has_no_int_arrays(idx):  # slices / ints / bool masks never address an element twice
+        y[idx] = x
+    elif xp is np:
+        np.add.at(y, idx, x)
+    else:
+        _scatter_add_gpu(y, idx, x)
+    return y
 
 
 class IndexAddZeros(Function):
@@ -53,15 +71,7 @@ class IndexAddZeros(Function):
     @staticmethod
     def forward(ctx, x, idx, shape):
         ctx.save_raw(idx=idx)
-        xp = xp_of(x)
-        y = xp.zeros(shape, dtype=x.dtype)
-        if _has_no_int_arrays(idx):  # slices / ints / bool masks never address an element twice
-            y[idx] = x
-        elif xp is np:
-            np.add.at(y, idx, x)
-        else:
-            _scatter_add_gpu(y, idx, x)
-        return y
+        return _index_add_zeros(x, idx, shape)
 
     @staticmethod
     def backward(ctx, gy):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import backend
-from ..autograd.function import Function
+from ..autograd.function import FusedFunction
 from ..errors import ShapeError
 from ..tensor import Tensor, as_operand, promote_pair
 from ..validation import check_alloc
@@ -12,12 +12,13 @@ from .movement import squeeze, transpose, unsqueeze
 xp_of = backend.get_array_module
 
 
-class MatMul(Function):
+class MatMul(FusedFunction):
     """y = a @ b.
 
     Shapes: a (..., m, k), b (..., k, n) -> y (..., m, n);  ga = gy @ b^T,  gb = a^T @ gy.
     A 1-D operand is a vector (a row for ``a``, a column for ``b``) and its dimension is dropped from
-    y. Broadcast batch dimensions are summed back by the engine.
+    y. Broadcast batch dimensions are summed back by the engine. The backward is written on raw
+    arrays (a plain backward) and with Tensor ops (``create_graph=True``), the same formulas.
     """
 
     @staticmethod
@@ -26,7 +27,33 @@ class MatMul(Function):
         return xp_of(a, b).matmul(a, b)
 
     @staticmethod
-    def backward(ctx, gy):
+    def backward_raw(ctx, gy):
+        a, b = ctx.saved_arrays
+        xp = xp_of(a, b)
+        ga = gb = None
+        need_a, need_b = ctx.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:
+            ga = gy * b if need_a else None
+            gb = gy * a if need_b else None
+        elif a.ndim == 1:
+            if need_a:
+                ga = xp.matmul(gy[..., None, :], xp.swapaxes(b, -1, -2))[..., 0, :]
+            if need_b:
+                gb = xp.matmul(a[:, None], gy[..., None, :])
+        elif b.ndim == 1:
+            if need_a:
+                ga = xp.matmul(gy[..., :, None], b[None, :])
+            if need_b:
+                gb = xp.matmul(xp.swapaxes(a, -1, -2), gy[..., :, None])[..., 0]
+        else:
+            if need_a:
+                ga = xp.matmul(gy, xp.swapaxes(b, -1, -2))
+            if need_b:
+                gb = xp.matmul(xp.swapaxes(a, -1, -2), gy)
+        return ga, gb
+
+    @staticmethod
+    def backward_composed(ctx, gy):
         a, b = ctx.saved_tensors
         ga = gb = None
         if a.ndim == 1 and b.ndim == 1:            # dot product: gy is 0-d

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from ..autograd.function import Function
+from ..autograd.function import Function, FusedFunction
 from ..errors import GradIndexError, ShapeError
 from ..tensor import Tensor
 
@@ -27,8 +27,9 @@ def _shape_arg(shape):
     return tuple(int(s) for s in shape)
 
 
-class Reshape(Function):
-    """y = x viewed with another shape (same elements, row-major);  gx = gy reshaped back."""
+class Reshape(FusedFunction):
+    """y = x viewed with another shape (same elements, row-major);  gx = gy reshaped back
+    (on the raw array for a plain backward, with the op for ``create_graph=True``)."""
     is_view = True
 
     @staticmethod
@@ -37,7 +38,11 @@ class Reshape(Function):
         return x.reshape(shape)
 
     @staticmethod
-    def backward(ctx, gy):
+    def backward_raw(ctx, gy):
+        return gy.reshape(ctx.in_shape), None
+
+    @staticmethod
+    def backward_composed(ctx, gy):
         return reshape(gy, ctx.in_shape), None
 
 
