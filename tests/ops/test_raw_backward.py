@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 import gradus
-from gradus.ops.elementwise import Exp, Mul, Relu
+from gradus.ops.elementwise import Div, Exp, Mul, Relu, Sigmoid, Sub, Tanh
 from gradus.ops.indexing import GetItem
 from gradus.ops.matmul import MatMul
-from gradus.ops.movement import Reshape
+from gradus.ops.movement import Permute, Reshape
 from gradus.ops.reduce import Mean, Sum
 
 rng = np.random.default_rng(0)
@@ -24,6 +24,14 @@ CASES = {
     "sum keepdim": (lambda a, b: a.sum((0, 2), keepdim=True), [(2, 3, 4)]),
     "mean all": (lambda a, b: a.mean(), [(3, 4)]),
     "mean dim": (lambda a, b: a.mean(-1), [(2, 3, 4)]),
+    "sub": (lambda a, b: a - b, [(3, 4), (3, 4)]),
+    "sub broadcast": (lambda a, b: a - b, [(3, 4), (4,)]),
+    "div": (lambda a, b: a / (b * b + 1.0), [(3, 4), (3, 4)]),
+    "div broadcast": (lambda a, b: a / (b * b + 1.0), [(3, 1), (4,)]),
+    "tanh": (lambda a, b: a.tanh(), [(3, 4)]),
+    "sigmoid": (lambda a, b: a.sigmoid(), [(3, 4)]),
+    "permute": (lambda a, b: a.permute(2, 0, 1), [(2, 3, 4)]),
+    "transpose": (lambda a, b: a.transpose(0, 1), [(3, 4)]),
     "mul": (lambda a, b: a * b, [(3, 4), (3, 4)]),
     "mul broadcast": (lambda a, b: a * b, [(3, 1), (1, 4)]),
     "mul by a number": (lambda a, b: a * 2.5, [(3, 4)]),
@@ -55,7 +63,7 @@ def test_raw_and_composed_backward_agree(name):
 
 
 def test_the_twins_are_fused_functions():
-    for cls in (Sum, Mean, Mul, Exp, Relu, MatMul, Reshape, GetItem):
+    for cls in (Sum, Mean, Sub, Mul, Div, Exp, Tanh, Sigmoid, Relu, MatMul, Reshape, Permute, GetItem):
         assert issubclass(cls, gradus.autograd.FusedFunction), cls
 
 
@@ -63,7 +71,7 @@ def test_a_plain_backward_runs_no_op_inside_these_backwards(monkeypatch):
     """The point of the raw path: Sum / Mul / MatMul backward call no Function (each call costs
     microseconds); counted through Function.apply."""
     a, b = _t(3, 4), _t(4, 5)
-    loss = ((a @ b).relu() * 2.0).exp().mean()
+    loss = (((a @ b).relu() * 2.0).exp().tanh().sigmoid() / (1.0 + (a @ b).permute(1, 0).T) - a.sum()).mean()
     calls = []
     original = gradus.autograd.Function.apply.__func__
 

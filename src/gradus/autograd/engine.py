@@ -21,11 +21,21 @@ from .function import AccumulateGrad
 from .grad_mode import state
 
 
-def _sum_to(g, shape):
-    """Reduce gradient ``g`` to ``shape`` by summing the broadcast dimensions."""
-    from ..ops.movement import sum_to
+def _sum_to(g, shape, create_graph: bool):
+    """Reduce gradient ``g`` to ``shape`` by summing the broadcast dimensions (with the ``sum_to`` op
+    only when the gradient's graph is recorded; else on the array)."""
+    from ..ops.movement import sum_to, sum_to_array
 
-    return sum_to(g, shape)
+    if create_graph:
+        return sum_to(g, shape)
+    return _function._Tensor._make(sum_to_array(g.data, shape))
+
+
+def _add(a, b, create_graph: bool):
+    """Two gradients of one output, summed (through the ``add`` op only when recording)."""
+    if create_graph:
+        return a + b
+    return _function._Tensor._make(a.data + b.data)
 
 
 def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
@@ -55,7 +65,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
     for y, g in zip(roots, root_grads):
         node, nr = y._grad_edge()
         buf = buffers.setdefault(node, [None] * len(node._output_meta))
-        buf[nr] = g if buf[nr] is None else buf[nr] + g
+        buf[nr] = g if buf[nr] is None else _add(buf[nr], g, create_graph)
 
     # -- count consumers (iterative DFS) -------------------------------------------------------
     deps = {}
@@ -149,13 +159,13 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
                         g = Tensor._make(g)
                     shape, dtype = meta
                     if g.shape != shape:
-                        g = _reduce_grad(node, g, shape)
+                        g = _reduce_grad(node, g, shape, create_graph)
                     if g.dtype != dtype:
                         g = g.to(dtype)
                     buf = buffers.get(nxt)
                     if buf is None:
                         buf = buffers[nxt] = [None] * len(nxt._output_meta)
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                    buf[nr] = g if buf[nr] is None else _add(buf[nr], g, create_graph)
                 elif nxt not in buffers:
                     buffers[nxt] = [None] * len(nxt._output_meta)
                 deps[nxt] -= 1
@@ -185,10 +195,10 @@ def _any_tensor(grads):
     return None
 
 
-def _reduce_grad(node, g, shape):
+def _reduce_grad(node, g, shape, create_graph: bool):
     """Undo broadcasting, or report an op whose backward returned a wrong shape."""
     try:
-        return _sum_to(g, shape)
+        return _sum_to(g, shape, create_graph)
     except ValueError as e:
         raise AutogradError(
             f"{node.name()}: backward returned a gradient of shape {tuple(g.shape)} for an input of shape "

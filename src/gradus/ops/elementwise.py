@@ -1,9 +1,10 @@
 """Elementwise primitives. Binary ops broadcast; the engine sums gradients back to each input's
 shape, so a backward here returns gradients of the *output's* shape.
 
-Every backward is written with Tensor ops, so it can be differentiated again. The most frequent ones
-(Mul, Exp, Relu) are FusedFunctions: the same formula once more on raw arrays, the path of a plain
-``backward()`` (an op call costs microseconds that dominate on small tensors).
+Every backward is written with Tensor ops, so it can be differentiated again. The most frequent
+ones (Sub, Mul, Div, Exp, Tanh, Sigmoid, Relu) are FusedFunctions: the same formula once more on raw
+arrays, the path of a plain ``backward()`` (an op call costs microseconds that dominate on small
+tensors).
 """
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ class Add(Function):
         return gy, gy
 
 
-class Sub(Function):
+class Sub(FusedFunction):
     """y = a - b;  ga = gy, gb = -gy."""
 
     @staticmethod
@@ -67,7 +68,11 @@ class Sub(Function):
         return a - b
 
     @staticmethod
-    def backward(ctx, gy):
+    def backward_raw(ctx, gy):
+        return gy, (-gy if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def backward_composed(ctx, gy):
         return gy, (-gy if ctx.needs_input_grad[1] else None)
 
 
@@ -94,7 +99,7 @@ class Mul(FusedFunction):
         return ga, gb
 
 
-class Div(Function):
+class Div(FusedFunction):
     """y = a / b;  ga = gy / b, gb = -gy * a / b^2."""
 
     @staticmethod
@@ -106,7 +111,14 @@ class Div(Function):
         return y
 
     @staticmethod
-    def backward(ctx, gy):
+    def backward_raw(ctx, gy):
+        a, b = ctx.saved_arrays
+        ga = gy / b if ctx.needs_input_grad[0] else None
+        gb = -gy * a / (b * b) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+    @staticmethod
+    def backward_composed(ctx, gy):
         a, b = ctx.saved_tensors
         ga = gy / b if ctx.needs_input_grad[0] else None
         gb = -gy * a / (b * b) if ctx.needs_input_grad[1] else None
@@ -563,7 +575,7 @@ class Tan(Function):
         return gy * (y * y + 1.0)
 
 
-class Tanh(Function):
+class Tanh(FusedFunction):
     """y = tanh x;  gx = gy (1 - y^2)."""
 
     @staticmethod
@@ -573,12 +585,17 @@ class Tanh(Function):
         return y
 
     @staticmethod
-    def backward(ctx, gy):
+    def backward_raw(ctx, gy):
+        (y,) = ctx.saved_arrays
+        return gy * (1.0 - y * y)
+
+    @staticmethod
+    def backward_composed(ctx, gy):
         (y,) = ctx.saved_tensors
         return gy * (1.0 - y * y)
 
 
-class Sigmoid(Function):
+class Sigmoid(FusedFunction):
     """y = 1 / (1 + e^-x), computed without overflow;  gx = gy y (1 - y)."""
 
     @staticmethod
@@ -591,7 +608,12 @@ class Sigmoid(Function):
         return y
 
     @staticmethod
-    def backward(ctx, gy):
+    def backward_raw(ctx, gy):
+        (y,) = ctx.saved_arrays
+        return gy * (y * (1.0 - y))
+
+    @staticmethod
+    def backward_composed(ctx, gy):
         (y,) = ctx.saved_tensors
         return gy * (y * (1.0 - y))
 

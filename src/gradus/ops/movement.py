@@ -46,8 +46,9 @@ class Reshape(FusedFunction):
         return reshape(gy, ctx.in_shape), None
 
 
-class Permute(Function):
-    """y = x with dimensions reordered by ``axes``;  gx = gy permuted by the inverse order."""
+class Permute(FusedFunction):
+    """y = x with dimensions reordered by ``axes``;  gx = gy permuted by the inverse order (on the raw
+    array for a plain backward, with the op for ``create_graph=True``)."""
     is_view = True
 
     @staticmethod
@@ -56,7 +57,11 @@ class Permute(Function):
         return x.transpose(axes)
 
     @staticmethod
-    def backward(ctx, gy):
+    def backward_raw(ctx, gy):
+        return gy.transpose(np.argsort(ctx.axes)), None
+
+    @staticmethod
+    def backward_composed(ctx, gy):
         return permute(gy, *np.argsort(ctx.axes).tolist()), None
 
 
