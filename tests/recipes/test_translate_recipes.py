@@ -109,3 +109,29 @@ def test_transformer_recipe_runs_end_to_end(shared_data, tmp_path):
     load_checkpoint(tmp_path / "checkpoint.safetensors", net)
     out = net.greedy(Tensor(np.array([[5, 6, 7, 2]])), max_len=8)[0]
     assert len(out) <= 8 and net.generator.weight is net.tgt_embed.weight
+
+
+def test_weight_averaging_option(shared_data, tmp_path, monkeypatch):
+    """train.ema_decay: the average is updated after every optimizer step and is what is validated,
+    kept and decoded (the checkpoint holds it); a decay outside [0, 1) is a recipe error."""
+    from gradus.cli.main import main
+    from gradus.nn.utils.swa_utils import AveragedModel
+    from gradus.recipes import RecipeError
+    from gradus.recipes.runners.translate import run_translate
+
+    calls = []
+    original = AveragedModel.update_parameters
+    monkeypatch.setattr(AveragedModel, "update_parameters",
+                        lambda self, model: (calls.append(1), original(self, model))[1])
+    small = ["data.max_train_pairs=300", "data.max_eval_pairs=10", "scheduler.T_max=1",
+             "model.hidden_size=16", "model.embed_dim=16", "data.src_vocab_size=300",
+             "data.tgt_vocab_size=300", "decode.beam_size=1", "train.ema_decay=0.9"]
+    args = ["train", "seq2seq-attention-translate", "--epochs", "1", "--no-progress", "--data",
+            str(shared_data), "--out", str(tmp_path)]
+    assert main(args + [a for s in small for a in ("--set", s)]) == 0
+    steps = json.loads((tmp_path / "metrics.jsonl").read_text().splitlines()[0])["step"]
+    assert steps > 0 and len(calls) == steps
+    config = load_recipe("seq2seq-attention-translate")
+    config["train"]["ema_decay"] = 1.0
+    with pytest.raises(RecipeError, match="ema_decay must be in"):
+        run_translate(config, tmp_path / "bad", progress=False)

@@ -47,6 +47,7 @@ from ...data.tokenize import train_bpe
 from ...functional import cross_entropy
 from ...models.seq2seq import Seq2Seq, Seq2SeqConfig
 from ...models.transformer_translator import TransformerTranslator, TransformerTranslatorConfig
+from ...nn.utils.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from ...tensor import Tensor
 from ...train.checkpoint import atomic_write_text, save_checkpoint
 from .. import RecipeError
@@ -258,6 +259,8 @@ def run_translate(config: dict, out_dir: Path, *, progress: bool = True) -> dict
     ``data.language_pair``, ``data.src_vocab_size``/``tgt_vocab_size`` (BPE), ``data.batch_size``,
     ``data.max_train_pairs`` (0 = all; a prefix for quick runs), ``data.max_eval_pairs`` (0 = all),
     ``optim.*``, ``scheduler.*``, ``train.epochs``/``seed``/``clip_grad_norm``/``label_smoothing``,
+    ``train.ema_decay`` (0 = off: else validation, the kept best weights, the checkpoint and the test
+    decode use an exponential moving average of the weights, updated after every step),
     ``decode.beam_size``/``alpha``.  Returns ``test_bleu`` (beam, sacrebleu standard), greedy and
     lower-cased forms, signatures and timing (BLEU by source length: ``bleu_by_length.json``)."""
     import gradus
@@ -266,6 +269,9 @@ def run_translate(config: dict, out_dir: Path, *, progress: bool = True) -> dict
 
     data, train, dec = section(config, "data"), section(config, "train"), section(config, "decode")
     seed = int(train.get("seed", 0))
+    ema_decay = float(train.get("ema_decay") or 0.0)
+    if not 0.0 <= ema_decay < 1.0:       # checked before the data and tokenizers are prepared
+        raise RecipeError(f"train.ema_decay must be in [0, 1), got {ema_decay}")
     root, pair = data.get("root"), tuple(data.get("language_pair", ("de", "en")))
     world, rank = world_and_rank()
     primary = rank == 0
@@ -299,6 +305,10 @@ def run_translate(config: dict, out_dir: Path, *, progress: bool = True) -> dict
     scheduler, interval = build_scheduler(config, optimizer)
     # data-parallel: rank 0's weights everywhere, gradients averaged (the optimizer holds model's)
     net = dist.DistributedDataParallel(model) if world > 1 else model
+    # the weights that are evaluated, kept and decoded: the model itself, or its running average
+    # (the same on every rank: the ranks' weights are identical after every step)
+    averaged = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(ema_decay)) if ema_decay else None
+    evaluated = averaged.module if averaged is not None else model
     clip = float(train.get("clip_grad_norm") or 0.0)
     smoothing = float(train.get("label_smoothing", 0.0))
     epochs = int(train.get("epochs", 1))
@@ -307,6 +317,9 @@ def run_translate(config: dict, out_dir: Path, *, progress: bool = True) -> dict
     say(f"  model  {_describe(model)} ({n_params:,} parameters)")
     say(f"  data   multi30k {pair[0]}->{pair[1]}: {len(sets['train']):,} train / {len(sets['val']):,} val / "
         f"{len(sets['test2016']):,} test pairs; BPE vocab {m['src_vocab']} / {m['tgt_vocab']}", flush=True)
+    if averaged is not None:
+        say(f"  ema    validation, the kept weights and decoding use a moving average of the weights "
+            f"(decay {ema_decay} per step)")
     if world > 1:
         say(f"  dist   {world} processes (MPI): every global batch of {B} pairs split into {world} row "
             "shards; loss = shard token sum / (global tokens / N)", flush=True)
@@ -340,21 +353,23 @@ def run_translate(config: dict, out_dir: Path, *, progress: bool = True) -> dict
                 loss = _loss(logits, tg[:, 1:], smoothing, "sum") * (world / k)
                 shown = sum_over_ranks(float(loss.item()))[0] / world
             update(loss, optimizer, model.parameters(), clip, scheduler if interval == "step" else None)
+            if averaged is not None:
+                averaged.update_parameters(model)
             running, tokens, step = running + shown * k, tokens + k, step + 1
             if progress and step % 50 == 0:
                 say(f"    epoch {epoch} step {step}: loss {running / tokens:.3f} "
                     f"({tokens / (time.perf_counter() - t_ep):,.0f} target tokens/s)", flush=True)
         if scheduler is not None and interval == "epoch":
             scheduler.step()
-        val_loss = _val_loss(model, val_loader)
+        val_loss = _val_loss(evaluated, val_loader)
         # every rank decodes its share and scores all of it, so every rank keeps the same best weights
-        val_bleu, _ = corpus_bleu(translate_batch(model, tgt_tok, sets["val"], shared=True),
+        val_bleu, _ = corpus_bleu(translate_batch(evaluated, tgt_tok, sets["val"], shared=True),
                                   sets["val"].tgt_text)
         if val_bleu > best["bleu"]:
             best = {"bleu": val_bleu, "epoch": epoch,
-                    "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}
+                    "state": {k: v.detach().clone() for k, v in evaluated.state_dict().items()}}
             if primary:
-                save_checkpoint(out_dir / "checkpoint.safetensors", model,
+                save_checkpoint(out_dir / "checkpoint.safetensors", evaluated,
                                 meta={"config": config, "epoch": epoch, "val_bleu_greedy": val_bleu})
         if not primary:                   # rank 0 logs and writes
             continue
@@ -368,6 +383,7 @@ def run_translate(config: dict, out_dir: Path, *, progress: bool = True) -> dict
             f"(ppl {logs['val_ppl']:.1f}), val BLEU (greedy) {val_bleu:.2f}, {logs['seconds']:.0f} s",
             flush=True)
     train_seconds = time.perf_counter() - t0
+    model = evaluated                     # from here on: the weights that were validated
     model.load_state_dict(best["state"])
     model.eval()
 
