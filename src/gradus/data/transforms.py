@@ -489,6 +489,14 @@ def batch_random_affine(
     imgs = np.asarray(imgs, dtype=np.float32)
     if imgs.ndim != 3:
         raise ShapeError(f"{fn}: expects (N, H, W) images, got shape {imgs.shape}")
+    ys, xs = _affine_coords(fn, imgs.shape, degrees, translate, scale, shear, squeeze, generator)
+    return _batch_bilinear(imgs, ys, xs, fill)
+
+
+def _affine_coords(fn: str, shape: tuple[int, int, int], degrees, translate, scale, shear, squeeze,
+                   generator) -> tuple[np.ndarray, np.ndarray]:
+    """The input coordinates ``(ys, xs)``, each ``(N, H, W)``, that ``N`` random affine maps (the
+    ranges of :func:`batch_random_affine`, checked here) sample for every output pixel."""
     deg = _range(fn, "degrees", degrees)
     sh = _range(fn, "shear", shear)
     sc = (1.0, 1.0) if scale is None else _range(fn, "scale", scale)
@@ -499,7 +507,7 @@ def batch_random_affine(
     if not (0.0 <= a <= 1.0 and 0.0 <= b <= 1.0):
         raise ValueError(f"{fn}: translate must be fractions (a, b) in [0, 1], got {translate!r}")
     rng = as_generator(generator)
-    N, H, W = imgs.shape
+    N, H, W = shape
     angle = np.deg2rad(rng.uniform(*deg, size=N))
     k = np.tan(np.deg2rad(rng.uniform(*sh, size=N)))
     s = rng.uniform(*sc, size=N)
@@ -521,7 +529,7 @@ def batch_random_affine(
     v = yy[None] - cy - ty[:, None, None]
     xs = Ainv[:, 0, 0, None, None] * u + Ainv[:, 0, 1, None, None] * v + cx
     ys = Ainv[:, 1, 0, None, None] * u + Ainv[:, 1, 1, None, None] * v + cy
-    return _batch_bilinear(imgs, ys, xs, fill)
+    return ys, xs
 
 
 class RandomAffine:
@@ -536,32 +544,27 @@ class RandomAffine:
     def __init__(self, degrees: float | Sequence[float], translate: Sequence[float] | None = None,
                  scale: Sequence[float] | None = None, shear: float | Sequence[float] = 0.0,
                  squeeze: float = 0.0, fill: float = 0.0, generator: Any = None) -> None:
-        self.kw = dict(degrees=degrees, translate=translate, scale=scale, shear=shear, squeeze=squeeze,
-                       fill=fill)
-        batch_random_affine(np.zeros((1, 2, 2), np.float32), **self.kw, generator=0)  # validates now
+        self.ranges = dict(degrees=degrees, translate=translate, scale=scale, shear=shear, squeeze=squeeze)
+        _affine_coords("RandomAffine", (1, 2, 2), **self.ranges, generator=0)      # validates now
+        self.fill = fill
         self.generator = generator
 
     def __call__(self, img: Any) -> Any:
         a, was_tensor = _unwrap(img)
         if a.ndim < 2:
             raise ShapeError(f"RandomAffine: expects an image of at least 2 dims, got shape {a.shape}")
-        if was_tensor or a.ndim == 2:
-            lead = a.shape[:-2]
-            planes = a.reshape(-1, *a.shape[-2:])                                    # (C*, H, W)
-        else:                                                                        # (H, W, C) ndarray
-            planes = np.moveaxis(a, -1, 0)
-        # One random draw for all channels: transform channel 0's field for every plane.
-        rng = as_generator(self.generator)
-        seed = int(rng.integers(0, 2**63 - 1))
-        out = np.stack([batch_random_affine(p[None], **self.kw, generator=seed)[0] for p in planes])
-        if was_tensor or a.ndim == 2:
-            out = out.reshape(*lead, *a.shape[-2:])
-        else:
-            out = np.moveaxis(out, 0, -1)
+        channels_first = was_tensor or a.ndim == 2
+        planes = a.reshape(-1, *a.shape[-2:]) if channels_first else np.moveaxis(a, -1, 0)  # (C*, H, W)
+        H, W = planes.shape[1:]
+        # one draw for the image: every channel samples the same coordinates
+        ys, xs = _affine_coords("RandomAffine", (1, H, W), **self.ranges, generator=self.generator)
+        out = _batch_bilinear(planes.astype(np.float32), np.broadcast_to(ys, planes.shape),
+                              np.broadcast_to(xs, planes.shape), self.fill)
+        out = out.reshape(a.shape) if channels_first else np.moveaxis(out, 0, -1)
         return _rewrap(_restore_dtype(out, a.dtype), was_tensor)
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.kw.items())
+        args = ", ".join(f"{k}={v!r}" for k, v in {**self.ranges, "fill": self.fill}.items())
         return f"RandomAffine({args})"
 
 
