@@ -368,3 +368,103 @@ def test_stride1_input_gradient_paths_agree(monkeypatch, k, p, d, groups):
     monkeypatch.setattr(C, "_transposed_geom", lambda g: None)
     (general,) = gradus.autograd.grad(F.conv2d(x, W, None, 1, p, d, groups), x, gy)
     np.testing.assert_allclose(fast.numpy(), general.numpy(), rtol=1e-12, atol=1e-12)
+
+
+# -- the channels-last lowering (groups 1, >= 8 input channels or a channels-last input) ----------
+CL_CASES = [  # (N, C, H, W, OC, kernel, stride, padding, dilation)
+    (2, 8, 7, 6, 5, (3, 3), (1, 1), (1, 1), (1, 1)),
+    (2, 9, 8, 8, 4, (3, 3), (2, 2), (1, 1), (1, 1)),
+    (1, 8, 9, 7, 3, (1, 1), (2, 2), (0, 0), (1, 1)),
+    (2, 8, 10, 9, 6, (3, 2), (1, 1), (2, 1), (2, 1)),
+    (1, 12, 6, 6, 7, (5, 5), (1, 1), (0, 0), (1, 1)),
+    (2, 8, 11, 11, 3, (3, 3), (3, 3), (1, 1), (1, 1)),
+]
+
+
+def _conv_and_grads(x, W, b, s, p, d, gy):
+    for t in (x, W, b):
+        t.grad = None
+    y = F.conv2d(x, W, b, s, p, d)
+    y.backward(gy)
+    return y, x.grad.numpy(), W.grad.numpy(), b.grad.numpy()
+
+
+@pytest.mark.parametrize("case", CL_CASES)
+def test_channels_last_lowering_equals_the_loop_and_the_nchw_lowering(monkeypatch, case):
+    n, c, h, w, oc, k, s, p, d = case
+    inputs = SeededInputs(5, np.float64)
+    x = inputs.tensor(n, c, h, w, requires_grad=True)
+    W = inputs.tensor((oc, c) + k, requires_grad=True)
+    b = inputs.tensor(oc, requires_grad=True)
+    y = F.conv2d(x, W, b, s, p, d)
+    gy = inputs.tensor(y.shape)
+    cl = _conv_and_grads(x, W, b, s, p, d, gy)
+    assert cl[0].data.strides[1] == 8 and cl[0].shape == y.shape       # channels-last strides
+    monkeypatch.setattr(C, "CHANNELS_LAST", False)
+    nchw = _conv_and_grads(x, W, b, s, p, d, gy)
+    assert nchw[0].data.flags.c_contiguous
+    np.testing.assert_allclose(cl[0].numpy(), conv2d_loop(x.numpy(), W.numpy(), b.numpy(), s, p, d, 1),
+                               rtol=1e-12, atol=1e-12)
+    for a, bb in zip(cl, nchw):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(bb), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", CL_CASES[:4])
+def test_channels_last_twins_agree(case):
+    """The raw backward of the channels-last lowering equals its composed backward (create_graph)."""
+    n, c, h, w, oc, k, s, p, d = case
+    inputs = SeededInputs(6, np.float64)
+    x = inputs.tensor(n, c, h, w, requires_grad=True)
+    W = inputs.tensor((oc, c) + k, requires_grad=True)
+    b = inputs.tensor(oc, requires_grad=True)
+    y = F.conv2d(x, W, b, s, p, d)
+    assert "Conv2dChannelsLast" in repr(y.grad_fn)
+    gy = inputs.tensor(y.shape)
+    raw = gradus.autograd.grad(y, (x, W, b), gy, retain_graph=True)
+    composed = gradus.autograd.grad(y, (x, W, b), gy, create_graph=True)
+    for a, bb in zip(raw, composed):
+        np.testing.assert_allclose(a.numpy(), bb.numpy(), rtol=1e-12, atol=1e-12)
+    assert composed[0].requires_grad
+
+
+def test_channels_last_gradcheck_gradgradcheck_and_layout_inputs():
+    inputs = SeededInputs(7, np.float64)
+    x = inputs.tensor(1, 8, 4, 5, requires_grad=True)
+    W = inputs.tensor(3, 8, 3, 3, requires_grad=True)
+    fn = lambda x, W: F.conv2d(x, W, None, 1, 1)   # noqa: E731
+    assert gradcheck(fn, (x, W))
+    assert gradgradcheck(fn, (x, W))
+    # a 3-channel input that already has channels-last strides takes the lowering too; a plain
+    # NCHW 3-channel input does not; both give the loop's numbers
+    a = inputs.array(2, 3, 6, 6)
+    Wc = inputs.array(4, 3, 3, 3)
+    xl = gradus.tensor(np.ascontiguousarray(a.transpose(0, 2, 3, 1))).permute(0, 3, 1, 2)   # a view
+    assert C._use_channels_last(xl.data, None, 1) and not C._use_channels_last(a, None, 1)
+    ref = conv2d_loop(a, Wc, None, (1, 1), (1, 1), (1, 1), 1)
+    for inp in (xl, gradus.tensor(a)):
+        np.testing.assert_allclose(F.conv2d(inp, gradus.tensor(Wc), None, 1, 1).numpy(), ref, rtol=1e-12,
+                                   atol=1e-12)
+
+
+def test_channels_last_float32_and_downstream_ops():
+    """float32 stays float32, and the channels-last output flows through batch norm, ReLU, pooling,
+    flatten and a second conv with the numbers of the NCHW lowering."""
+    import gradus.nn as nn
+    inputs = SeededInputs(8)
+    net = nn.Sequential(nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(16, 8, 3, stride=2, padding=1), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    x = inputs.tensor(4, 8, 12, 12, requires_grad=True)
+    outs = []
+    for flag in (True, False):
+        C.CHANNELS_LAST = flag
+        try:
+            for prm in list(net.parameters()) + [x]:
+                prm.grad = None
+            y = net(x)
+            y.sum().backward()
+            outs.append((y.numpy(), x.grad.numpy(), net[0].weight.grad.numpy()))
+        finally:
+            C.CHANNELS_LAST = True
+    assert outs[0][0].dtype == np.float32 and outs[0][1].dtype == np.float32
+    for a, bb in zip(*outs):
+        np.testing.assert_allclose(a, bb, rtol=2e-5, atol=2e-5)

@@ -60,7 +60,7 @@ def _conv2d_grid():
             continue
         n = 1 if i % 3 == 0 else 2
         h, w = (9, 7) if i % 4 else (11, 13)
-        cin = 4
+        cin = 8 if g == "1" and (i // 6) % 2 else 4   # >= 8 channels, groups 1: the channels-last lowering
         groups = {"1": 1, "2": 2, "dw": cin}[g]
         oc = {"1": 3, "2": 6, "dw": cin * (1 + i % 2)}[g]
         bias = i % 5 != 0
@@ -93,6 +93,7 @@ def test_conv2d_grid_covers_the_brief():
     assert {c[8] for c in CONV2D_CASES} == {1, 2}
     assert {c[9] for c in CONV2D_CASES} == {1, 2, 4}
     assert {c[0] for c in CONV2D_CASES} == {1, 2} and {c[10] for c in CONV2D_CASES} == {True, False}
+    assert {c[1] for c in CONV2D_CASES if c[9] == 1} == {4, 8}         # both lowerings of conv2d
     assert {c[11] for c in CONV2D_CASES} == {np.float32, np.float64}
 
 

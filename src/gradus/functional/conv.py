@@ -39,8 +39,10 @@ from .window import (
     check_fits,
     check_float_dtypes,
     col2im_array,
+    col2im_nhwc_array,
     conv_padding,
     im2col_array,
+    im2col_nhwc_array,
     make_geom,
     ntuple,
     pair,
@@ -183,6 +185,95 @@ def _conv2d_backward_composed(ctx, gy):
     return gx, gW, gb, None, None
 
 
+class Conv2dChannelsLast(FusedFunction):
+    """The same convolution (groups = 1) lowered channel-last: one GEMM with the pixels as rows,
+    y2 (N*OH*OW, OC) = cols (N*OH*OW, KH*KW*C) @ W2 (KH*KW*C, OC),  W2[(u, v, c), o] = W[o, c, u, v].
+
+    x (N, C, H, W) of any strides -> y (N, OC, OH, OW) *with channels-last strides* (the NCHW view of
+    the (N, OH, OW, OC) GEMM result, as PyTorch's ``channels_last`` memory format): no transposing
+    copy of the output, and the next conv reads its input channel-last as it is. Elementwise ops,
+    batch norm and pooling keep or accept the layout (NumPy's ufuncs follow the input's memory order).
+    Backward: gW2 = cols^T @ gy2, gb = the column sums of gy2, and gx as a correlation of the padded gy
+    with the flipped kernel (stride 1) or col2im of gy2 @ W2^T.
+    """
+
+    @staticmethod
+    def forward(ctx, x, W, b, g):
+        xp = xp_of(x)
+        n, c = x.shape[:2]
+        oc, kk = W.shape[0], g.kh * g.kw
+        P = n * g.oh * g.ow
+        cols = scratch(COLS, (n, g.oh, g.ow, g.kh, g.kw, c), x.dtype, xp)
+        im2col_nhwc_array(x, g, cols)
+        y2 = xp.empty((P, oc), dtype=x.dtype)
+        xp.matmul(cols.reshape(P, kk * c), _weight_rows(W), out=y2)
+        if b is not None:
+            y2 += b
+        ctx.save_for_backward(x, W)
+        ctx.g, ctx.groups = g, 1
+        return y2.reshape(n, g.oh, g.ow, oc).transpose(0, 3, 1, 2)
+
+    @staticmethod
+    def backward_raw(ctx, gy):
+        x, W = ctx.saved_arrays
+        g = ctx.g
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        xp = xp_of(gy)
+        n, c = x.shape[:2]
+        oc, kk = W.shape[0], g.kh * g.kw
+        P = n * g.oh * g.ow
+        gyv = gy.transpose(0, 2, 3, 1)                   # (N, OH, OW, OC): free when gy is channel-last
+        if not gyv.flags.c_contiguous:
+            buf = scratch(GEMM_IN, gyv.shape, gy.dtype, xp)
+            xp.copyto(buf, gyv)
+            gyv = buf
+        gy2 = gyv.reshape(P, oc)
+        gx = gW = gb = None
+        if need_b:
+            gb = gy2.sum(axis=0)
+        if need_w:
+            cols = scratch(COLS, (n, g.oh, g.ow, g.kh, g.kw, c), x.dtype, xp)
+            im2col_nhwc_array(x, g, cols)                # recomputed, as Conv2d does
+            gW2 = xp.matmul(cols.reshape(P, kk * c).T, gy2)                       # (KH*KW*C, OC)
+            gW = xp.ascontiguousarray(gW2.reshape(g.kh, g.kw, c, oc).transpose(3, 2, 0, 1))
+        if need_x:
+            gt = _transposed_geom(g)
+            if gt is not None:
+                # gx[n, y, x, c] = sum_{u, v, o} gypad[n, y + u, x + v, o] W[o, c, KH-1-u, KW-1-v]
+                cols = scratch(COLS, (n, g.h, g.w, g.kh, g.kw, oc), gy.dtype, xp)
+                im2col_nhwc_array(gyv.transpose(0, 3, 1, 2), gt, cols)
+                wf = xp.ascontiguousarray(W[:, :, ::-1, ::-1].transpose(2, 3, 0, 1)).reshape(kk * oc, c)
+                gx2 = xp.matmul(cols.reshape(n * g.h * g.w, kk * oc), wf)
+                gx = gx2.reshape(n, g.h, g.w, c).transpose(0, 3, 1, 2)
+            else:
+                gcols = scratch(COLS, (n, g.oh, g.ow, g.kh, g.kw, c), gy.dtype, xp)
+                xp.matmul(gy2, _weight_rows(W).T, out=gcols.reshape(P, kk * c))
+                gx = col2im_nhwc_array(gcols, g, n, c).transpose(0, 3, 1, 2)
+        return gx, gW, gb, None
+
+    @staticmethod
+    def backward_composed(ctx, gy):
+        return _conv2d_backward_composed(ctx, gy)[:3] + (None,)
+
+
+def _weight_rows(W):
+    """W (OC, C, KH, KW) -> W2 (KH*KW*C, OC), the channels-last GEMM's right operand (a small copy)."""
+    oc = W.shape[0]
+    return xp_of(W).ascontiguousarray(W.transpose(2, 3, 1, 0)).reshape(-1, oc)
+
+
+def _use_channels_last(x, W, groups) -> bool:
+    """Whether conv2d takes the channels-last lowering: groups = 1 and at least 8 input channels (its
+    im2col copies runs of KW*C elements; with 1-3 channels the NCHW runs of OW pixels are longer), or
+    an input that already has channels-last strides. Measured per layer, see docs/performance.md."""
+    if groups != 1 or not CHANNELS_LAST:
+        return False
+    return x.shape[1] >= 8 or (x.ndim == 4 and x.shape[1] > 1 and x.strides[1] < x.strides[3])
+
+
+CHANNELS_LAST = True     # the switch for A/B measurements and the tests of both lowerings
+
+
 class ConvTranspose2d(FusedFunction):
     """y = conv_transpose2d(x, W) + b: the adjoint of conv2d w.r.t. its input.
 
@@ -307,7 +398,10 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     """
     x, W, b, g, unbatched = _prepare_conv2d("conv2d", input, weight, bias, stride, padding, dilation,
                                             groups, padding_mode)
-    y = Conv2d.apply(x, W, b, g, groups)
+    if _use_channels_last(x.data, W.data, groups):
+        y = Conv2dChannelsLast.apply(x, W, b, g)
+    else:
+        y = Conv2d.apply(x, W, b, g, groups)
     return y.reshape(y.shape[1:]) if unbatched else y
 
 

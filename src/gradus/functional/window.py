@@ -248,6 +248,57 @@ def col2im_array(cols, g: Geom, n: int, c: int):
     return xp.ascontiguousarray(core.transpose(1, 0, 2, 3))
 
 
+# ---------------------------------------------------------------------------------------------
+# channels-last im2col (the lowering of conv2d when it pays: see functional/conv.py)
+# ---------------------------------------------------------------------------------------------
+def pad_nhwc(x, pads, role: str = PADDED):
+    """x as an (N, H, W, C) array padded with zeros by ``pads`` = (top, bottom, left, right): a
+    scratch buffer of ``role`` (the reuse rule above). ``x`` is an NCHW array of any strides; its
+    channels-last view is copied into the interior (a plain copy when x has channels-last strides).
+    Without padding, the channels-last view itself (no copy)."""
+    pt, pb, pl, pr = pads
+    xv = x.transpose(0, 2, 3, 1)
+    if not (pt or pb or pl or pr):
+        return xv
+    n, h, w, c = xv.shape
+    out = scratch(role, (n, h + pt + pb, w + pl + pr, c), x.dtype, xp_of(x))
+    out[:, :pt] = 0
+    out[:, pt + h:] = 0
+    out[:, pt:pt + h, :pl] = 0
+    out[:, pt:pt + h, pl + w:] = 0
+    out[:, pt:pt + h, pl:pl + w] = xv
+    return out
+
+
+def im2col_nhwc_array(x, g: Geom, out):
+    """x (N, C, H, W), any strides -> ``out`` (N, OH, OW, KH, KW, C) = the receptive fields in rows:
+    out[n, i, j, u, v, c] = xpad[n, i*sh + u*dh, j*sw + v*dw, c]. Each row of the (N*OH*OW, KH*KW*C)
+    matrix is KH runs of KW*C contiguous elements (stride-1 dilation), where the NCHW layout copies
+    runs of OW: measured 2-6x faster for 16-64 channels at 8-32 pixels."""
+    xpad = pad_nhwc(x, (g.pt, g.pb, g.pl, g.pr))
+    sn, sh, sw, sc = xpad.strides
+    view = xp_of(x).lib.stride_tricks.as_strided(
+        xpad, (x.shape[0], g.oh, g.ow, g.kh, g.kw, x.shape[1]),
+        (sn, g.sh * sh, g.sw * sw, g.dh * sh, g.dw * sw, sc))
+    xp_of(x).copyto(out, view)
+    return out
+
+
+def col2im_nhwc_array(cols, g: Geom, n: int, c: int):
+    """The adjoint of ``im2col_nhwc_array``: cols (N, OH, OW, KH, KW, C) -> x (N, H, W, C), contiguous
+    (overlapping windows summed: one strided slice-add per kernel tap)."""
+    xp = xp_of(cols)
+    acc = xp.zeros((n, g.h + g.pt + g.pb, g.w + g.pl + g.pr, c), dtype=cols.dtype)
+    he, we = g.sh * (g.oh - 1) + 1, g.sw * (g.ow - 1) + 1
+    for u in range(g.kh):
+        for v in range(g.kw):
+            i0, j0 = u * g.dh, v * g.dw
+            acc[:, i0:i0 + he:g.sh, j0:j0 + we:g.sw] += cols[:, :, :, u, v]
+    if g.pt or g.pb or g.pl or g.pr:
+        return xp.ascontiguousarray(acc[:, g.pt:g.pt + g.h, g.pl:g.pl + g.w])
+    return acc
+
+
 class Im2col(Function):
     """cols = im2col(x): x (N, C, H, W) -> (C*KH*KW, N*OH*OW);  gx = col2im(gcols).
 
