@@ -400,13 +400,16 @@ def test_channels_last_lowering_equals_the_loop_and_the_nchw_lowering(monkeypatc
     gy = inputs.tensor(y.shape)
     cl = _conv_and_grads(x, W, b, s, p, d, gy)
     assert cl[0].data.strides[1] == 8 and cl[0].shape == y.shape       # channels-last strides
+    monkeypatch.setattr(C, "CHUNK_BYTES", 1)                          # one image per chunk
+    chunked = _conv_and_grads(x, W, b, s, p, d, gy)
     monkeypatch.setattr(C, "CHANNELS_LAST", False)
     nchw = _conv_and_grads(x, W, b, s, p, d, gy)
     assert nchw[0].data.flags.c_contiguous
     np.testing.assert_allclose(cl[0].numpy(), conv2d_loop(x.numpy(), W.numpy(), b.numpy(), s, p, d, 1),
                                rtol=1e-12, atol=1e-12)
-    for a, bb in zip(cl, nchw):
+    for a, bb, cc in zip(cl, nchw, chunked):
         np.testing.assert_allclose(np.asarray(a), np.asarray(bb), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(np.asarray(cc), np.asarray(bb), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("case", CL_CASES[:4])
@@ -468,3 +471,26 @@ def test_channels_last_float32_and_downstream_ops():
     assert outs[0][0].dtype == np.float32 and outs[0][1].dtype == np.float32
     for a, bb in zip(*outs):
         np.testing.assert_allclose(a, bb, rtol=2e-5, atol=2e-5)
+
+
+def test_kept_column_matrix_equals_the_recomputed_one_and_survives_retain_graph(monkeypatch):
+    """A small column matrix is kept from forward for the weight gradient; the gradients equal the
+    recomputing path's, and a second backward (retain_graph) sees the same matrix (col2im's buffer
+    is never the kept one)."""
+    inputs = SeededInputs(9, np.float64)
+    x = inputs.tensor(2, 3, 9, 8, requires_grad=True)
+    W = inputs.tensor(5, 3, 3, 3, requires_grad=True)
+    grads = []
+    for limit in (C.KEEP_COLS_BYTES, 0):
+        monkeypatch.setattr(C, "KEEP_COLS_BYTES", limit)
+        for stride in (1, 2):                     # stride 2: the input gradient goes through col2im
+            y = F.conv2d(x, W, None, stride, 1)
+            assert getattr(y.grad_fn, "keep_cols", None) == (limit > 0)
+            first = gradus.autograd.grad(y.sum(), (x, W), retain_graph=True)
+            second = gradus.autograd.grad(y.sum(), (x, W))
+            for a, b in zip(first, second):
+                np.testing.assert_array_equal(a.numpy(), b.numpy())
+            grads.append([g.numpy() for g in first])
+    for a, b in zip(grads[:2], grads[2:]):
+        for u, v in zip(a, b):
+            np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-12)
