@@ -112,6 +112,51 @@ def test_layer_norm_gradcheck_on_the_kernel():
         assert gradcheck(lambda t, u, v: F.layer_norm(t, (8,), u, v), (x, w, b))
 
 
+def _bn_input(layout, dtype):
+    x = _rand(4, 6, 5, 7, dtype=dtype, scale=2.0) + 1.5
+    if layout == "channels_last":   # the layout of conv2d's channels-last output
+        return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    return x if layout == "nchw" else x[:, :, 0, 0].copy()   # "2d": BatchNorm1d's (N, C)
+
+
+def _batch_norm_step(layout, x, w, b, running):
+    """y, gx, gw, gb and the updated running stats of a training-mode batch norm."""
+    xt = gradus.tensor(x, requires_grad=True) if layout != "channels_last" else \
+        gradus.tensor(np.ascontiguousarray(x.transpose(0, 2, 3, 1)), requires_grad=True)
+    xin = xt if layout != "channels_last" else xt.permute(0, 3, 1, 2)   # a channels-last view
+    assert layout != "channels_last" or kernels._bn_view(xin.data)[0] == "cl"
+    wt = None if w is None else gradus.tensor(w, requires_grad=True)
+    bt = None if b is None else gradus.tensor(b, requires_grad=True)
+    rm, rv = (gradus.tensor(a.copy()) for a in running)
+    y = F.batch_norm(xin, rm, rv, wt, bt, training=True, momentum=0.1, eps=1e-5)
+    r = np.random.default_rng(3).standard_normal(y.shape).astype(y.data.dtype)
+    (y * gradus.tensor(r)).sum().backward()
+    out = [y.numpy(), xt.grad.numpy(), rm.numpy(), rv.numpy()]
+    return out + ([] if w is None else [wt.grad.numpy(), bt.grad.numpy()])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["nchw", "channels_last", "2d"])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_both_paths(dtype, layout, affine):
+    x = _bn_input(layout, dtype)
+    w, b = (_rand(6, dtype=dtype, seed=1), _rand(6, dtype=dtype, seed=2)) if affine else (None, None)
+    running = (_rand(6, dtype=dtype, seed=4), np.abs(_rand(6, dtype=dtype, seed=5)) + 0.5)
+    res = _both(lambda: _batch_norm_step(layout, x, w, b, running))
+    _close(*res, dtype, atol32=2e-5)
+
+
+def test_batch_norm_kernels_are_taken_and_gradcheck():
+    x = _bn_input("nchw", np.float64)
+    assert kernels._bn_view(x)[0] == "cf" and kernels._bn_view(x[:, :, ::2])is None
+    with kernels.use("numba", min_size=0):
+        assert kernels.batch_norm_stats(x) is not None
+        xt = gradus.tensor(x[:2, :3, :3, :4].copy(), requires_grad=True)
+        wt = gradus.tensor(_rand(3, dtype=np.float64, seed=1), requires_grad=True)
+        bt = gradus.tensor(_rand(3, dtype=np.float64, seed=2), requires_grad=True)
+        assert gradcheck(lambda t, u, v: F.batch_norm(t, None, None, u, v, training=True), (xt, wt, bt))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", ["plain", "causal", "bool", "additive", "additive_grad", "causal_rect"])
 def test_attention_softmax_both_paths(dtype, case):

@@ -35,6 +35,11 @@ __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_res
 xp_of = backend.get_array_module
 
 
+def _channel_axes(ndim: int) -> tuple:
+    """Batch norm's axes: every axis but the channel axis 1."""
+    return (0,) + tuple(range(2, ndim))
+
+
 class Normalize(FusedFunction):
     """y = (x - mean) / sqrt(var + eps) * w + b over ``axes`` (see the module docstring).
 
@@ -57,6 +62,15 @@ class Normalize(FusedFunction):
             y, xhat, inv = fused
             ctx.save_raw(xhat=xhat, inv=inv)
             return y
+        if stats is not None and axes == _channel_axes(x.ndim):   # batch norm: one compiled pass
+            mu, var = stats
+            inv = 1.0 / xp.sqrt(var + eps)
+            fused = kernels.batch_norm_apply(x, mu, inv, None if w is None else w.reshape(-1),
+                                             None if b is None else b.reshape(-1))
+            if fused is not None:
+                y, xhat = fused
+                ctx.save_raw(xhat=xhat, inv=inv)
+                return y
         if stats is None:
             mu = x.mean(axis=axes, keepdims=True)
             xc = x - mu
@@ -90,6 +104,12 @@ class Normalize(FusedFunction):
         if need_x and axes == (g.ndim - 1,) and paxes == tuple(range(g.ndim - 1)):
             fused = kernels.layer_norm_rows_backward(g, w.reshape(-1) if ctx.has_w else None, xhat, inv)
             if fused is not None:   # gx, gw and gb in one pass over the rows (numba)
+                gx, gw_all, gb_all = fused
+                return (gx, gw_all.reshape(ctx.pshape) if need_w else None,
+                        gb_all.reshape(ctx.pshape) if need_b else None, None, None, None)
+        if need_x and axes == _channel_axes(g.ndim) and paxes in (axes, ()):
+            fused = kernels.batch_norm_backward(g, xhat, inv, w.reshape(-1) if ctx.has_w else None)
+            if fused is not None:   # batch norm: gx, gw and gb in two passes (numba)
                 gx, gw_all, gb_all = fused
                 return (gx, gw_all.reshape(ctx.pshape) if need_w else None,
                         gb_all.reshape(ctx.pshape) if need_b else None, None, None, None)
@@ -163,8 +183,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                              f"{tuple(x.shape)}")
         xp = xp_of(x.data)
-        mu = x.data.mean(axis=axes, keepdims=True)
-        var = xp.var(x.data, axis=axes, keepdims=True)
+        fused = kernels.batch_norm_stats(x.data)          # one compiled pass each, or None
+        if fused is not None:
+            mu, var = (a.reshape(bshape) for a in fused)
+        else:
+            mu = x.data.mean(axis=axes, keepdims=True)
+            var = xp.var(x.data, axis=axes, keepdims=True)
         if training and running_mean is not None:
             # the moving-average rule: in place, so the module's buffers (and optimizers) see it
             m = momentum

@@ -27,7 +27,8 @@ import os
 import numpy as np
 
 __all__ = ["available", "enabled", "use", "gelu", "gelu_backward", "softmax_rows", "softmax_rows_backward",
-           "layer_norm_rows", "layer_norm_rows_backward", "adam_update", "sgd_momentum_update"]
+           "layer_norm_rows", "layer_norm_rows_backward", "batch_norm_stats", "batch_norm_apply",
+           "batch_norm_backward", "adam_update", "sgd_momentum_update"]
 
 _WANTED = os.environ.get("GRADUS_KERNELS", "").lower() != "numpy"
 _AVAILABLE = _WANTED and importlib.util.find_spec("numba") is not None
@@ -181,6 +182,72 @@ def layer_norm_rows_backward(g, w, xhat, inv):
     _nb.layer_norm_rows_backward(g.reshape(-1, n), w, xhat.reshape(-1, n), inv.reshape(-1),
                                  gx.reshape(-1, n), s1, s2, gw, gb)
     return gx, gw.astype(xhat.dtype), gb.astype(xhat.dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# batch norm (every axis but the channel axis 1)
+# ---------------------------------------------------------------------------------------------
+def _bn_view(a):
+    """``a`` (N, C, *) as the array a kernel loops over: ("cl", (rows, C)) when its memory is
+    channels-last (conv2d's channels-last output, or (N, C)), ("cf", (N, C, L)) when it is NCHW
+    C-contiguous; None otherwise (no copy is ever made for a kernel)."""
+    if a.ndim < 2 or type(a) is not np.ndarray:
+        return None
+    C = a.shape[1]
+    cl = np.moveaxis(a, 1, -1)
+    if cl.flags.c_contiguous:
+        return "cl", cl.reshape(-1, C)
+    if a.flags.c_contiguous:
+        return "cf", a.reshape(a.shape[0], C, -1)
+    return None
+
+
+def batch_norm_stats(x):
+    """(mean, biased var) per channel, each (C,) in x's dtype; None when not taken."""
+    v = _bn_view(x)
+    if v is None or not _take(v[1]):
+        return None
+    C = x.shape[1]
+    total, sq = np.zeros(C), np.zeros(C)
+    getattr(_nb, "batch_norm_stats_" + v[0])(v[1], total, sq)
+    return total.astype(x.dtype), (sq / (x.size // C)).astype(x.dtype)
+
+
+def batch_norm_apply(x, mu, inv, w, b):
+    """(y, xhat): xhat = (x - mu) inv, y = xhat w + b, in x's layout; mu, inv, w, b (C,) (w, b may be
+    None). None when not taken."""
+    v = _bn_view(x)
+    if v is None or not _take(v[1]):
+        return None
+    C = x.shape[1]
+    t = x.dtype
+    w = np.ones(C, dtype=t) if w is None else w.reshape(C)
+    b = np.zeros(C, dtype=t) if b is None else b.reshape(C)
+    if w.dtype != t or b.dtype != t:
+        return None
+    y, xhat = np.empty_like(x), np.empty_like(x)         # the same strides as x
+    yv, hv = _bn_view(y)[1], _bn_view(xhat)[1]
+    getattr(_nb, "batch_norm_apply_" + v[0])(v[1], mu.reshape(C).astype(t), inv.reshape(C).astype(t),
+                                            np.ascontiguousarray(w), np.ascontiguousarray(b), yv, hv)
+    return y, xhat
+
+
+def batch_norm_backward(g, xhat, inv, w):
+    """(gx, gw, gb) of batch norm from the output gradient g, xhat and inv (C,) (w (C,) or None);
+    None when not taken (g and xhat must share a layout)."""
+    vg, vh = _bn_view(g), _bn_view(xhat)
+    if vg is None or vh is None or vg[0] != vh[0] or g.shape != xhat.shape or not _take(vg[1], vh[1]):
+        return None
+    C, t = g.shape[1], g.dtype
+    n = g.size // C
+    gb, gw = np.zeros(C), np.zeros(C)
+    kind = vg[0]
+    getattr(_nb, "batch_norm_grad_sums_" + kind)(vg[1], vh[1], gb, gw)
+    k = inv.reshape(C).astype(np.float64) * (1.0 if w is None else w.reshape(C).astype(np.float64))
+    gx = np.empty_like(xhat)
+    getattr(_nb, "batch_norm_input_grad_" + kind)(vg[1], vh[1], k.astype(t), (gb / n).astype(t),
+                                                  (gw / n).astype(t), _bn_view(gx)[1])
+    return gx, gw.astype(t), gb.astype(t)
 
 
 # ---------------------------------------------------------------------------------------------

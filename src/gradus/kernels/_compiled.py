@@ -306,3 +306,122 @@ def sgd_momentum_update(p, g, buf, momentum, lr):
         b = buf[i] * momentum + g[i]
         buf[i] = b
         p[i] -= b * lr
+
+
+# ----------------------------------------------------------------------------------------------
+# batch norm over every axis but the channels, in the two memory layouts a conv net produces:
+# channels-last, a (rows, C) array (the channels the inner, contiguous axis: conv2d's channels-last
+# lowering, BatchNorm1d's (N, C)), and NCHW, an (N, C, L) array. Statistics summed in float64 into
+# (C,) arrays, then read back in x's dtype for the per-element loops (which then vectorise).
+# ----------------------------------------------------------------------------------------------
+@numba.njit(**_JIT_SUM)
+def batch_norm_stats_cl(x, total, sq):
+    """x (rows, C): total[c] = sum_r x; then, with total replaced by the mean, sq[c] = sum (x - mean)^2."""
+    rows, C = x.shape
+    for r in range(rows):
+        xr = x[r]
+        for c in range(C):
+            total[c] += xr[c]
+    for c in range(C):
+        total[c] /= rows
+    for r in range(rows):
+        xr = x[r]
+        for c in range(C):
+            d = xr[c] - total[c]
+            sq[c] += d * d
+
+
+@numba.njit(**_JIT_SUM)
+def batch_norm_stats_cf(x, total, sq):
+    """x (N, C, L): the same per channel c over (n, l)."""
+    N, C, L = x.shape
+    for n in range(N):
+        for c in range(C):
+            xr = x[n, c]
+            s = 0.0
+            for j in range(L):
+                s += xr[j]
+            total[c] += s
+    for c in range(C):
+        total[c] /= N * L
+    for n in range(N):
+        for c in range(C):
+            xr = x[n, c]
+            m = total[c]
+            s = 0.0
+            for j in range(L):
+                d = xr[j] - m
+                s += d * d
+            sq[c] += s
+
+
+@numba.njit(**_JIT)
+def batch_norm_apply_cl(x, mu, inv, w, b, y, xhat):
+    """xhat = (x - mu) inv, y = xhat w + b; x, y, xhat (rows, C), the rest (C,) in x's dtype."""
+    rows, C = x.shape
+    for r in range(rows):
+        xr, hr, yr = x[r], xhat[r], y[r]
+        for c in range(C):
+            h = (xr[c] - mu[c]) * inv[c]
+            hr[c] = h
+            yr[c] = h * w[c] + b[c]
+
+
+@numba.njit(**_JIT)
+def batch_norm_apply_cf(x, mu, inv, w, b, y, xhat):
+    N, C, L = x.shape
+    for n in range(N):
+        for c in range(C):
+            xr, hr, yr = x[n, c], xhat[n, c], y[n, c]
+            m, iv, wc, bc = mu[c], inv[c], w[c], b[c]
+            for j in range(L):
+                h = (xr[j] - m) * iv
+                hr[j] = h
+                yr[j] = h * wc + bc
+
+
+@numba.njit(**_JIT_SUM)
+def batch_norm_grad_sums_cl(g, xhat, gb, gw):
+    """gb[c] = sum g, gw[c] = sum g xhat (float64)."""
+    rows, C = g.shape
+    for r in range(rows):
+        gr, hr = g[r], xhat[r]
+        for c in range(C):
+            gb[c] += gr[c]
+            gw[c] += gr[c] * hr[c]
+
+
+@numba.njit(**_JIT_SUM)
+def batch_norm_grad_sums_cf(g, xhat, gb, gw):
+    N, C, L = g.shape
+    for n in range(N):
+        for c in range(C):
+            gr, hr = g[n, c], xhat[n, c]
+            a = 0.0
+            s = 0.0
+            for j in range(L):
+                a += gr[j]
+                s += gr[j] * hr[j]
+            gb[c] += a
+            gw[c] += s
+
+
+@numba.njit(**_JIT)
+def batch_norm_input_grad_cl(g, xhat, k, m1, m2, gx):
+    """gx = k (g - m1 - xhat m2) with k = w inv, m1 = mean(g), m2 = mean(g xhat), all (C,)."""
+    rows, C = g.shape
+    for r in range(rows):
+        gr, hr, out = g[r], xhat[r], gx[r]
+        for c in range(C):
+            out[c] = (gr[c] - m1[c] - hr[c] * m2[c]) * k[c]
+
+
+@numba.njit(**_JIT)
+def batch_norm_input_grad_cf(g, xhat, k, m1, m2, gx):
+    N, C, L = g.shape
+    for n in range(N):
+        for c in range(C):
+            gr, hr, out = g[n, c], xhat[n, c], gx[n, c]
+            a, s, kc = m1[c], m2[c], k[c]
+            for j in range(L):
+                out[j] = (gr[j] - a - hr[j] * s) * kc
