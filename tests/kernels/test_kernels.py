@@ -146,6 +146,32 @@ def test_batch_norm_both_paths(dtype, layout, affine):
     _close(*res, dtype, atol32=2e-5)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_norm_backward_with_a_gradient_in_the_other_layout(dtype):
+    """A channels-last xhat with an NCHW gradient (and the reverse): the kernel copies the gradient into
+    xhat's layout and gives the NumPy path's numbers."""
+    x = _bn_input("nchw", dtype)
+    for xl in (x, np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)):
+        g = _rand(*x.shape, dtype=dtype, seed=6)
+        g = g if xl.flags.c_contiguous is False else np.ascontiguousarray(g.transpose(0, 2, 3, 1)).transpose(
+            0, 3, 1, 2)
+        assert kernels._bn_view(g)[0] != kernels._bn_view(xl)[0]
+        xhat = (xl - xl.mean((0, 2, 3), keepdims=True)).astype(dtype)
+        inv = np.full((1, 6, 1, 1), 0.7, dtype=dtype)
+        w = _rand(6, dtype=dtype, seed=7)
+        with kernels.use("numba", min_size=0):
+            gx, gw, gb = kernels.batch_norm_backward(g, xhat, inv, w)
+        n = g.size // 6
+        ghat = g * w.reshape(1, 6, 1, 1)
+        ref = (ghat - ghat.mean((0, 2, 3), keepdims=True)
+               - xhat * (ghat * xhat).mean((0, 2, 3), keepdims=True)) * inv
+        tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(gx, ref, **tol)
+        np.testing.assert_allclose(gb, g.sum((0, 2, 3)), **tol)
+        np.testing.assert_allclose(gw, (g * xhat).sum((0, 2, 3)), **tol)
+        assert n == 4 * 5 * 7
+
+
 def test_batch_norm_kernels_are_taken_and_gradcheck():
     x = _bn_input("nchw", np.float64)
     assert kernels._bn_view(x)[0] == "cf" and kernels._bn_view(x[:, :, ::2])is None

@@ -235,8 +235,17 @@ def batch_norm_apply(x, mu, inv, w, b):
 def batch_norm_backward(g, xhat, inv, w):
     """(gx, gw, gb) of batch norm from the output gradient g, xhat and inv (C,) (w (C,) or None);
     None when not taken (g and xhat must share a layout)."""
-    vg, vh = _bn_view(g), _bn_view(xhat)
-    if vg is None or vh is None or vg[0] != vh[0] or g.shape != xhat.shape or not _take(vg[1], vh[1]):
+    vh = _bn_view(xhat)
+    if vh is None or g.shape != xhat.shape or type(g) is not np.ndarray:
+        return None
+    vg = _bn_view(g)
+    if vg is None or vg[0] != vh[0]:
+        # g in another layout than xhat (a residual sum of a channels-last and an NCHW branch):
+        # one copy into xhat's layout costs less than NumPy's passes
+        g2 = np.empty_like(xhat)
+        np.copyto(g2, g)
+        g, vg = g2, _bn_view(g2)
+    if not _take(vg[1], vh[1]):
         return None
     C, t = g.shape[1], g.dtype
     n = g.size // C
