@@ -381,6 +381,18 @@ CL_CASES = [  # (N, C, H, W, OC, kernel, stride, padding, dilation)
 ]
 
 
+def _cl_case(case, seed):
+    """Float64 x, W, b (requiring grad) of a CL_CASES entry, its stride/padding/dilation, the conv's
+    output y and a random output gradient gy."""
+    n, c, h, w, oc, k, s, p, d = case
+    inputs = SeededInputs(seed, np.float64)
+    x = inputs.tensor(n, c, h, w, requires_grad=True)
+    W = inputs.tensor((oc, c) + k, requires_grad=True)
+    b = inputs.tensor(oc, requires_grad=True)
+    y = F.conv2d(x, W, b, s, p, d)
+    return x, W, b, s, p, d, y, inputs.tensor(y.shape)
+
+
 def _conv_and_grads(x, W, b, s, p, d, gy):
     for t in (x, W, b):
         t.grad = None
@@ -391,13 +403,7 @@ def _conv_and_grads(x, W, b, s, p, d, gy):
 
 @pytest.mark.parametrize("case", CL_CASES)
 def test_channels_last_lowering_equals_the_loop_and_the_nchw_lowering(monkeypatch, case):
-    n, c, h, w, oc, k, s, p, d = case
-    inputs = SeededInputs(5, np.float64)
-    x = inputs.tensor(n, c, h, w, requires_grad=True)
-    W = inputs.tensor((oc, c) + k, requires_grad=True)
-    b = inputs.tensor(oc, requires_grad=True)
-    y = F.conv2d(x, W, b, s, p, d)
-    gy = inputs.tensor(y.shape)
+    x, W, b, s, p, d, y, gy = _cl_case(case, seed=5)
     cl = _conv_and_grads(x, W, b, s, p, d, gy)
     assert cl[0].data.strides[1] == 8 and cl[0].shape == y.shape       # channels-last strides
     monkeypatch.setattr(C, "CHUNK_BYTES", 1)                          # one image per chunk
@@ -415,14 +421,8 @@ def test_channels_last_lowering_equals_the_loop_and_the_nchw_lowering(monkeypatc
 @pytest.mark.parametrize("case", CL_CASES[:4])
 def test_channels_last_twins_agree(case):
     """The raw backward of the channels-last lowering equals its composed backward (create_graph)."""
-    n, c, h, w, oc, k, s, p, d = case
-    inputs = SeededInputs(6, np.float64)
-    x = inputs.tensor(n, c, h, w, requires_grad=True)
-    W = inputs.tensor((oc, c) + k, requires_grad=True)
-    b = inputs.tensor(oc, requires_grad=True)
-    y = F.conv2d(x, W, b, s, p, d)
+    x, W, b, s, p, d, y, gy = _cl_case(case, seed=6)
     assert "Conv2dChannelsLast" in repr(y.grad_fn)
-    gy = inputs.tensor(y.shape)
     raw = gradus.autograd.grad(y, (x, W, b), gy, retain_graph=True)
     composed = gradus.autograd.grad(y, (x, W, b), gy, create_graph=True)
     for a, bb in zip(raw, composed):
