@@ -291,7 +291,7 @@ for i in changed[:3]:
 # the attention model grows from +3.5 on the shortest to about +8 in the middle lengths: the
 # bottleneck, on real sentences. (Trained longer the attention model goes further: 27.13 after 12
 # epochs and 28.78 after 20 -- the recipe's own budget, which reaches its target of 28; the 7-epoch
-# runs above compare the two models at the same budget. All in RESULTS.md.) Beam search gave the attention model
-# about one BLEU over greedy (25.67 against 24.71) and the context model nothing (19.16 against
-# 19.34). Attention over the encoder states is the idea that the next page takes all the way: the
+# runs above compare the two models at the same budget. All in RESULTS.md.) Beam search gave the
+# attention model about one BLEU over greedy (25.67 against 24.71) and the context model nothing
+# (19.16 against 19.34). Attention over the encoder states is the idea that the next page takes all the way: the
 # Transformer drops the recurrence and keeps only attention.
