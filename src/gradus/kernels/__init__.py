@@ -236,7 +236,8 @@ def batch_norm_backward(g, xhat, inv, w):
     """(gx, gw, gb) of batch norm from the output gradient g, xhat and inv (C,) (w (C,) or None);
     None when not taken (g and xhat must share a layout)."""
     vh = _bn_view(xhat)
-    if vh is None or g.shape != xhat.shape or type(g) is not np.ndarray:
+    if vh is None or g.shape != xhat.shape or type(g) is not np.ndarray or g.dtype != xhat.dtype \
+            or not _take(vh[1]):
         return None
     vg = _bn_view(g)
     if vg is None or vg[0] != vh[0]:
