@@ -298,8 +298,10 @@ def _weight_rows(W):
 
 def _use_channels_last(x, W, groups) -> bool:
     """Whether conv2d takes the channels-last lowering: groups = 1 and at least 8 input channels (its
-    im2col copies runs of KW*C elements; with 1-3 channels the NCHW runs of OW pixels are longer), or
-    an input that already has channels-last strides. Measured per layer, see docs/performance.md."""
+    im2col copies runs of KW*C elements; with 1-6 channels the NCHW runs of OW pixels are longer:
+    measured slower for 1 -> 6, 3 -> 16 and 6 -> 16 channels, see docs/performance.md), or an input
+    that already has channels-last strides (not measured: it spares the NCHW lowering a transposing
+    read of the input)."""
     if groups != 1 or not CHANNELS_LAST:
         return False
     return x.shape[1] >= 8 or (x.ndim == 4 and x.shape[1] > 1 and x.strides[1] < x.strides[3])
