@@ -115,7 +115,7 @@ def _conv2d_backward_raw(ctx, gy):
     gx = gW = gb = None
     if need_b:
         gb = gy.sum(axis=(0, 2, 3))
-    kept = getattr(ctx, "keep_cols", False)
+    kept = ctx.keep_cols
     cols = ctx.cols if kept else scratch(COLS, (c, g.kh, g.kw, n, g.oh, g.ow), x.dtype, xp)
     if need_w:
         if not kept:

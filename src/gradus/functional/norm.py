@@ -174,7 +174,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ShapeError(f"batch_norm: {name} has shape {tuple(t.shape)} but the input has {C} channels "
                              f"(dim 1 of shape {tuple(x.shape)})")
     check_param_dtype("batch_norm", x, weight=weight, bias=bias, running_mean=running_mean)
-    axes = (0,) + tuple(range(2, x.ndim))
+    axes = _channel_axes(x.ndim)
     bshape = (1, C) + (1,) * (x.ndim - 2)
     use_batch = training or running_mean is None or running_var is None
     if use_batch:

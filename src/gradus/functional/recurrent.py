@@ -153,12 +153,13 @@ class GRUCellStep(FusedFunction):
 
 def _lstm_gate_consts(H, dtype, xp):
     """Per-gate constants of the fused LSTM layer, gate order [i, f, g, o], each (4H,) in ``dtype``:
-    the pre-activation scale (1/2 for the sigmoid gates, 1 for g), the post-tanh scale and shift
-    (sigmoid(x) = 0.5 tanh(x / 2) + 0.5; g = tanh(x)) and the indicator of the tanh gate."""
+    ``scale`` (1/2 for the sigmoid gates, 1 for g: both the pre-activation scale and the post-tanh
+    scale, as sigmoid(x) = 0.5 tanh(x / 2) + 0.5 and g = tanh(x)), the post-tanh ``shift`` (1/2, 0)
+    and the indicator of the tanh gate."""
     tanh_gate = xp.zeros(4 * H, dtype=dtype)
     tanh_gate[2 * H:3 * H] = 1
-    half = 0.5 * (1 - tanh_gate)                   # 0.5 on i, f, o; 0 on g
-    return half + tanh_gate, half + tanh_gate, half, tanh_gate
+    shift = 0.5 * (1 - tanh_gate)                  # 0.5 on i, f, o; 0 on g
+    return shift + tanh_gate, shift, tanh_gate
 
 
 class LSTMLayer(FusedFunction):
@@ -178,13 +179,14 @@ class LSTMLayer(FusedFunction):
         T, B, G = gi.shape
         H = G // 4
         order = range(T - 1, -1, -1) if reverse else range(T)
-        pre_scale, post_scale, post_shift, _ = _lstm_gate_consts(H, gi.dtype, xp)
+        scale, shift, _ = _lstm_gate_consts(H, gi.dtype, xp)
         # sigmoid(x) = 0.5 tanh(x / 2) + 0.5: with the i, f, o pre-activations halved up front (exact in
         # floating point), ONE tanh and one multiply-add per step activate all four gates
         acts = gi + b_hh if b_hh is not None else gi.copy()      # (T, B, 4H): pre-activations, then gates
-        acts *= pre_scale
-        w_s = w_hh.T * pre_scale                       # (H, 4H) contiguous: measured ~20% faster GEMM than
-        gh = xp.empty((B, G), dtype=gi.dtype)          # the transposed view of W_hh
+        acts *= scale
+        # (H, 4H) contiguous: the per-step GEMM measured ~20% faster than through W_hh's transposed view
+        w_s = w_hh.T * scale
+        gh = xp.empty((B, G), dtype=gi.dtype)
         ig = xp.empty((B, H), dtype=gi.dtype)
         tcs = xp.empty((T, B, H), dtype=gi.dtype)      # tanh(c_t)
         hs = xp.empty((T + 1, B, H), dtype=gi.dtype)   # states in processing order: hs[0] = h0
@@ -195,8 +197,8 @@ class LSTMLayer(FusedFunction):
             xp.matmul(hs[k], w_s, out=gh)
             a += gh
             xp.tanh(a, out=a)
-            a *= post_scale
-            a += post_shift                            # now [i, f, g, o]
+            a *= scale
+            a += shift                                 # now [i, f, g, o]
             c = cs[k + 1]
             xp.multiply(a[:, H:2 * H], cs[k], out=c)
             xp.multiply(a[:, :H], a[:, 2 * H:3 * H], out=ig)
@@ -217,7 +219,7 @@ class LSTMLayer(FusedFunction):
         T, B, G = acts.shape
         H = G // 4
         order = range(T - 1, -1, -1) if ctx.reverse else range(T)
-        tanh_gate = _lstm_gate_consts(H, acts.dtype, xp)[3]
+        tanh_gate = _lstm_gate_consts(H, acts.dtype, xp)[2]
         D = xp.empty_like(acts)                        # d(gate pre-activations) per time step
         tmp = xp.empty((B, G), dtype=acts.dtype)
         omt = xp.empty((B, H), dtype=acts.dtype)
