@@ -494,3 +494,38 @@ def test_kept_column_matrix_equals_the_recomputed_one_and_survives_retain_graph(
     for a, b in zip(grads[:2], grads[2:]):
         for u, v in zip(a, b):
             np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("groups, M, N, P", [
+    (1, 6, 25, 50176),    # LeNet-5's conv1: both sides <= 64, summed in slices
+    (1, 25, 6, 9000),     # the larger side first already; sliced, last slice partial
+    (1, 16, 150, 6400),   # LeNet-5's conv2: larger side 150, one product, transposed back
+    (3, 4, 9, 5000),      # groups: a batch of products
+    (1, 5, 7, 4096),      # P <= 2 * PIXEL_CHUNK: one product
+])
+def test_pixel_sum_product_equals_the_plain_product(groups, M, N, P):
+    from gradus.functional.window import pixel_sum_product
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((groups, M, P)), rng.standard_normal((groups, N, P))
+    out = pixel_sum_product(a, b)
+    assert out.shape == (groups, M, N) and out.flags.c_contiguous and out.dtype == np.float64
+    np.testing.assert_allclose(out, a @ b.transpose(0, 2, 1), rtol=1e-10, atol=1e-9)
+    out32 = pixel_sum_product(a.astype(np.float32), b.astype(np.float32))
+    assert out32.dtype == np.float32
+    np.testing.assert_allclose(out32, a @ b.transpose(0, 2, 1), rtol=1e-4, atol=1e-2)
+
+
+def test_weight_gradient_over_many_pixels_equals_its_definition():
+    """A 1 -> 6 channel 5x5 conv over 8 x 28 x 28 = 6,272 output pixels: its weight gradient is summed
+    in pixel slices (pixel_sum_product); it equals the gradient of the direct loop's sum."""
+    inputs = SeededInputs(3, np.float64)
+    x = inputs.array(8, 1, 32, 32)
+    W = inputs.array(6, 1, 5, 5)
+    gy = inputs.array(8, 6, 28, 28)
+    Wt = t64(W)
+    F.conv2d(t64(x, False), Wt).backward(gradus.tensor(gy))
+    # dL/dW[o, 0, u, v] = sum_{n, i, j} gy[n, o, i, j] x[n, 0, i + u, j + v]
+    ref = np.stack([np.stack([np.einsum("nij,nij->", gy[:, o], x[:, 0, u:u + 28, v:v + 28])
+                              for u in range(5) for v in range(5)]) for o in range(6)]).reshape(6, 1, 5, 5)
+    np.testing.assert_allclose(Wt.grad.numpy(), ref, rtol=1e-11, atol=1e-11)

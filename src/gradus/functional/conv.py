@@ -49,6 +49,7 @@ from .window import (
     make_geom,
     ntuple,
     pair,
+    pixel_sum_product,
     release_workspace,  # noqa: F401  (kept importable from here: F.conv.release_workspace())
     scratch,
 )
@@ -120,8 +121,7 @@ def _conv2d_backward_raw(ctx, gy):
     if need_w:
         if not kept:
             im2col_array(x, g, out=cols)   # recomputed: cheaper than keeping a large one
-        gW = xp.matmul(gy2.reshape(groups, ocg, P), cols.reshape(groups, ckk, P).transpose(0, 2, 1))
-        gW = gW.reshape(W.shape)
+        gW = pixel_sum_product(gy2.reshape(groups, ocg, P), cols.reshape(groups, ckk, P)).reshape(W.shape)
     if need_x:
         # the correlation of the padded gy builds an (OC*KK, N*H*W) column matrix, col2im a (C*KK,
         # N*OH*OW) one: take the smaller (LeNet-5's conv2, 6 -> 16 channels: 2.6x fewer bytes by col2im)
@@ -366,7 +366,7 @@ def _conv_transpose2d_backward_raw(ctx, gy):
     if need_w:
         x2 = scratch(GEMM_IN, (ic, n, L), x.dtype, xp)
         xp.copyto(x2, x.reshape(n, ic, L).transpose(1, 0, 2))
-        gW = xp.matmul(x2.reshape(groups, icg, P), gcols.transpose(0, 2, 1)).reshape(W.shape)
+        gW = pixel_sum_product(x2.reshape(groups, icg, P), gcols).reshape(W.shape)
     return gx, gW, gb, None, None
 
 

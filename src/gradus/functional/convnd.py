@@ -53,6 +53,7 @@ from .window import (
     make_geom_nd,
     nc_swap_copy,
     ntuple,
+    pixel_sum_product,
     scratch,
 )
 
@@ -112,8 +113,7 @@ class ConvNd(FusedFunction):
         cols = scratch(COLS, (c,) + g.k + (n,) + g.out, x.dtype, xp)
         if need_w:
             im2col_nd_array(x, g, out=cols)   # recomputed: cheaper than keeping it (see window.py)
-            gW = xp.matmul(gy2.reshape(groups, ocg, P), cols.reshape(groups, ckk, P).transpose(0, 2, 1))
-            gW = gW.reshape(W.shape)
+            gW = pixel_sum_product(gy2.reshape(groups, ocg, P), cols.reshape(groups, ckk, P)).reshape(W.shape)
         if need_x:
             if transposed_geom_nd(g) is not None:
                 gx = _input_grad_stride1(gy2, W, g, groups, n, c)
@@ -224,7 +224,7 @@ class ConvTransposeNd(FusedFunction):
         if need_w:
             x2 = scratch(GEMM_IN, (ic, n, L), x.dtype, xp)
             xp.copyto(x2, x.reshape(n, ic, L).transpose(1, 0, 2))
-            gW = xp.matmul(x2.reshape(groups, icg, P), gcols.transpose(0, 2, 1)).reshape(W.shape)
+            gW = pixel_sum_product(x2.reshape(groups, icg, P), gcols).reshape(W.shape)
         return gx, gW, gb, None, None
 
     @staticmethod
