@@ -372,12 +372,20 @@ def build(wid: str, framework: str):
 # ---------------------------------------------------------------------------------------------
 # the worker: one timing, one process
 # ---------------------------------------------------------------------------------------------
-def time_steps(step, budget: float = 3.0, max_steps: int = 50) -> float:
-    """Seconds per step: 2 warm-up steps, then as many as fill ~``budget`` seconds (3 to 50)."""
-    t0 = time.perf_counter()
-    for _ in range(2):
+def time_steps(step, budget: float = 3.0, max_steps: int = 50, warmup: int = 2, probe: int = 3) -> float:
+    """Seconds per step: ``warmup`` steps, ``probe`` steps that estimate the steady step time, then
+    as many steps as fill ~``budget`` seconds (3 to ``max_steps``), timed.
+
+    Why the probe: the first steps pay one-time costs (gradus imports numba and loads its compiled
+    kernels on the first kernel call, ~0.5 s; both frameworks allocate their buffers). Estimated from
+    them, LeNet-5's step looked like 258 ms instead of 8 ms, so only 11 steps were timed, the first of
+    them still warming up."""
+    for _ in range(warmup):
         step()
-    per = (time.perf_counter() - t0) / 2
+    t0 = time.perf_counter()
+    for _ in range(probe):
+        step()
+    per = (time.perf_counter() - t0) / probe
     n = int(min(max(budget / max(per, 1e-9), 3), max_steps))
     t0 = time.perf_counter()
     for _ in range(n):

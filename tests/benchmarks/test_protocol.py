@@ -153,3 +153,18 @@ def test_unknown_workload_is_a_clear_error():
                          text=True, timeout=60)
     assert out.returncode == 2 and "unknown workload 'Z'" in out.stderr
     assert np.isfinite(workloads.forward_flops("D"))
+
+
+def test_time_steps_sizes_the_timed_run_from_steady_steps_not_the_first_ones():
+    """A first step that pays a one-time cost (an import, a JIT) must not shrink the timed run."""
+    import time
+
+    calls = []
+
+    def step():
+        calls.append(None)
+        time.sleep(0.2 if len(calls) == 2 else 0.001)   # the second step is the slow, one-time one
+
+    seconds = workloads.time_steps(step, budget=0.05, max_steps=40)
+    assert len(calls) == 2 + 3 + 40          # warm-up, probe, then the full max_steps
+    assert seconds < 0.01
