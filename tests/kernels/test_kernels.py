@@ -277,3 +277,87 @@ def test_small_arrays_keep_numpy_and_switches_restore():
     with pytest.raises(ValueError, match="kernels.use"):
         with kernels.use("cuda"):
             pass
+
+
+# ---------------------------------------------------------------------------------------------
+# LSTM time steps
+# ---------------------------------------------------------------------------------------------
+def test_tanh32_against_numpy_and_at_the_edges():
+    kernels._load()
+    from gradus.kernels._compiled import tanh32
+
+    xs = np.concatenate([np.linspace(-12, 12, 48_001), np.geomspace(1e-30, 1e-2, 200), [0.0, -0.0]])
+    xs = np.concatenate([xs, -xs]).astype(np.float32)
+    got = np.array([tanh32(x) for x in xs])
+    np.testing.assert_allclose(got, np.tanh(xs), rtol=2e-6, atol=3e-7)
+    assert tanh32(np.float32(np.inf)) == 1 and tanh32(np.float32(-np.inf)) == -1
+    assert np.isnan(tanh32(np.float32(np.nan)))
+
+
+def _lstm_step_numpy(a, gh, scale, shift, c_prev):
+    """The NumPy gate math of LSTMLayer.forward for one step (a: halved pre-activations)."""
+    H = c_prev.shape[-1]
+    a = np.tanh(a + gh) * scale + shift
+    c = a[:, H:2 * H] * c_prev + a[:, :H] * a[:, 2 * H:3 * H]
+    tc = np.tanh(c)
+    return a, c, tc, a[:, 3 * H:] * tc
+
+
+def test_lstm_step_kernels_against_the_numpy_formulas():
+    kernels._load()
+    from gradus.functional.recurrent import _lstm_gate_consts
+    from gradus.kernels import _compiled as nb
+
+    B, H = 5, 12
+    scale, shift, tanh_gate = _lstm_gate_consts(H, np.float32, np)
+    a0, gh = _rand(B, 4 * H, seed=1, scale=3.0) * scale, _rand(B, 4 * H, seed=2)
+    c_prev = _rand(B, H, seed=3)
+    a = a0.copy()
+    c, tc, h = (np.empty((B, H), np.float32) for _ in range(3))
+    nb.lstm_step_forward(a, gh, scale, shift, c_prev, c, tc, h)
+    for got, want in zip((a, c, tc, h), _lstm_step_numpy(a0, gh, scale, shift, c_prev)):
+        np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-6)
+    # backward: the NumPy order of operations, so the same bits
+    dh, g_out, dc = _rand(B, H, seed=4), _rand(B, H, seed=5), _rand(B, H, seed=6)
+    d, dc_k = np.empty((B, 4 * H), np.float32), dc.copy()
+    nb.lstm_step_backward(a, tc, c_prev, dh, g_out, dc_k, d)
+    i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+    dhs = dh + g_out
+    gc = dhs * o * (1 - tc * tc) + dc
+    want = np.concatenate([gc * g, gc * c_prev, gc * i, dhs * tc], -1) * (1 - a) * (a + tanh_gate)
+    np.testing.assert_array_equal(d, want)
+    np.testing.assert_array_equal(dc_k, gc * f)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_lstm_both_paths(bidirectional):
+    """nn.LSTM in float32 through the compiled steps and through NumPy: outputs, final states and every
+    gradient agree (the kernels' tanh differs from NumPy's by float32 rounding)."""
+    x = _rand(7, 3, 6, seed=7)
+
+    def run():
+        gradus.manual_seed(0)
+        lstm = nn.LSTM(6, 16, num_layers=2, bidirectional=bidirectional)
+        xt = gradus.tensor(x, requires_grad=True)
+        out, (h, c) = lstm(xt)
+        r = np.random.default_rng(1).standard_normal(out.shape).astype(np.float32)
+        ((out * gradus.tensor(r)).sum() + h.sum() * 0.5 + c.sum() * 0.25).backward()
+        return [out.data, h.data, c.data, xt.grad.data] + [p.grad.data for p in lstm.parameters()]
+
+    a, b = _both(run)
+    assert len(a) == len(b) and all(u.dtype == np.float32 for u in a)
+    for u, v in zip(a, b):
+        np.testing.assert_allclose(u, v, rtol=1e-4, atol=2e-6)
+
+
+def test_lstm_steps_are_taken_only_where_they_apply():
+    T, B, H = 4, 2, 8
+    f32 = [np.zeros((T, B, 4 * H), np.float32), np.zeros((B, 4 * H), np.float32)]
+    with kernels.use("numba", min_size=0):
+        assert kernels.lstm_steps(*f32) is not None
+        assert kernels.lstm_steps(*(a.astype(np.float64) for a in f32)) is None   # float32 only
+        assert kernels.lstm_steps(f32[0], f32[1][:, ::2]) is None                # not C-contiguous
+    with kernels.use("numba"):
+        assert kernels.lstm_steps(*f32) is None                                  # a step below min_size
+    with kernels.use("numpy", min_size=0):
+        assert kernels.lstm_steps(*f32) is None

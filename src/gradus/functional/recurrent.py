@@ -20,7 +20,7 @@ GRU (gates r, z, n; note the reset gate multiplies the *projected* hidden state,
 """
 from __future__ import annotations
 
-from .. import backend
+from .. import backend, kernels
 from ..autograd.function import FusedFunction
 from ..errors import ShapeError
 from ..ops import elementwise as ew
@@ -192,9 +192,13 @@ class LSTMLayer(FusedFunction):
         hs = xp.empty((T + 1, B, H), dtype=gi.dtype)   # states in processing order: hs[0] = h0
         cs = xp.empty((T + 1, B, H), dtype=gi.dtype)
         hs[0], cs[0] = h0, c0
+        compiled = kernels.lstm_steps(acts, gh, scale, shift, cs, tcs, hs)
         for k, t in enumerate(order):
             a = acts[t]
             xp.matmul(hs[k], w_s, out=gh)
+            if compiled is not None:                   # the gate math below in one compiled pass
+                compiled[0](a, gh, scale, shift, cs[k], cs[k + 1], tcs[t], hs[k + 1])
+                continue
             a += gh
             xp.tanh(a, out=a)
             a *= scale
@@ -224,8 +228,16 @@ class LSTMLayer(FusedFunction):
         tmp = xp.empty((B, G), dtype=acts.dtype)
         omt = xp.empty((B, H), dtype=acts.dtype)
         dh, dc = g_h.copy(), g_c.copy()
+        compiled = kernels.lstm_steps(acts, tcs, cs, dh, dc, D)
+        if compiled is not None:
+            g_out = xp.ascontiguousarray(g_out)        # e.g. the zeros of a loss on the last step only
+            compiled = compiled if g_out.dtype == acts.dtype else None
         for k in range(T - 1, -1, -1):
             t = order[k]
+            if compiled is not None:                   # the gate math below in one compiled pass
+                compiled[1](acts[t], tcs[t], cs[k], dh, g_out[t], dc, D[t])
+                xp.matmul(D[t], w_hh, out=dh)
+                continue
             dh += g_out[t]
             a, tc = acts[t], tcs[t]
             i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]

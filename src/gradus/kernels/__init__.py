@@ -28,7 +28,7 @@ import numpy as np
 
 __all__ = ["available", "enabled", "use", "gelu", "gelu_backward", "softmax_rows", "softmax_rows_backward",
            "layer_norm_rows", "layer_norm_rows_backward", "batch_norm_stats", "batch_norm_apply",
-           "batch_norm_backward", "adam_update", "sgd_momentum_update"]
+           "batch_norm_backward", "adam_update", "sgd_momentum_update", "lstm_steps"]
 
 _WANTED = os.environ.get("GRADUS_KERNELS", "").lower() != "numpy"
 _AVAILABLE = _WANTED and importlib.util.find_spec("numba") is not None
@@ -280,3 +280,22 @@ def sgd_momentum_update(p, g, buf, momentum, lr) -> bool:
     t = p.dtype.type
     _nb.sgd_momentum_update(p.reshape(-1), g.reshape(-1), buf.reshape(-1), t(momentum), t(lr))
     return True
+
+
+# ---------------------------------------------------------------------------------------------
+# LSTM time steps (functional.recurrent.LSTMLayer)
+# ---------------------------------------------------------------------------------------------
+def lstm_steps(*arrays):
+    """The compiled step functions ``(forward, backward)`` of an LSTM layer (``_compiled``'s
+    ``lstm_step_forward`` / ``lstm_step_backward``) when they apply to these arrays -- numba on,
+    float32 (the kernels' tanh is a float32 formula; float64 keeps NumPy's), C-contiguous, the gate
+    array ``arrays[0]`` (T, B, 4H) at least ``min_size`` elements per step -- else None. Decided once
+    per layer call: the per-step slices of C-contiguous (T, ...) arrays are C-contiguous too."""
+    first = arrays[0]
+    if type(first) is not np.ndarray or first.dtype != np.float32 or first.ndim != 3:
+        return None
+    if not _state["on"] or first[0].size < _state["min_size"]:
+        return None
+    if not _take(*arrays):
+        return None
+    return _nb.lstm_step_forward, _nb.lstm_step_backward

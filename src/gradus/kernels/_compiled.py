@@ -106,6 +106,26 @@ def erf32(a):
     return p / q
 
 
+# float32 tanh: the rational (odd degree 13 / even degree 6) approximation Eigen uses for float, on
+# [-7.905, 7.905] (beyond it float32 tanh is +-1 to the last bit); max abs error 2.4e-7 against
+# NumPy's tanh, no libm call (so loops vectorise).
+TA1, TA3, TA5, TA7, TA9, TA11, TA13 = (_f32(c) for c in (
+    4.89352455891786e-03, 6.37261928875436e-04, 1.48572235717979e-05, 5.12229709037114e-08,
+    -8.60467152213735e-11, 2.00018790482477e-13, -2.76076847742355e-16))
+TB0, TB2, TB4, TB6 = (_f32(c) for c in (
+    4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04, 1.19825839466702e-06))
+_TANH_CLAMP = _f32(7.90531110763549805)
+
+
+@numba.njit(inline="always")
+def tanh32(a):
+    v = min(max(a, -_TANH_CLAMP), _TANH_CLAMP)
+    z = v * v
+    p = ((((((TA13 * z + TA11) * z + TA9) * z + TA7) * z + TA5) * z + TA3) * z + TA1) * v
+    q = ((TB6 * z + TB4) * z + TB2) * z + TB0
+    return a if a != a else p / q
+
+
 def erf(a):
     """erf in a's own precision: ``erf32`` for float32, libm's for float64 (chosen while compiling)."""
     raise NotImplementedError("numba-only")
@@ -425,3 +445,51 @@ def batch_norm_input_grad_cf(g, xhat, k, m1, m2, gx):
             a, s, kc = m1[c], m2[c], k[c]
             for j in range(L):
                 out[j] = (gr[j] - a - hr[j] * s) * kc
+
+
+# ----------------------------------------------------------------------------------------------
+# one LSTM time step of functional.recurrent.LSTMLayer (float32 only): the gate math of one step,
+# one pass instead of ~9 (forward) and ~15 (backward) NumPy calls on (B, 4H) and (B, H) arrays.
+# Gate order [i, f, g, o]; ``a`` holds the pre-activations with i, f, o halved (LSTMLayer), so ONE
+# tanh activates all four: gate = tanh(a) * scale + shift.
+# ----------------------------------------------------------------------------------------------
+@numba.njit(**_JIT)
+def lstm_step_forward(a, gh, scale, shift, c_prev, c, tc, h):
+    """a (B, 4H) += gh, activated in place; c = f c_prev + i g, tc = tanh(c), h = o tc (B, H)."""
+    B, G = a.shape
+    H = G // 4
+    for b in range(B):
+        ar = a[b]
+        gr = gh[b]
+        for j in range(G):
+            ar[j] = tanh32(ar[j] + gr[j]) * scale[j] + shift[j]
+        cp, cr, tr, hr = c_prev[b], c[b], tc[b], h[b]
+        for j in range(H):
+            v = ar[H + j] * cp[j] + ar[j] * ar[2 * H + j]
+            cr[j] = v
+            t = tanh32(v)
+            tr[j] = t
+            hr[j] = ar[3 * H + j] * t
+
+
+@numba.njit(**_JIT)
+def lstm_step_backward(a, tc, c_prev, dh, g_out, dc, d):
+    """From dL/dh_t = dh + g_out and dL/dc_t (carried in ``dc``): d (B, 4H) = dL/d(pre-activations)
+    of [i, f, g, o], and dc = dL/dc_{t-1} in place. The NumPy twin's order of operations (the same
+    bits): gc = (dh o)(1 - tc^2) + dc; d = [gc g, gc c_prev, gc i, dh tc] (1 - a)(a + [0, 0, 1, 0])."""
+    B, G = a.shape
+    H = G // 4
+    one = _f32(1.0)
+    for b in range(B):
+        ar, dr = a[b], d[b]
+        tr, cp, hr, gor, cr = tc[b], c_prev[b], dh[b], g_out[b], dc[b]
+        for j in range(H):
+            i, f, g, o = ar[j], ar[H + j], ar[2 * H + j], ar[3 * H + j]
+            dhj = hr[j] + gor[j]
+            t = tr[j]
+            gc = dhj * o * (one - t * t) + cr[j]
+            dr[j] = gc * g * (one - i) * i
+            dr[H + j] = gc * cp[j] * (one - f) * f
+            dr[2 * H + j] = gc * i * (one - g) * (g + one)
+            dr[3 * H + j] = dhj * t * (one - o) * o
+            cr[j] = gc * f
