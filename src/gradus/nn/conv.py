@@ -30,12 +30,12 @@ import numpy as np
 
 from .. import backend
 from .. import dtypes as _dt
-from ..validation import check_int
 from ..errors import ShapeError
 from ..functional import conv as Fc
 from ..functional import convnd as Fn
 from ..functional import patches as Fu
 from ..tensor import Tensor
+from ..validation import check_int
 from . import init
 from .module import Module, Parameter
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
-from ..validation import check_int
 from ..functional.embedding import embedding
 from ..tensor import Tensor
+from ..validation import check_int
 from . import init
 from .module import Module, Parameter
 

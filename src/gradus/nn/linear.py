@@ -16,10 +16,10 @@ import numpy as np
 
 from .. import backend
 from .. import dtypes as _dt
-from ..validation import check_int
 from ..functional.linear import bilinear, linear
 from ..ops.movement import flatten, unflatten
 from ..tensor import Tensor
+from ..validation import check_int
 from . import init
 from .module import Module, Parameter
 

@@ -22,10 +22,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
-from ..validation import check_int, check_number
 from ..errors import DTypeError
 from ..functional.norm import batch_norm, group_norm, instance_norm, layer_norm, local_response_norm
 from ..tensor import Tensor
+from ..validation import check_int, check_number
 from . import init
 from .module import Module, Parameter
 

@@ -13,10 +13,10 @@ Arguments, defaults (``stride=None`` means ``stride=kernel_size``) and reprs are
 """
 from __future__ import annotations
 
-from ..validation import check_int
 from ..functional import pooling as Fp
 from ..functional import poolnd as Fn
 from ..functional import unpool as Fu
+from ..validation import check_int
 from .module import Module
 
 
