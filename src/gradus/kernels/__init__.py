@@ -1,7 +1,8 @@
 """Optional compiled kernels for the hot elementwise chains (numba), with NumPy as the fallback.
 
 The ops keep their NumPy code; where a chain of NumPy passes is hot (GELU, the attention softmax,
-layer norm, the Adam and SGD-momentum updates) they first offer the work to a kernel here::
+layer norm, batch norm, an LSTM step's gate math, the Adam and SGD-momentum updates) they first
+offer the work to a kernel here::
 
     y = kernels.gelu(x, approximate)          # None: not taken, run the NumPy code
     if y is None:
@@ -292,10 +293,7 @@ def lstm_steps(*arrays):
     array ``arrays[0]`` (T, B, 4H) at least ``min_size`` elements per step -- else None. Decided once
     per layer call: the per-step slices of C-contiguous (T, ...) arrays are C-contiguous too."""
     first = arrays[0]
-    if type(first) is not np.ndarray or first.dtype != np.float32 or first.ndim != 3:
-        return None
-    if not _state["on"] or first[0].size < _state["min_size"]:
-        return None
-    if not _take(*arrays):
+    if type(first) is not np.ndarray or first.dtype != np.float32 or first.ndim != 3 \
+            or first[0].size < _state["min_size"] or not _take(*arrays):
         return None
     return _nb.lstm_step_forward, _nb.lstm_step_backward
