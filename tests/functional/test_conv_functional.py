@@ -370,6 +370,62 @@ def test_stride1_input_gradient_paths_agree(monkeypatch, k, p, d, groups):
     np.testing.assert_allclose(fast.numpy(), general.numpy(), rtol=1e-12, atol=1e-12)
 
 
+def _pair(v):
+    return tuple(v) if isinstance(v, tuple) else (v, v)
+
+
+@pytest.mark.parametrize("k,p,d", [(5, 0, 1), (3, 1, 1), ((3, 2), (2, 0), (1, 2)), (1, 0, 1), (4, (1, 2), 1)])
+def test_flat_col2im_equals_col2im(k, p, d):
+    """col2im over the padded grid (stride 1, the columns a GEMM of the zero-extended gy) gives the
+    bits of the per-tap col2im, for padding, dilation and rectangular kernels."""
+    from gradus.functional.window import col2im_array, col2im_flat_array, make_geom, padded_grid_array
+
+    kk, pp, dd = (_pair(v) for v in (k, p, d))
+    inputs = SeededInputs(5, np.float64)
+    n, c, h, w, oc = 3, 2, 9, 8, 4
+    g = make_geom(h, w, kk, (1, 1), dd, (pp[0], pp[0], pp[1], pp[1]))
+    gy, W = inputs.array(n, oc, g.oh, g.ow), inputs.array(oc, c * kk[0] * kk[1])
+    for dtype in (np.float64, np.float32):
+        a, Wt = gy.astype(dtype).transpose(1, 0, 2, 3), W.astype(dtype).T          # (OC, N, OH, OW)
+        ref = col2im_array(Wt @ np.ascontiguousarray(a).reshape(oc, -1), g, n, c)
+        grid = padded_grid_array(a, g)
+        assert grid.shape == (oc, n * (h + 2 * pp[0]) * (w + 2 * pp[1]))
+        out = col2im_flat_array(Wt @ grid, g, n, c)
+        assert out.shape == (n, c, h, w) and out.dtype == dtype and out.flags.c_contiguous
+        np.testing.assert_array_equal(out, ref)
+
+
+@pytest.mark.parametrize("case", [  # (N, C, H, W, OC, kernel, padding, dilation, groups)
+    (2, 1, 12, 12, 6, 5, 0, 1, 1),       # LeNet-5's conv1 in miniature
+    (2, 6, 9, 8, 4, 3, 1, 1, 2),         # groups
+    (1, 3, 7, 9, 5, (2, 3), (1, 0), (2, 1), 1),
+])
+def test_stride1_conv_gradients_and_transposed_conv_with_and_without_the_flat_col2im(monkeypatch, case):
+    """The NCHW Conv2d's input gradient and ConvTranspose2d's stride-1 forward take the flat col2im;
+    switched off they take the per-tap one: the same values, and gradcheck holds on both."""
+    n, c, h, w, oc, k, p, d, groups = case
+    inputs = SeededInputs(8, np.float64)
+    kk = _pair(k)
+    x = inputs.tensor(n, c, h, w, requires_grad=True)
+    W = inputs.tensor((oc, c // groups) + kk, requires_grad=True)
+    xt = inputs.tensor(n, oc, h, w, requires_grad=True)           # conv_transpose2d: oc -> c channels
+    gy = inputs.tensor(F.conv2d(x, W, None, 1, p, d, groups).shape)
+
+    def run():
+        (gx,) = gradus.autograd.grad(F.conv2d(x, W, None, 1, p, d, groups), x, gy)
+        return gx.numpy(), F.conv_transpose2d(xt, W, None, 1, p, 0, groups, d).numpy()
+
+    assert C.FLAT_COL2IM
+    flat = run()
+    monkeypatch.setattr(C, "FLAT_COL2IM", False)
+    per_tap = run()
+    for a, b in zip(flat, per_tap):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    monkeypatch.setattr(C, "FLAT_COL2IM", True)
+    assert gradcheck(lambda a, b: F.conv2d(a, b, None, 1, p, d, groups), (x, W))
+    assert gradcheck(lambda a, b: F.conv_transpose2d(a, b, None, 1, p, 0, groups, d), (xt, W))
+
+
 # -- the channels-last lowering (groups 1, >= 8 input channels or a channels-last input) ----------
 CL_CASES = [  # (N, C, H, W, OC, kernel, stride, padding, dilation)
     (2, 8, 7, 6, 5, (3, 3), (1, 1), (1, 1), (1, 1)),

@@ -361,3 +361,42 @@ def test_lstm_steps_are_taken_only_where_they_apply():
         assert kernels.lstm_steps(*f32) is None                                  # a step below min_size
     with kernels.use("numpy", min_size=0):
         assert kernels.lstm_steps(*f32) is None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1),
+                                dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2)),
+                                dict(kernel_size=3, stride=2, ceil_mode=True),
+                                dict(kernel_size=12, stride=1)])
+def test_max_pool2d_backward_both_paths(dtype, kw):
+    """The compiled scatter equals ScatterFlat's (non-overlapping and overlapping windows, padding,
+    dilation, ceil_mode, an int32 arg-max for windows of > 127 taps), and is what a plain backward takes."""
+    x = _rand(2, 3, 13, 12, dtype=dtype, seed=4)
+    a, b = _both(lambda: _grads(lambda t: F.max_pool2d(t, **kw), x))
+    # non-overlapping windows: the same bits; overlapping ones sum in float64 on NumPy's path (bincount)
+    _close(a, b, dtype)
+    calls = []
+    real = kernels._nb.max_pool2d_backward
+    spy = lambda *args: calls.append(1) or real(*args)  # noqa: E731
+    sep = np.random.default_rng(1).permutation(x.size).reshape(x.shape) * 0.01    # no near-ties
+    with kernels.use("numba", min_size=0):
+        kernels._nb.max_pool2d_backward = spy
+        try:
+            assert gradcheck(lambda s: F.max_pool2d(s, **kw), (gradus.tensor(sep, requires_grad=True),))
+        finally:
+            kernels._nb.max_pool2d_backward = real
+    assert calls
+
+
+def test_max_pool2d_backward_kernel_applies_only_to_numpy_floats():
+    from gradus.functional.window import make_geom
+
+    g = make_geom(4, 4, (2, 2), (2, 2), (1, 1), (0, 0, 0, 0))
+    gy, arg = np.ones((1, 1, 2, 2), np.float32), np.zeros((1, 1, 2, 2), np.int8)
+    with kernels.use("numba", min_size=0):
+        gx = kernels.max_pool2d_backward(gy, arg, g, (1, 1, 4, 4))
+        assert gx.dtype == np.float32 and gx.sum() == 4 and gx[0, 0, ::2, ::2].sum() == 4
+        assert kernels.max_pool2d_backward(gy[..., ::2], arg[..., ::2], g, (1, 1, 4, 4)) is None
+        assert kernels.max_pool2d_backward(gy.astype(np.int32), arg, g, (1, 1, 4, 4)) is None
+    with kernels.use("numpy", min_size=0):
+        assert kernels.max_pool2d_backward(gy, arg, g, (1, 1, 4, 4)) is None

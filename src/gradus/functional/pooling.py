@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend
-from ..autograd.function import Function
+from .. import backend, kernels
+from ..autograd.function import Function, FusedFunction
 from ..autograd.grad_mode import state as _grad_state
 from ..errors import DTypeError, ShapeError
 from ..ops.matmul import matmul
@@ -54,6 +54,19 @@ class TakeFlat(Function):
         return ScatterFlat.apply(gy, ctx.idx, ctx.shape, ctx.unique), None, None
 
 
+def scatter_flat_array(x, idx, shape, unique: bool):
+    """y = zeros(shape) with y.flat[idx] += x, on arrays (``unique``: no index repeats)."""
+    xp = xp_of(x)
+    size = int(np.prod(shape))
+    if unique:  # no index repeats: a plain assignment, much faster than an accumulation
+        y = xp.zeros(size, dtype=x.dtype)
+        y[idx.reshape(-1)] = x.reshape(-1)
+    else:
+        y = xp.bincount(idx.reshape(-1), weights=x.reshape(-1), minlength=size)
+        y = y.astype(x.dtype, copy=False)
+    return y.reshape(shape)
+
+
 class ScatterFlat(Function):
     """y = zeros(shape) with y.flat[idx] += x (repeated indices accumulate unless ``unique``);
     gx = TakeFlat(gy, idx)."""
@@ -62,15 +75,7 @@ class ScatterFlat(Function):
     def forward(ctx, x, idx, shape, unique):
         ctx.save_raw(idx=idx)
         ctx.unique = unique
-        xp = xp_of(x)
-        size = int(np.prod(shape))
-        if unique:  # no index repeats: a plain assignment, much faster than an accumulation
-            y = xp.zeros(size, dtype=x.dtype)
-            y[idx.reshape(-1)] = x.reshape(-1)
-        else:
-            y = xp.bincount(idx.reshape(-1), weights=x.reshape(-1), minlength=size)
-            y = y.astype(x.dtype, copy=False)
-        return y.reshape(shape)
+        return scatter_flat_array(x, idx, shape, unique)
 
     @staticmethod
     def backward(ctx, gy):
@@ -197,9 +202,10 @@ def plane_indices(arg, g: Geom, w: int):
     return xp.asarray(base) + xp.asarray(table)[arg]
 
 
-class MaxPool2d(Function):
-    """y = max over each window; gx = gy scattered to each window's arg-max (``ScatterFlat``, whose
-    backward is the gather ``TakeFlat``: max pooling is differentiable to any order)."""
+class MaxPool2d(FusedFunction):
+    """y = max over each window; gx = gy scattered to each window's arg-max. Composed: the scatter is
+    ``ScatterFlat``, whose backward is the gather ``TakeFlat`` (max pooling is differentiable to any
+    order); raw: one compiled pass (``kernels.max_pool2d_backward``) or ``ScatterFlat``'s array code."""
 
     @staticmethod
     def forward(ctx, x, g):
@@ -209,11 +215,25 @@ class MaxPool2d(Function):
         return y
 
     @staticmethod
-    def backward(ctx, gy):
+    def _flat_index(ctx):
+        """(flat int64 index into gx of each window's arg-max, whether no two windows overlap)."""
         g, (n, c, h, w) = ctx.g, ctx.shape
         xp = xp_of(ctx.arg)
         idx = plane_indices(ctx.arg, g, w) + (xp.arange(n * c, dtype=np.int64) * (h * w)).reshape(n, c, 1, 1)
         unique = g.sh >= g.dh * (g.kh - 1) + 1 and g.sw >= g.dw * (g.kw - 1) + 1  # windows never overlap
+        return idx, unique
+
+    @staticmethod
+    def backward_raw(ctx, gy):
+        gx = kernels.max_pool2d_backward(gy, ctx.arg, ctx.g, ctx.shape)
+        if gx is None:
+            idx, unique = MaxPool2d._flat_index(ctx)
+            gx = scatter_flat_array(gy, idx, ctx.shape, unique)
+        return gx, None
+
+    @staticmethod
+    def backward_composed(ctx, gy):
+        idx, unique = MaxPool2d._flat_index(ctx)
         return ScatterFlat.apply(gy, idx, ctx.shape, unique), None
 
 

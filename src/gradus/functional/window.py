@@ -155,6 +155,7 @@ COLS = "cols"           # an im2col matrix (C*KH*KW, N*OH*OW) (or the GEMM outpu
 GEMM_OUT = "y2"         # a GEMM result before its transposing copy into NCHW
 GEMM_IN = "gy2"         # an NCHW array copied into the (C, N*L) layout a GEMM reads
 PADDED = "xpad"         # the padded input that im2col reads (filled by pad_array)
+GRID = "grid"           # a GEMM operand laid out over the padded grid (``padded_grid_array``)
 
 
 class _Workspace(threading.local):
@@ -272,6 +273,52 @@ def col2im_array(cols, g: Geom, n: int, c: int):
             acc[:, :, i0:i0 + he:g.sh, j0:j0 + we:g.sw] += c6[:, u, v]
     core = acc[:, :, g.pt:g.pt + g.h, g.pl:g.pl + g.w]
     return xp.ascontiguousarray(core.transpose(1, 0, 2, 3))
+
+
+def padded_grid_array(a, g: Geom, role: str = GRID):
+    """a (C, N, OH, OW), any strides -> (C, N*HP*WP): each image's (OH, OW) values in the top-left
+    corner of its padded (HP, WP) plane, zeros elsewhere (stride 1: OH <= HP, OW <= WP). A scratch
+    buffer of ``role``. The columns that ``col2im_flat_array`` reads are a GEMM of this."""
+    xp = xp_of(a)
+    c, n = a.shape[:2]
+    hp, wp = g.h + g.pt + g.pb, g.w + g.pl + g.pr
+    out = scratch(role, (c, n, hp, wp), a.dtype, xp)
+    out[:, :, g.oh:] = 0
+    out[:, :, :g.oh, g.ow:] = 0
+    out[:, :, :g.oh, :g.ow] = a
+    return out.reshape(c, n * hp * wp)
+
+
+def col2im_flat_array(cols, g: Geom, n: int, c: int):
+    """``col2im_array`` for a stride-1 geometry, from columns over the padded grid:
+    cols (C*KH*KW, N*HP*WP) -> x (N, C, H, W), C-contiguous.
+
+    Why: with stride 1 the input pixel of output (i, j) and tap (u, v) sits at flat offset
+    p + u*dh*WP + v*dw of the padded planes, p = (n*HP + i)*WP + j. Over the padded grid every tap is
+    then ONE contiguous shifted add of N*HP*WP elements for all channels, where ``col2im_array`` adds
+    (N*OH) runs of OW pixels per tap (LeNet-5's conv2: runs of 10). The grid's extra positions
+    (i >= OH or j >= OW) hold zeros (``padded_grid_array``), so what they add, also across row and
+    image boundaries, is zero; each pixel sums its taps in the same (u, v) order as ``col2im_array``
+    (the same bits; with a non-finite weight the extra positions carry its NaN to more pixels,
+    whose gradient is then NaN rather than partly finite). Measured 1.3-2.1x faster for the input
+    gradient GEMM + col2im of LeNet-5's and 3x3 convs at batch 64, although the GEMM covers HP*WP
+    instead of OH*OW pixels per image.
+    """
+    xp = xp_of(cols)
+    hp, wp = g.h + g.pt + g.pb, g.w + g.pl + g.pr
+    size = n * hp * wp
+    c4 = cols.reshape(c, g.kh, g.kw, size)
+    tail = (g.kh - 1) * g.dh * wp + (g.kw - 1) * g.dw     # the last taps reach past the last plane
+    acc = scratch(PADDED, (c, size + tail), cols.dtype, xp)
+    acc.fill(0)
+    for u in range(g.kh):
+        for v in range(g.kw):
+            off = u * g.dh * wp + v * g.dw
+            acc[:, off:off + size] += c4[:, u, v]
+    core = acc[:, :size].reshape(c, n, hp, wp)[:, :, g.pt:g.pt + g.h, g.pl:g.pl + g.w]
+    out = xp.empty((n, c, g.h, g.w), dtype=cols.dtype)   # always a copy: acc is a scratch buffer
+    xp.copyto(out, core.transpose(1, 0, 2, 3))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,7 +29,8 @@ import numpy as np
 
 __all__ = ["available", "enabled", "use", "gelu", "gelu_backward", "softmax_rows", "softmax_rows_backward",
            "layer_norm_rows", "layer_norm_rows_backward", "batch_norm_stats", "batch_norm_apply",
-           "batch_norm_backward", "adam_update", "sgd_momentum_update", "lstm_steps"]
+           "batch_norm_backward", "adam_update", "sgd_momentum_update", "lstm_steps",
+           "max_pool2d_backward"]
 
 _WANTED = os.environ.get("GRADUS_KERNELS", "").lower() != "numpy"
 _AVAILABLE = _WANTED and importlib.util.find_spec("numba") is not None
@@ -297,3 +298,23 @@ def lstm_steps(*arrays):
             or first[0].size < _state["min_size"] or not _take(*arrays):
         return None
     return _nb.lstm_step_forward, _nb.lstm_step_backward
+
+
+# ---------------------------------------------------------------------------------------------
+# max pooling
+# ---------------------------------------------------------------------------------------------
+def max_pool2d_backward(gy, arg, g, shape):
+    """gx (N, C, H, W) of a 2-D max pool of geometry ``g`` from gy (N, C, OH, OW) and the window
+    offsets ``arg`` (same shape, int8/int32: k = u*KW + v of each window's arg-max); a new array, or
+    None (then the NumPy scatter runs). Why: the NumPy path builds an int64 pixel index per output
+    (~6 passes) and scatters through it; one compiled pass over gy does both (LeNet-5's two pools:
+    see docs/performance.md)."""
+    if not _take(gy) or type(arg) is not np.ndarray or not arg.flags.c_contiguous or arg.shape != gy.shape:
+        return None
+    n, c, h, w = shape
+    gx = np.zeros(shape, dtype=gy.dtype)
+    k = np.arange(g.kh * g.kw)
+    rows, cols = (k // g.kw) * g.dh, (k % g.kw) * g.dw                 # tap k -> pixel offset in its window
+    _nb.max_pool2d_backward(gy.reshape(n * c, g.oh, g.ow), arg.reshape(n * c, g.oh, g.ow), rows, cols,
+                            g.sh, g.sw, g.pt, g.pl, gx.reshape(n * c, h, w))
+    return gx

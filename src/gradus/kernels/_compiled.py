@@ -493,3 +493,28 @@ def lstm_step_backward(a, tc, c_prev, dh, g_out, dc, d):
             dr[2 * H + j] = gc * i * (one - g) * (g + one)
             dr[3 * H + j] = dhj * t * (one - o) * o
             cr[j] = gc * f
+
+
+# ----------------------------------------------------------------------------------------------
+# the max-pool backward (functional.pooling.MaxPool2d): each output's gradient added at the input
+# pixel its window's arg-max points to, one pass, instead of building an int64 index per output and
+# scattering through it (six NumPy passes and a fancy-index assignment)
+# ----------------------------------------------------------------------------------------------
+@numba.njit(**_JIT)
+def max_pool2d_backward(gy, arg, rows, cols, sh, sw, pt, pl, gx):
+    """gx (P, H, W) += gy (P, OH, OW) at each window's arg-max k: pixel (i*sh - pt + rows[k],
+    j*sw - pl + cols[k]) (rows[k] = u*dh, cols[k] = v*dw for k = u*KW + v: tables, as integer
+    division per element measured 2x slower). Sequential, so overlapping windows accumulate; a tap in
+    the padding (possible only when the window's pixels are all -inf) adds nothing."""
+    P, OH, OW = gy.shape
+    H, W = gx.shape[1], gx.shape[2]
+    for p in range(P):
+        gp, ap, xp = gy[p], arg[p], gx[p]
+        for i in range(OH):
+            r0 = i * sh - pt
+            for j in range(OW):
+                k = ap[i, j]
+                r = r0 + rows[k]
+                c = j * sw - pl + cols[k]
+                if r >= 0 and r < H and c >= 0 and c < W:
+                    xp[r, c] += gp[i, j]
