@@ -400,3 +400,41 @@ def test_max_pool2d_backward_kernel_applies_only_to_numpy_floats():
         assert kernels.max_pool2d_backward(gy.astype(np.int32), arg, g, (1, 1, 4, 4)) is None
     with kernels.use("numpy", min_size=0):
         assert kernels.max_pool2d_backward(gy, arg, g, (1, 1, 4, 4)) is None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["nchw", "channels_last", "strided"])
+def test_relu_backward_both_paths(dtype, layout):
+    """ReLU's backward: the same bits on both paths (zeros, NaN gradients and the sign of zero kept),
+    in the input's memory layout; a strided (not dense) input keeps NumPy's path."""
+    x = _rand(2, 4, 5, 6, dtype=dtype, seed=6)
+    x[0, 0, 0, :3] = 0.0
+    if layout == "channels_last":
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    elif layout == "strided":
+        x = np.repeat(x, 2, axis=3)[..., ::2]
+    gy = np.empty_like(x)                       # x's layout (channels-last stays channels-last)
+    gy[...] = np.random.default_rng(2).standard_normal(x.shape)
+    gy[0, 0, 0, 0], gy[0, 1, 0, 0] = np.nan, -0.0
+
+    def run():
+        t = gradus.tensor(x, requires_grad=True)
+        y = F.relu(t)
+        y.backward(gradus.tensor(gy))
+        return y.data.copy(), t.grad.data.copy()
+
+    a, b = _both(run)
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)
+        assert np.array_equal(np.signbit(u), np.signbit(v))
+    y = np.maximum(x, 0)
+    with kernels.use("numba", min_size=0):
+        if layout == "strided":                 # same strides, but not dense: not taken
+            ys, gs = (np.repeat(a, 2, axis=3)[..., ::2] for a in (y, gy))
+            assert ys.strides == gs.strides and kernels.relu_backward(ys, gs) is None
+        else:
+            gx = kernels.relu_backward(y, gy)
+            assert gx is not None and gx.strides == y.strides
+            np.testing.assert_array_equal(gx, gy * (y > 0))
+    with kernels.use("numpy", min_size=0):
+        assert kernels.relu_backward(y, gy) is None

@@ -30,7 +30,7 @@ import numpy as np
 __all__ = ["available", "enabled", "use", "gelu", "gelu_backward", "softmax_rows", "softmax_rows_backward",
            "layer_norm_rows", "layer_norm_rows_backward", "batch_norm_stats", "batch_norm_apply",
            "batch_norm_backward", "adam_update", "sgd_momentum_update", "lstm_steps",
-           "max_pool2d_backward"]
+           "max_pool2d_backward", "relu_backward"]
 
 _WANTED = os.environ.get("GRADUS_KERNELS", "").lower() != "numpy"
 _AVAILABLE = _WANTED and importlib.util.find_spec("numba") is not None
@@ -317,4 +317,34 @@ def max_pool2d_backward(gy, arg, g, shape):
     rows, cols = (k // g.kw) * g.dh, (k % g.kw) * g.dw                 # tap k -> pixel offset in its window
     _nb.max_pool2d_backward(gy.reshape(n * c, g.oh, g.ow), arg.reshape(n * c, g.oh, g.ow), rows, cols,
                             g.sh, g.sw, g.pt, g.pl, gx.reshape(n * c, h, w))
+    return gx
+
+
+# ---------------------------------------------------------------------------------------------
+# ReLU
+# ---------------------------------------------------------------------------------------------
+def _flat_in_memory_order(a):
+    """``a``'s elements as a 1-D view in memory order when ``a`` is dense in some axis order (e.g. the
+    channels-last NCHW view a conv returns), else None."""
+    if a.flags.c_contiguous:
+        return a.reshape(-1)
+    v = a.transpose(np.argsort(a.strides, kind="stable")[::-1])
+    return v.reshape(-1) if v.flags.c_contiguous else None
+
+
+def relu_backward(y, gy):
+    """gx = gy * [y > 0] (ReLU's backward from its output) in one pass instead of a comparison and a
+    multiply: a new array in y's memory layout, or None. y and gy: same shape and strides, dense."""
+    if not _state["on"] or type(y) is not np.ndarray or type(gy) is not np.ndarray or y.dtype not in _FLOATS \
+            or gy.dtype != y.dtype or y.size < _state["min_size"] or y.shape != gy.shape \
+            or y.strides != gy.strides:
+        return None
+    fy, fg = _flat_in_memory_order(y), _flat_in_memory_order(gy)
+    if fy is None or fg is None:
+        return None
+    gx = np.empty_like(y)                      # order "K": y's layout, so its memory order matches
+    fx = _flat_in_memory_order(gx)
+    if fx is None or gx.strides != y.strides:
+        return None
+    _load().relu_backward(fy, fg, fx)
     return gx

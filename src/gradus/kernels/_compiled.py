@@ -518,3 +518,11 @@ def max_pool2d_backward(gy, arg, rows, cols, sh, sw, pt, pl, gx):
                 c = j * sw - pl + cols[k]
                 if r >= 0 and r < H and c >= 0 and c < W:
                     xp[r, c] += gp[i, j]
+
+
+@numba.njit(**_JIT)
+def relu_backward(y, gy, gx):
+    """gx = gy * [y > 0] in one pass (the NumPy twin's bits: gy * 0 keeps NaN and the sign of zero)."""
+    zero = gy.dtype.type(0)
+    for i in range(y.size):
+        gx[i] = gy[i] if y[i] > 0 else gy[i] * zero
