@@ -411,9 +411,12 @@ def test_stride1_conv_gradients_and_transposed_conv_with_and_without_the_flat_co
     xt = inputs.tensor(n, oc, h, w, requires_grad=True)           # conv_transpose2d: oc -> c channels
     gy = inputs.tensor(F.conv2d(x, W, None, 1, p, d, groups).shape)
 
+    out_pads = [(0, 0), tuple(int(v > 1) for v in _pair(d))]   # stride 1: output_padding < dilation
+
     def run():
         (gx,) = gradus.autograd.grad(F.conv2d(x, W, None, 1, p, d, groups), x, gy)
-        return gx.numpy(), F.conv_transpose2d(xt, W, None, 1, p, 0, groups, d).numpy()
+        return [gx.numpy()] + [F.conv_transpose2d(xt, W, None, 1, p, op, groups, d).numpy()
+                               for op in out_pads]
 
     assert C.FLAT_COL2IM
     flat = run()
