@@ -181,13 +181,17 @@ class RNNBase(Module):
                 k = layer * dirs + d
                 h = h0[k]
                 c = c0[k] if c0 is not None else None
-                gi_all = linear(layer_in, w_ih, b_ih)          # (T, B, G*H): one GEMM for all steps
                 if self.mode == "LSTM" and mask is None:       # the whole layer in one fused node
-                    out, h, c = lstm_layer(gi_all, h, c, w_hh, b_hh, reverse=bool(d))
+                    # both biases added once, inside the layer (b_ih + b_hh is a (4H,) add): one pass
+                    # over the (T, B, 4H) gates and one bias-gradient sum fewer than linear(.., b_ih)
+                    gi_all = linear(layer_in, w_ih, None)      # (T, B, 4H): one GEMM for all steps
+                    bias = b_hh if b_ih is None else (b_ih if b_hh is None else b_ih + b_hh)
+                    out, h, c = lstm_layer(gi_all, h, c, w_hh, bias, reverse=bool(d))
                     outs.append(out)
                     h_n.append(h)
                     c_n.append(c)
                     continue
+                gi_all = linear(layer_in, w_ih, b_ih)          # (T, B, G*H): one GEMM for all steps
                 gis = unbind(gi_all, 0)
                 order = range(T - 1, -1, -1) if d else range(T)
                 ys = [None] * T
