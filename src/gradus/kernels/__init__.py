@@ -1,16 +1,17 @@
 """Optional compiled kernels for the hot elementwise chains (numba), with NumPy as the fallback.
 
 The ops keep their NumPy code; where a chain of NumPy passes is hot (GELU, the attention softmax,
-layer norm, batch norm, an LSTM step's gate math, the Adam and SGD-momentum updates) they first
-offer the work to a kernel here::
+layer norm, batch norm, an LSTM step's gate math, the Adam and SGD-momentum updates, the max-pool
+and ReLU backward) they first offer the work to a kernel here::
 
     y = kernels.gelu(x, approximate)          # None: not taken, run the NumPy code
     if y is None:
         ...                                   # the NumPy formula, unchanged
 
 A kernel is taken when numba is installed (``pip install "gradus[fast]"``), the arrays are NumPy
-(not CuPy) float32/float64, C-contiguous, and large enough that one compiled loop beats NumPy's
-passes (``min_size`` elements; tiny tensors keep NumPy's lower call overhead). Each kernel is one
+(not CuPy) float32/float64, C-contiguous (ReLU's backward: dense in any axis order), and large
+enough that one compiled loop beats NumPy's passes (``min_size`` elements; tiny tensors keep
+NumPy's lower call overhead). Each kernel is one
 vectorised loop on the calling thread (why not numba's thread pool: ``_compiled``) computing the
 same formula as its NumPy twin; the two are tested against each other (tests/kernels), and the op
 test suites pass with every kernel forced on.
