@@ -163,8 +163,10 @@ def test_time_steps_sizes_the_timed_run_from_steady_steps_not_the_first_ones():
 
     def step():
         calls.append(None)
-        time.sleep(0.2 if len(calls) == 2 else 0.001)   # the second step is the slow, one-time one
+        time.sleep(0.5 if len(calls) == 2 else 0.001)   # the second step is the slow, one-time one
 
-    seconds = workloads.time_steps(step, budget=0.05, max_steps=40)
+    # a budget of 40 steps unless a 1 ms step took > 25 ms (sized from the slow step: 2 steps), so a
+    # loaded machine does not make it flaky (it did with a 0.05 s budget)
+    seconds = workloads.time_steps(step, budget=1.0, max_steps=40)
     assert len(calls) == 2 + 3 + 40          # warm-up, probe, then the full max_steps
-    assert seconds < 0.01
+    assert seconds < 0.01                    # with the slow step in the timed run: >= 12.5 ms
